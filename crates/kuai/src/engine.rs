@@ -1,0 +1,120 @@
+//! The [`Engine`] (shared configuration and type registry) and its [`Config`].
+
+use crate::types::FuncType;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// Settings shared by every module and store of an [`Engine`].
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub(crate) max_call_depth: usize,
+    pub(crate) max_stack_slots: usize,
+    pub(crate) eager_translation: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config { max_call_depth: 100_000, max_stack_slots: 16 * 1024 * 1024, eager_translation: false }
+    }
+}
+
+impl Config {
+    /// The default configuration.
+    pub fn new() -> Self {
+        Config::default()
+    }
+
+    /// The most wasm frames that may be live at once (default 100,000). Exceeding it traps
+    /// with "call stack exhausted".
+    pub fn max_call_depth(&mut self, frames: usize) -> &mut Self {
+        self.max_call_depth = frames.max(1);
+        self
+    }
+
+    /// The most 64-bit value slots (locals and temporaries of all live frames) the value
+    /// stack may hold (default 16 Mi slots, 128 MiB). Exceeding it traps with
+    /// "call stack exhausted".
+    pub fn max_stack_slots(&mut self, slots: usize) -> &mut Self {
+        self.max_stack_slots = slots.max(1024);
+        self
+    }
+
+    /// Translate every function when the module is created instead of on its first call
+    /// (default: lazy). Eager translation moves all work to start-up, which suits
+    /// ahead-of-time set-ups and benchmarks of steady-state speed.
+    pub fn eager_translation(&mut self, eager: bool) -> &mut Self {
+        self.eager_translation = eager;
+        self
+    }
+}
+
+/// The WebAssembly features Kuai accepts: exactly WebAssembly 2.0 without SIMD.
+pub(crate) fn wasm_features() -> wasmparser::WasmFeatures {
+    wasmparser::WasmFeatures::WASM2.difference(wasmparser::WasmFeatures::SIMD)
+}
+
+/// Assigns every distinct function type an engine-wide id, so that `call_indirect` can
+/// compare types across modules with one integer comparison.
+#[derive(Debug, Default)]
+struct TypeRegistry {
+    ids: HashMap<FuncType, u32>,
+}
+
+#[derive(Debug)]
+struct EngineInner {
+    config: Config,
+    types: Mutex<TypeRegistry>,
+}
+
+/// Compilation environment shared by modules and stores. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    inner: Arc<EngineInner>,
+}
+
+impl Default for Engine {
+    fn default() -> Self {
+        Engine::new(&Config::default())
+    }
+}
+
+impl Engine {
+    /// An engine with the given configuration.
+    pub fn new(config: &Config) -> Engine {
+        Engine { inner: Arc::new(EngineInner { config: config.clone(), types: Mutex::default() }) }
+    }
+
+    pub(crate) fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// The canonical id of `ty` in this engine.
+    pub(crate) fn intern_type(&self, ty: &FuncType) -> u32 {
+        // A poisoned lock only means another thread panicked while inserting; the map is
+        // still consistent (insertions are single operations).
+        let mut reg = self.inner.types.lock().unwrap_or_else(|e| e.into_inner());
+        let next = reg.ids.len() as u32;
+        *reg.ids.entry(ty.clone()).or_insert(next)
+    }
+
+    /// Whether two handles refer to the same engine.
+    pub fn same(a: &Engine, b: &Engine) -> bool {
+        Arc::ptr_eq(&a.inner, &b.inner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::ValType;
+
+    #[test]
+    fn equal_types_share_an_id() {
+        let e = Engine::default();
+        let a = e.intern_type(&FuncType::new([ValType::I32], []));
+        let b = e.intern_type(&FuncType::new([ValType::I64], []));
+        let c = e.intern_type(&FuncType::new([ValType::I32], []));
+        assert_eq!(a, c);
+        assert_ne!(a, b);
+    }
+}

@@ -1,0 +1,213 @@
+//! Execution ([spec: execution]): Kuai's own call stack and the driver around the
+//! interpreter loop.
+//!
+//! Calls never recurse on the host stack. Every wasm frame lives in [`Stack::frames`], its
+//! slots in the shared value stack [`Stack::slots`]; a callee's frame starts at the slot
+//! where the caller put the first argument, so arguments are never copied. The
+//! interpreter ([`interp::run`]) returns to [`call`] only to finish, to trap, or to let
+//! the driver invoke a host function (which needs the typed `Store<T>`); the driver then
+//! resumes it. Exceeding [`Config::max_call_depth`](crate::Config::max_call_depth) or the
+//! slot limit traps with "call stack exhausted".
+//!
+//! [spec: execution]: https://webassembly.github.io/spec/core/exec/index.html
+
+mod interp;
+mod numeric;
+
+use crate::error::{CompileError, Error};
+use crate::ir::CompiledFunc;
+use crate::runtime::func::{Caller, FuncData, FuncKind};
+use crate::runtime::instance::InstanceData;
+use crate::runtime::store::{Store, StoreInner};
+use crate::runtime::values::Val;
+use crate::trap::{Backtrace, FrameInfo, Trap, TrapError};
+use std::sync::Arc;
+
+/// How many host→wasm re-entries may nest (each costs host stack).
+const MAX_REENTRY: u32 = 200;
+
+/// An activation record of a wasm function.
+#[derive(Debug)]
+pub(crate) struct Frame {
+    /// Store function being executed.
+    func: u32,
+    /// Store instance of that function.
+    instance: u32,
+    code: Arc<CompiledFunc>,
+    /// Where to resume (saved across calls).
+    pc: usize,
+    /// First slot of the frame in [`Stack::slots`].
+    base: usize,
+}
+
+/// The value stack and frame stack of a store.
+#[derive(Debug)]
+pub(crate) struct Stack {
+    slots: Vec<u64>,
+    frames: Vec<Frame>,
+    max_frames: usize,
+    max_slots: usize,
+    /// Nested activations (host functions calling back into wasm).
+    reentry: u32,
+}
+
+/// Why the interpreter stopped.
+pub(crate) enum Exit {
+    /// The activation's entry frame returned.
+    Returned,
+    /// The top frame calls host function `func` with arguments at absolute slot `args`.
+    Host { func: u32, args: usize },
+}
+
+/// A failure inside the interpreter.
+pub(crate) enum Fault {
+    Trap(Trap),
+    /// Lazy translation failed (only implementation limits can do that after validation).
+    Compile(CompileError),
+}
+
+impl From<Trap> for Fault {
+    fn from(t: Trap) -> Fault {
+        Fault::Trap(t)
+    }
+}
+
+impl Stack {
+    pub(crate) fn new(max_frames: usize, max_slots: usize) -> Stack {
+        Stack { slots: Vec::new(), frames: Vec::new(), max_frames, max_slots, reentry: 0 }
+    }
+
+    /// First free slot above the live frames.
+    fn top(&self) -> usize {
+        self.frames.last().map_or(0, |f| f.base + f.code.frame_size as usize)
+    }
+
+    /// Pushes a frame for wasm function `func` whose arguments are at absolute slot
+    /// `base`, translating the function on its first call.
+    fn push(
+        &mut self,
+        funcs: &[FuncData],
+        instances: &[InstanceData],
+        func: u32,
+        base: usize,
+    ) -> Result<(), Fault> {
+        let FuncKind::Wasm { instance, index } = funcs[func as usize].kind else {
+            unreachable!("push on a host function")
+        };
+        if self.frames.len() >= self.max_frames {
+            return Err(Fault::Trap(Trap::StackOverflow));
+        }
+        let module = &instances[instance as usize].module.inner;
+        let code = module.compiled(index - module.num_imported_funcs).map_err(Fault::Compile)?;
+        let end = base + code.frame_size as usize;
+        self.reserve(end)?;
+        let locals = base + code.num_params as usize..base + (code.num_params + code.num_locals) as usize;
+        self.slots[locals].fill(0);
+        self.frames.push(Frame { func, instance, code, pc: 0, base });
+        Ok(())
+    }
+
+    /// Makes sure slots `..end` exist.
+    fn reserve(&mut self, end: usize) -> Result<(), Trap> {
+        if end > self.max_slots {
+            return Err(Trap::StackOverflow);
+        }
+        if end > self.slots.len() {
+            let new_len = end.max(self.slots.len() * 2).max(1024).min(self.max_slots);
+            self.slots.resize(new_len, 0);
+        }
+        Ok(())
+    }
+}
+
+/// The wasm frames above `depth`, innermost first.
+fn backtrace(store: &StoreInner, depth: usize) -> Backtrace {
+    let frames = store.stack.frames[depth..]
+        .iter()
+        .rev()
+        .map(|f| {
+            let module = &store.instances[f.instance as usize].module.inner;
+            let func_index = match store.funcs[f.func as usize].kind {
+                FuncKind::Wasm { index, .. } => index,
+                FuncKind::Host { .. } => 0,
+            };
+            FrameInfo {
+                func_index,
+                func_name: module.names.funcs.get(&func_index).cloned(),
+                module_name: module.names.module.clone(),
+            }
+        })
+        .collect();
+    Backtrace::new(frames)
+}
+
+/// Calls store function `func`. Argument and result types were checked by the caller.
+pub(crate) fn call<T>(store: &mut Store<T>, func: u32, params: &[Val], results: &mut [Val]) -> Result<(), Error> {
+    let data = store.inner.funcs[func as usize].clone();
+    if let FuncKind::Host { host } = data.kind {
+        let host = store.host_funcs[host as usize].clone();
+        return host(Caller { store, instance: None }, params, results);
+    }
+    if store.inner.stack.reentry >= MAX_REENTRY {
+        return Err(Trap::StackOverflow.into());
+    }
+    let depth = store.inner.stack.frames.len();
+    let base = store.inner.stack.top();
+    let n = params.len().max(results.len());
+    store.inner.stack.reserve(base + n)?;
+    for (slot, p) in store.inner.stack.slots[base..].iter_mut().zip(params) {
+        *slot = p.to_bits();
+    }
+    store.inner.stack.reentry += 1;
+    let outcome = run_activation(store, func, base, depth);
+    store.inner.stack.reentry -= 1;
+    store.inner.stack.frames.truncate(depth);
+    outcome?;
+    for ((r, ty), bits) in results.iter_mut().zip(data.ty.results()).zip(&store.inner.stack.slots[base..]) {
+        *r = Val::from_bits(*bits, *ty, &store.inner);
+    }
+    Ok(())
+}
+
+/// Runs function `func` (arguments at `base`) until its frame returns.
+fn run_activation<T>(store: &mut Store<T>, func: u32, base: usize, depth: usize) -> Result<(), Error> {
+    let inner = &mut store.inner;
+    let fault = match inner.stack.push(&inner.funcs, &inner.instances, func, base) {
+        Ok(()) => loop {
+            match interp::run(&mut store.inner, depth) {
+                Ok(Exit::Returned) => return Ok(()),
+                Ok(Exit::Host { func, args }) => call_host_from_wasm(store, func, args)?,
+                Err(fault) => break fault,
+            }
+        },
+        Err(fault) => fault,
+    };
+    match fault {
+        Fault::Trap(trap) => Err(Error::Trap(TrapError::new(trap, backtrace(&store.inner, depth)))),
+        Fault::Compile(e) => Err(Error::Compile(e)),
+    }
+}
+
+/// Invokes host function `func` for the wasm frame on top, with arguments at slot `args`.
+fn call_host_from_wasm<T>(store: &mut Store<T>, func: u32, args: usize) -> Result<(), Error> {
+    let data = store.inner.funcs[func as usize].clone();
+    let FuncKind::Host { host } = data.kind else { unreachable!("host exit for a wasm function") };
+    let host = store.host_funcs[host as usize].clone();
+    let instance = store.inner.stack.frames.last().map(|f| f.instance);
+    let ty = &data.ty;
+    let params: Vec<Val> = ty
+        .params()
+        .iter()
+        .zip(&store.inner.stack.slots[args..])
+        .map(|(t, bits)| Val::from_bits(*bits, *t, &store.inner))
+        .collect();
+    let mut results: Vec<Val> = ty.results().iter().map(|t| Val::default_for(*t)).collect();
+    host(Caller { store: &mut *store, instance }, &params, &mut results)?;
+    for (i, (r, t)) in results.iter().zip(ty.results()).enumerate() {
+        if r.ty() != *t || r.foreign(store.inner.id) {
+            return Err(Error::TypeMismatch(format!("host function returned {} for {t}", r.ty())));
+        }
+        store.inner.stack.slots[args + i] = r.to_bits();
+    }
+    Ok(())
+}

@@ -1,0 +1,215 @@
+//! Kuai's internal bytecode: a register (slot) machine.
+//!
+//! Each function body is translated once into a `Box<[Instr]>`. Operands name *slots* of
+//! the function's frame — a window of untyped 64-bit cells on Kuai's value stack:
+//!
+//! ```text
+//! slot 0 .. params      parameters (the caller wrote them there: frames overlap)
+//!      .. locals        declared locals (zeroed on entry)
+//!      .. frame_size    temporaries: one slot per operand-stack height
+//! ```
+//!
+//! Values are untyped (validation already proved the types): an `i32`/`f32` lives in the
+//! low 32 bits with the upper bits zero, an `i64`/`f64` uses all 64, a reference is `0`
+//! for null or `index + 1` into the store's functions or extern objects.
+//!
+//! Every instruction fits in 16 bytes (tested below). The few that need a fourth operand
+//! are followed by a [`Instr::Data`] word that the executor reads and skips.
+//! Branch targets are absolute instruction indices resolved at translation time.
+
+/// Index of a slot in the current frame.
+pub(crate) type Slot = u32;
+/// Absolute index of an instruction in its function's code.
+pub(crate) type Target = u32;
+
+macro_rules! define_instrs {
+    (
+        unary { $($un:ident),* $(,)? }
+        binary { $($bin:ident),* $(,)? }
+        binary_imm { $($bimm:ident),* $(,)? }
+        load { $($load:ident),* $(,)? }
+        produces { $($(#[$pm:meta])* $prod:ident { $($pf:ident : $pt:ty),* }),* $(,)? }
+        other { $($(#[$om:meta])* $other:ident { $($of:ident : $ot:ty),* }),* $(,)? }
+    ) => {
+        /// One bytecode instruction. See the module docs for the slot model.
+        #[derive(Debug, Clone, Copy, PartialEq)]
+        pub(crate) enum Instr {
+            $( #[doc = concat!("`dst = ", stringify!($un), "(src)`")] $un { dst: Slot, src: Slot }, )*
+            $( #[doc = concat!("`dst = ", stringify!($bin), "(a, b)`")] $bin { dst: Slot, a: Slot, b: Slot }, )*
+            $( #[doc = concat!("`dst = ", stringify!($bimm), "(a, imm)` (immediate sign-extended to the operand width)")] $bimm { dst: Slot, a: Slot, imm: i32 }, )*
+            $( #[doc = concat!("`dst = ", stringify!($load), "(memory[addr + offset])`")] $load { dst: Slot, addr: Slot, offset: u32 }, )*
+            $( $(#[$pm])* $prod { dst: Slot $(, $pf: $pt)* }, )*
+            $( $(#[$om])* $other { $($of: $ot),* }, )*
+        }
+
+        impl Instr {
+            /// The slot this instruction writes its single result to, if it has one.
+            /// The translator retargets it to fold a following `local.set`.
+            pub(crate) fn result_slot_mut(&mut self) -> Option<&mut Slot> {
+                match self {
+                    $( Instr::$un { dst, .. } => Some(dst), )*
+                    $( Instr::$bin { dst, .. } => Some(dst), )*
+                    $( Instr::$bimm { dst, .. } => Some(dst), )*
+                    $( Instr::$load { dst, .. } => Some(dst), )*
+                    $( Instr::$prod { dst, .. } => Some(dst), )*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+define_instrs! {
+    unary {
+        I32Eqz, I32Clz, I32Ctz, I32Popcnt, I32Extend8S, I32Extend16S,
+        I64Eqz, I64Clz, I64Ctz, I64Popcnt, I64Extend8S, I64Extend16S, I64Extend32S,
+        F32Abs, F32Neg, F32Ceil, F32Floor, F32Trunc, F32Nearest, F32Sqrt,
+        F64Abs, F64Neg, F64Ceil, F64Floor, F64Trunc, F64Nearest, F64Sqrt,
+        I32WrapI64, I64ExtendI32S,
+        I32TruncF32S, I32TruncF32U, I32TruncF64S, I32TruncF64U,
+        I64TruncF32S, I64TruncF32U, I64TruncF64S, I64TruncF64U,
+        I32TruncSatF32S, I32TruncSatF32U, I32TruncSatF64S, I32TruncSatF64U,
+        I64TruncSatF32S, I64TruncSatF32U, I64TruncSatF64S, I64TruncSatF64U,
+        F32ConvertI32S, F32ConvertI32U, F32ConvertI64S, F32ConvertI64U, F32DemoteF64,
+        F64ConvertI32S, F64ConvertI32U, F64ConvertI64S, F64ConvertI64U, F64PromoteF32,
+        Copy,
+    }
+    binary {
+        I32Eq, I32Ne, I32LtS, I32LtU, I32GtS, I32GtU, I32LeS, I32LeU, I32GeS, I32GeU,
+        I32Add, I32Sub, I32Mul, I32DivS, I32DivU, I32RemS, I32RemU,
+        I32And, I32Or, I32Xor, I32Shl, I32ShrS, I32ShrU, I32Rotl, I32Rotr,
+        I64Eq, I64Ne, I64LtS, I64LtU, I64GtS, I64GtU, I64LeS, I64LeU, I64GeS, I64GeU,
+        I64Add, I64Sub, I64Mul, I64DivS, I64DivU, I64RemS, I64RemU,
+        I64And, I64Or, I64Xor, I64Shl, I64ShrS, I64ShrU, I64Rotl, I64Rotr,
+        F32Eq, F32Ne, F32Lt, F32Gt, F32Le, F32Ge,
+        F32Add, F32Sub, F32Mul, F32Div, F32Min, F32Max, F32Copysign,
+        F64Eq, F64Ne, F64Lt, F64Gt, F64Le, F64Ge,
+        F64Add, F64Sub, F64Mul, F64Div, F64Min, F64Max, F64Copysign,
+    }
+    binary_imm {
+        I32EqImm, I32NeImm, I32LtSImm, I32LtUImm, I32GtSImm, I32GtUImm, I32LeSImm, I32LeUImm, I32GeSImm, I32GeUImm,
+        I32AddImm, I32MulImm, I32AndImm, I32OrImm, I32XorImm, I32ShlImm, I32ShrSImm, I32ShrUImm, I32RotlImm, I32RotrImm,
+        I64EqImm, I64NeImm, I64LtSImm, I64LtUImm, I64GtSImm, I64GtUImm, I64LeSImm, I64LeUImm, I64GeSImm, I64GeUImm,
+        I64AddImm, I64MulImm, I64AndImm, I64OrImm, I64XorImm, I64ShlImm, I64ShrSImm, I64ShrUImm, I64RotlImm, I64RotrImm,
+    }
+    load {
+        Load32, Load64, Load8U, Load16U, Load8S32, Load16S32, Load8S64, Load16S64, Load32S64,
+    }
+    produces {
+        Const64 { value: u64 },
+        GlobalGet { global: u32 },
+        MemorySize {},
+        MemoryGrow { delta: Slot },
+        TableGet { table: u32, index: Slot },
+        TableSize { table: u32 },
+        RefFunc { func: u32 },
+        /// `dst = cond != 0 ? a : b`; followed by `Data { a: b, .. }`.
+        Select { cond: Slot, a: Slot },
+    }
+    other {
+        /// Operands of the previous instruction that did not fit in it. Never executed.
+        Data { a: u32, b: u32, c: u32 },
+        Unreachable {},
+        Br { target: Target },
+        BrIfNez { cond: Slot, target: Target },
+        BrIfEqz { cond: Slot, target: Target },
+        BrI32Eq { a: Slot, b: Slot, target: Target },
+        BrI32Ne { a: Slot, b: Slot, target: Target },
+        BrI32LtS { a: Slot, b: Slot, target: Target },
+        BrI32LtU { a: Slot, b: Slot, target: Target },
+        BrI32GtS { a: Slot, b: Slot, target: Target },
+        BrI32GtU { a: Slot, b: Slot, target: Target },
+        BrI32LeS { a: Slot, b: Slot, target: Target },
+        BrI32LeU { a: Slot, b: Slot, target: Target },
+        BrI32GeS { a: Slot, b: Slot, target: Target },
+        BrI32GeU { a: Slot, b: Slot, target: Target },
+        BrI32EqImm { a: Slot, imm: i32, target: Target },
+        BrI32NeImm { a: Slot, imm: i32, target: Target },
+        BrI32LtSImm { a: Slot, imm: i32, target: Target },
+        BrI32LtUImm { a: Slot, imm: i32, target: Target },
+        BrI32GtSImm { a: Slot, imm: i32, target: Target },
+        BrI32GtUImm { a: Slot, imm: i32, target: Target },
+        BrI32LeSImm { a: Slot, imm: i32, target: Target },
+        BrI32LeUImm { a: Slot, imm: i32, target: Target },
+        BrI32GeSImm { a: Slot, imm: i32, target: Target },
+        BrI32GeUImm { a: Slot, imm: i32, target: Target },
+        BrI64Eq { a: Slot, b: Slot, target: Target },
+        BrI64Ne { a: Slot, b: Slot, target: Target },
+        BrI64LtS { a: Slot, b: Slot, target: Target },
+        BrI64LtU { a: Slot, b: Slot, target: Target },
+        BrI64GtS { a: Slot, b: Slot, target: Target },
+        BrI64GtU { a: Slot, b: Slot, target: Target },
+        BrI64LeS { a: Slot, b: Slot, target: Target },
+        BrI64LeU { a: Slot, b: Slot, target: Target },
+        BrI64GeS { a: Slot, b: Slot, target: Target },
+        BrI64GeU { a: Slot, b: Slot, target: Target },
+        /// Jumps to `pc + 1 + min(index, len)`: the `len + 1` following `Br`s are the table.
+        BrTable { index: Slot, len: u32 },
+        /// Returns from the function; results are already in slots `0..n`.
+        Return {},
+        /// Copies `src` to slot 0 and returns.
+        ReturnSlot { src: Slot },
+        /// Calls function `func` of the instance; arguments start at slot `args`, which
+        /// becomes the callee's slot 0 (and holds the results after the call).
+        Call { func: u32, args: Slot },
+        /// Calls through table `CompiledFunc::indirect[site]`, element `index`.
+        CallIndirect { site: u32, args: Slot, index: Slot },
+        GlobalSet { global: u32, src: Slot },
+        Store8 { addr: Slot, value: Slot, offset: u32 },
+        Store16 { addr: Slot, value: Slot, offset: u32 },
+        Store32 { addr: Slot, value: Slot, offset: u32 },
+        Store64 { addr: Slot, value: Slot, offset: u32 },
+        MemoryFill { dst: Slot, value: Slot, len: Slot },
+        MemoryCopy { dst: Slot, src: Slot, len: Slot },
+        /// Followed by `Data { a: segment, .. }`.
+        MemoryInit { dst: Slot, src: Slot, len: Slot },
+        DataDrop { segment: u32 },
+        TableSet { table: u32, index: Slot, value: Slot },
+        /// `dst = table.grow(init, delta)`; followed by `Data { a: table, .. }`.
+        TableGrow { dst: Slot, init: Slot, delta: Slot },
+        /// Followed by `Data { a: table, .. }`.
+        TableFill { index: Slot, value: Slot, len: Slot },
+        /// Followed by `Data { a: dst_table, b: src_table }`.
+        TableCopy { dst: Slot, src: Slot, len: Slot },
+        /// Followed by `Data { a: table, b: segment }`.
+        TableInit { dst: Slot, src: Slot, len: Slot },
+        ElemDrop { segment: u32 },
+    }
+}
+
+/// A `call_indirect` site: which table, and the canonical type id the callee must have.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct IndirectSite {
+    pub table: u32,
+    pub type_id: u32,
+}
+
+/// A translated function body.
+#[derive(Debug)]
+pub(crate) struct CompiledFunc {
+    pub code: Box<[Instr]>,
+    /// Parameters, then declared locals, then temporaries.
+    pub frame_size: u32,
+    pub num_params: u32,
+    /// Declared (non-parameter) locals, zeroed on entry.
+    pub num_locals: u32,
+    pub indirect: Box<[IndirectSite]>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instructions_are_16_bytes() {
+        assert_eq!(std::mem::size_of::<Instr>(), 16);
+    }
+
+    #[test]
+    fn result_slot_can_be_retargeted() {
+        let mut i = Instr::I32Add { dst: 5, a: 1, b: 2 };
+        *i.result_slot_mut().unwrap() = 0;
+        assert_eq!(i, Instr::I32Add { dst: 0, a: 1, b: 2 });
+        assert!(Instr::Br { target: 0 }.result_slot_mut().is_none());
+    }
+}

@@ -1,0 +1,233 @@
+//! Modules: decoding and validation ([spec: binary format], [spec: validation]).
+//!
+//! [`Module::new`] turns bytes (binary, or text through the `wat` crate) into a validated,
+//! immutable [`Module`]. Decoding and validation are done by `wasmparser`, configured for
+//! exactly the WebAssembly 2.0 feature set minus SIMD ([`crate::engine::wasm_features`]).
+//! Function bodies are validated eagerly but translated to Kuai's bytecode lazily, on their
+//! first call (or eagerly when [`Config::eager_translation`](crate::Config::eager_translation)
+//! is set); the translation is cached per module and shared by all its instances.
+//!
+//! [spec: binary format]: https://webassembly.github.io/spec/core/binary/index.html
+//! [spec: validation]: https://webassembly.github.io/spec/core/valid/index.html
+
+mod parse;
+
+use crate::engine::Engine;
+use crate::error::{CompileError, CompileErrorKind, Error};
+use crate::ir::CompiledFunc;
+use crate::types::{ExportType, ExternType, FuncType, GlobalType, ImportType, MemoryType, TableType};
+use std::collections::HashMap;
+use std::ops::Range;
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+
+/// A validated WebAssembly module, ready to be instantiated any number of times.
+///
+/// Cloning is cheap (reference counted).
+#[derive(Clone)]
+pub struct Module {
+    pub(crate) inner: Arc<ModuleInner>,
+}
+
+impl std::fmt::Debug for Module {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Module").field("name", &self.inner.names.module).finish_non_exhaustive()
+    }
+}
+
+/// A constant expression (initializers of globals, segment offsets and elements).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum ConstExpr {
+    I32(i32),
+    I64(i64),
+    F32(u32),
+    F64(u64),
+    RefNull,
+    RefFunc(u32),
+    GlobalGet(u32),
+}
+
+/// What an import brings in.
+#[derive(Debug, Clone)]
+pub(crate) enum ImportKind {
+    Func(u32),
+    Table(TableType),
+    Memory(MemoryType),
+    Global(GlobalType),
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Import {
+    pub module: String,
+    pub name: String,
+    pub kind: ImportKind,
+}
+
+/// The kind and index of an export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ExportIndex {
+    Func(u32),
+    Table(u32),
+    Memory(u32),
+    Global(u32),
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum ElemMode {
+    Passive,
+    Active { table: u32, offset: ConstExpr },
+    Declared,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct ElemSegment {
+    pub mode: ElemMode,
+    pub items: Box<[ConstExpr]>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum DataMode {
+    Passive,
+    Active { memory: u32, offset: ConstExpr },
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct DataSegment {
+    pub mode: DataMode,
+    pub bytes: Range<usize>,
+}
+
+/// Names from the custom `name` section.
+#[derive(Debug, Default)]
+pub(crate) struct Names {
+    pub module: Option<String>,
+    pub funcs: HashMap<u32, String>,
+}
+
+/// Everything known about a module after decoding and validation.
+pub(crate) struct ModuleInner {
+    pub engine: Engine,
+    /// The module's own bytes (function bodies and data segments point into them).
+    pub bytes: Box<[u8]>,
+    pub types: Vec<Arc<FuncType>>,
+    /// Engine-wide canonical id of each type, compared by `call_indirect`.
+    pub type_ids: Vec<u32>,
+    /// Type index of each function, imported ones first.
+    pub funcs: Vec<u32>,
+    pub num_imported_funcs: u32,
+    pub tables: Vec<TableType>,
+    pub table_inits: Vec<Option<ConstExpr>>,
+    pub num_imported_tables: u32,
+    pub memories: Vec<MemoryType>,
+    pub num_imported_memories: u32,
+    pub globals: Vec<GlobalType>,
+    pub global_inits: Vec<ConstExpr>,
+    pub num_imported_globals: u32,
+    pub imports: Vec<Import>,
+    pub exports: Vec<(String, ExportIndex)>,
+    pub start: Option<u32>,
+    pub elems: Vec<ElemSegment>,
+    pub datas: Vec<DataSegment>,
+    /// Byte range of each defined function's body (locals + code).
+    pub bodies: Vec<Range<usize>>,
+    /// Bytecode of each defined function, filled on first call.
+    pub compiled: Box<[OnceLock<Arc<CompiledFunc>>]>,
+    pub names: Names,
+}
+
+impl ModuleInner {
+    /// The type of function `func` (module function index space).
+    pub(crate) fn func_type(&self, func: u32) -> &Arc<FuncType> {
+        &self.types[self.funcs[func as usize] as usize]
+    }
+
+    pub(crate) fn extern_type(&self, export: ExportIndex) -> ExternType {
+        match export {
+            ExportIndex::Func(i) => ExternType::Func(FuncType::clone(self.func_type(i))),
+            ExportIndex::Table(i) => ExternType::Table(self.tables[i as usize]),
+            ExportIndex::Memory(i) => ExternType::Memory(self.memories[i as usize]),
+            ExportIndex::Global(i) => ExternType::Global(self.globals[i as usize]),
+        }
+    }
+
+    /// The bytecode of defined function `def` (index among the module's own functions),
+    /// translating it on first use.
+    pub(crate) fn compiled(&self, def: u32) -> Result<Arc<CompiledFunc>, CompileError> {
+        let cell = &self.compiled[def as usize];
+        if let Some(code) = cell.get() {
+            return Ok(code.clone());
+        }
+        let code = Arc::new(crate::translate::translate(self, def)?);
+        Ok(cell.get_or_init(|| code).clone())
+    }
+}
+
+impl Module {
+    /// Decodes and validates a module from its binary or text (`.wat`) form.
+    ///
+    /// Text is recognised by the absence of the `\0asm` magic number.
+    pub fn new(engine: &Engine, bytes: impl AsRef<[u8]>) -> Result<Module, Error> {
+        let bytes = bytes.as_ref();
+        if bytes.starts_with(b"\0asm") {
+            return Module::from_binary(engine, bytes);
+        }
+        let binary = wat::parse_bytes(bytes)
+            .map_err(|e| CompileError::new(CompileErrorKind::Malformed, e.to_string(), None))?;
+        Module::from_binary(engine, &binary)
+    }
+
+    /// Decodes and validates a module from its binary form only.
+    pub fn from_binary(engine: &Engine, bytes: &[u8]) -> Result<Module, Error> {
+        let inner = parse::parse(engine, bytes)?;
+        let module = Module { inner: Arc::new(inner) };
+        if engine.config().eager_translation {
+            for def in 0..module.inner.bodies.len() as u32 {
+                module.inner.compiled(def)?;
+            }
+        }
+        Ok(module)
+    }
+
+    /// Reads a `.wasm` or `.wat` file and compiles it.
+    pub fn from_file(engine: &Engine, path: impl AsRef<Path>) -> Result<Module, Error> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.display().to_string(), source })?;
+        Module::new(engine, bytes)
+    }
+
+    /// Checks that `bytes` are a valid binary module without keeping the result.
+    pub fn validate(engine: &Engine, bytes: &[u8]) -> Result<(), Error> {
+        parse::parse(engine, bytes).map(drop).map_err(Error::from)
+    }
+
+    /// The module's name from its name section, if any.
+    pub fn name(&self) -> Option<&str> {
+        self.inner.names.module.as_deref()
+    }
+
+    /// The module's imports, in order.
+    pub fn imports(&self) -> impl ExactSizeIterator<Item = ImportType<'_>> + '_ {
+        let inner = &*self.inner;
+        inner.imports.iter().map(move |imp| ImportType {
+            module: &imp.module,
+            name: &imp.name,
+            ty: match &imp.kind {
+                ImportKind::Func(t) => ExternType::Func(FuncType::clone(&inner.types[*t as usize])),
+                ImportKind::Table(t) => ExternType::Table(*t),
+                ImportKind::Memory(t) => ExternType::Memory(*t),
+                ImportKind::Global(t) => ExternType::Global(*t),
+            },
+        })
+    }
+
+    /// The module's exports, in order.
+    pub fn exports(&self) -> impl ExactSizeIterator<Item = ExportType<'_>> + '_ {
+        let inner = &*self.inner;
+        inner.exports.iter().map(move |(name, idx)| ExportType { name, ty: inner.extern_type(*idx) })
+    }
+
+    /// The engine this module was compiled for.
+    pub fn engine(&self) -> &Engine {
+        &self.inner.engine
+    }
+}

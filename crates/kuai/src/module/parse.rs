@@ -1,0 +1,327 @@
+//! The section walk: decodes a binary module with `wasmparser` and validates it.
+//!
+//! Every section is first *decoded* by our own reads (a failure is
+//! [`CompileErrorKind::Malformed`]) and then handed to `wasmparser`'s validator (a failure
+//! is [`CompileErrorKind::Invalid`], except for the few structural checks the spec calls
+//! malformed but `wasmparser` performs in its validator; see [`classify`]).
+
+use super::{
+    ConstExpr, DataMode, DataSegment, ElemMode, ElemSegment, ExportIndex, Import, ImportKind, ModuleInner, Names,
+};
+use crate::engine::Engine;
+use crate::error::{CompileError, CompileErrorKind};
+use crate::types::{FuncType, GlobalType, Limits, MemoryType, Mutability, RefKind, TableType, ValType};
+use std::sync::{Arc, OnceLock};
+use wasmparser::{BinaryReaderError, Parser, Payload, Validator};
+
+fn malformed(e: BinaryReaderError) -> CompileError {
+    CompileError::new(CompileErrorKind::Malformed, e.message(), Some(e.offset()))
+}
+
+/// Classifies an error raised by the validator. `wasmparser` checks a few properties of
+/// the binary format (section count agreement, the data count section, the local count
+/// limit) during validation; the spec classifies those as malformed.
+fn classify(e: BinaryReaderError) -> CompileError {
+    const MALFORMED: &[&str] = &[
+        "inconsistent lengths",
+        "data count section required",
+        "too many locals",
+        "malformed",
+        "unexpected end",
+        "section size mismatch",
+        "integer too large",
+        "integer representation too long",
+        "zero byte expected",
+    ];
+    let message = e.message();
+    let kind = if MALFORMED.iter().any(|m| message.contains(m)) {
+        CompileErrorKind::Malformed
+    } else {
+        CompileErrorKind::Invalid
+    };
+    CompileError::new(kind, message, Some(e.offset()))
+}
+
+fn unsupported(what: &str, offset: u64) -> CompileError {
+    CompileError::new(CompileErrorKind::Unsupported, format!("unsupported: {what}"), Some(offset))
+}
+
+fn val_type(ty: wasmparser::ValType, offset: u64) -> Result<ValType, CompileError> {
+    ValType::from_wasmparser(ty).ok_or_else(|| unsupported("value type", offset))
+}
+
+fn ref_kind(ty: wasmparser::RefType, offset: u64) -> Result<RefKind, CompileError> {
+    RefKind::from_wasmparser(ty).ok_or_else(|| unsupported("reference type", offset))
+}
+
+fn table_type(t: &wasmparser::TableType, offset: u64) -> Result<TableType, CompileError> {
+    Ok(TableType {
+        element: ref_kind(t.element_type, offset)?.into(),
+        limits: Limits { min: t.initial, max: t.maximum },
+    })
+}
+
+fn memory_type(t: &wasmparser::MemoryType) -> MemoryType {
+    MemoryType { limits: Limits { min: t.initial, max: t.maximum } }
+}
+
+fn global_type(t: &wasmparser::GlobalType, offset: u64) -> Result<GlobalType, CompileError> {
+    Ok(GlobalType {
+        content: val_type(t.content_type, offset)?,
+        mutability: if t.mutable { Mutability::Var } else { Mutability::Const },
+    })
+}
+
+/// Decodes a constant expression (a single constant instruction followed by `end`).
+fn const_expr(expr: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr, CompileError> {
+    use wasmparser::Operator as Op;
+    let mut reader = expr.get_operators_reader();
+    let offset = reader.original_position();
+    let value = match reader.read().map_err(malformed)? {
+        Op::I32Const { value } => ConstExpr::I32(value),
+        Op::I64Const { value } => ConstExpr::I64(value),
+        Op::F32Const { value } => ConstExpr::F32(value.bits()),
+        Op::F64Const { value } => ConstExpr::F64(value.bits()),
+        Op::RefNull { .. } => ConstExpr::RefNull,
+        Op::RefFunc { function_index } => ConstExpr::RefFunc(function_index),
+        Op::GlobalGet { global_index } => ConstExpr::GlobalGet(global_index),
+        // Anything else is rejected by the validator as a non-constant instruction.
+        _ => return Err(CompileError::new(CompileErrorKind::Invalid, "constant expression required", Some(offset))),
+    };
+    match reader.read().map_err(malformed)? {
+        Op::End => Ok(value),
+        _ => Err(CompileError::new(CompileErrorKind::Invalid, "constant expression required", Some(offset))),
+    }
+}
+
+/// Decodes and validates `bytes` into the module description.
+pub(super) fn parse(engine: &Engine, bytes: &[u8]) -> Result<ModuleInner, CompileError> {
+    let features = crate::engine::wasm_features();
+    let mut validator = Validator::new_with_features(features);
+    let mut parser = Parser::new(0);
+    parser.set_features(features);
+
+    let mut m = ModuleInner {
+        engine: engine.clone(),
+        bytes: bytes.into(),
+        types: Vec::new(),
+        type_ids: Vec::new(),
+        funcs: Vec::new(),
+        num_imported_funcs: 0,
+        tables: Vec::new(),
+        table_inits: Vec::new(),
+        num_imported_tables: 0,
+        memories: Vec::new(),
+        num_imported_memories: 0,
+        globals: Vec::new(),
+        global_inits: Vec::new(),
+        num_imported_globals: 0,
+        imports: Vec::new(),
+        exports: Vec::new(),
+        start: None,
+        elems: Vec::new(),
+        datas: Vec::new(),
+        bodies: Vec::new(),
+        compiled: Box::new([]),
+        names: Names::default(),
+    };
+    let mut func_allocs = wasmparser::FuncValidatorAllocations::default();
+
+    for payload in parser.parse_all(bytes) {
+        let payload = payload.map_err(malformed)?;
+        decode_section(&mut m, &payload)?;
+        match validator.payload(&payload).map_err(classify)? {
+            wasmparser::ValidPayload::Func(to_validate, body) => {
+                let mut func = to_validate.into_validator(std::mem::take(&mut func_allocs));
+                validate_body(&mut func, &body)?;
+                func_allocs = func.into_allocations();
+                let range = body.range();
+                m.bodies.push(range.start as usize..range.end as usize);
+            }
+            wasmparser::ValidPayload::End(_) => break,
+            wasmparser::ValidPayload::Parser(_) => return Err(unsupported("nested modules", 0)),
+            wasmparser::ValidPayload::Ok => {}
+        }
+    }
+    m.compiled = (0..m.bodies.len()).map(|_| OnceLock::new()).collect();
+    Ok(m)
+}
+
+/// Validates one function body, telling decoding errors (malformed) from validation errors.
+fn validate_body<R: wasmparser::WasmModuleResources>(
+    func: &mut wasmparser::FuncValidator<R>,
+    body: &wasmparser::FunctionBody<'_>,
+) -> Result<(), CompileError> {
+    let mut locals = body.get_locals_reader().map_err(malformed)?;
+    for _ in 0..locals.get_count() {
+        let offset = locals.original_position();
+        let (count, ty) = locals.read().map_err(malformed)?;
+        func.define_locals(offset as u64, count, ty).map_err(classify)?;
+    }
+    let mut ops = body.get_operators_reader().map_err(malformed)?;
+    while !ops.eof() {
+        let (op, offset) = ops.read_with_offset().map_err(malformed)?;
+        func.op(offset, &op).map_err(classify)?;
+    }
+    ops.finish().map_err(malformed)
+}
+
+/// Records what a section declares. Reading errors here are decoding errors.
+fn decode_section(m: &mut ModuleInner, payload: &Payload<'_>) -> Result<(), CompileError> {
+    match payload {
+        Payload::TypeSection(reader) => {
+            for ty in reader.clone().into_iter_err_on_gc_types() {
+                let ty = ty.map_err(malformed)?;
+                let offset = reader.range().start;
+                let params = ty.params().iter().map(|t| val_type(*t, offset)).collect::<Result<Vec<_>, _>>()?;
+                let results = ty.results().iter().map(|t| val_type(*t, offset)).collect::<Result<Vec<_>, _>>()?;
+                let ft = FuncType::new(params, results);
+                m.type_ids.push(m.engine.intern_type(&ft));
+                m.types.push(Arc::new(ft));
+            }
+        }
+        Payload::ImportSection(reader) => {
+            for import in reader.clone().into_imports_with_offsets() {
+                let (offset, import) = import.map_err(malformed)?;
+                
+                let kind = match import.ty {
+                    wasmparser::TypeRef::Func(t) | wasmparser::TypeRef::FuncExact(t) => {
+                        m.funcs.push(t);
+                        m.num_imported_funcs += 1;
+                        ImportKind::Func(t)
+                    }
+                    wasmparser::TypeRef::Table(t) => {
+                        let t = table_type(&t, offset)?;
+                        m.tables.push(t);
+                        m.table_inits.push(None);
+                        m.num_imported_tables += 1;
+                        ImportKind::Table(t)
+                    }
+                    wasmparser::TypeRef::Memory(t) => {
+                        let t = memory_type(&t);
+                        m.memories.push(t);
+                        m.num_imported_memories += 1;
+                        ImportKind::Memory(t)
+                    }
+                    wasmparser::TypeRef::Global(t) => {
+                        let t = global_type(&t, offset)?;
+                        m.globals.push(t);
+                        m.num_imported_globals += 1;
+                        ImportKind::Global(t)
+                    }
+                    wasmparser::TypeRef::Tag(_) => return Err(unsupported("tags", offset)),
+                };
+                m.imports.push(Import { module: import.module.into(), name: import.name.into(), kind });
+            }
+        }
+        Payload::FunctionSection(reader) => {
+            for t in reader.clone() {
+                m.funcs.push(t.map_err(malformed)?);
+            }
+        }
+        Payload::TableSection(reader) => {
+            for table in reader.clone() {
+                let table = table.map_err(malformed)?;
+                m.tables.push(table_type(&table.ty, reader.range().start)?);
+                m.table_inits.push(match &table.init {
+                    wasmparser::TableInit::RefNull => None,
+                    wasmparser::TableInit::Expr(e) => Some(const_expr(e)?),
+                });
+            }
+        }
+        Payload::MemorySection(reader) => {
+            for mem in reader.clone() {
+                m.memories.push(memory_type(&mem.map_err(malformed)?));
+            }
+        }
+        Payload::GlobalSection(reader) => {
+            for g in reader.clone() {
+                let g = g.map_err(malformed)?;
+                m.globals.push(global_type(&g.ty, reader.range().start)?);
+                m.global_inits.push(const_expr(&g.init_expr)?);
+            }
+        }
+        Payload::ExportSection(reader) => {
+            for e in reader.clone() {
+                let e = e.map_err(malformed)?;
+                let idx = match e.kind {
+                    wasmparser::ExternalKind::Func | wasmparser::ExternalKind::FuncExact => ExportIndex::Func(e.index),
+                    wasmparser::ExternalKind::Table => ExportIndex::Table(e.index),
+                    wasmparser::ExternalKind::Memory => ExportIndex::Memory(e.index),
+                    wasmparser::ExternalKind::Global => ExportIndex::Global(e.index),
+                    wasmparser::ExternalKind::Tag => return Err(unsupported("tags", reader.range().start)),
+                };
+                m.exports.push((e.name.into(), idx));
+            }
+        }
+        Payload::StartSection { func, .. } => m.start = Some(*func),
+        Payload::ElementSection(reader) => {
+            for elem in reader.clone() {
+                let elem = elem.map_err(malformed)?;
+                let offset = elem.range.start;
+                let mode = match &elem.kind {
+                    wasmparser::ElementKind::Passive => ElemMode::Passive,
+                    wasmparser::ElementKind::Declared => ElemMode::Declared,
+                    wasmparser::ElementKind::Active { table_index, offset_expr } => {
+                        ElemMode::Active { table: table_index.unwrap_or(0), offset: const_expr(offset_expr)? }
+                    }
+                };
+                let items = match elem.items {
+                    wasmparser::ElementItems::Functions(funcs) => {
+                        let items = funcs
+                            .into_iter()
+                            .map(|f| f.map(ConstExpr::RefFunc).map_err(malformed))
+                            .collect::<Result<Vec<_>, _>>()?;
+                        items
+                    }
+                    wasmparser::ElementItems::Expressions(ty, exprs) => {
+                        let mut items = Vec::new();
+                        for e in exprs {
+                            items.push(const_expr(&e.map_err(malformed)?)?);
+                        }
+                        ref_kind(ty, offset)?;
+                        items
+                    }
+                };
+                m.elems.push(ElemSegment { mode, items: items.into_boxed_slice() });
+            }
+        }
+        Payload::DataSection(reader) => {
+            for data in reader.clone() {
+                let data = data.map_err(malformed)?;
+                let mode = match &data.kind {
+                    wasmparser::DataKind::Passive => DataMode::Passive,
+                    wasmparser::DataKind::Active { memory_index, offset_expr } => {
+                        DataMode::Active { memory: *memory_index, offset: const_expr(offset_expr)? }
+                    }
+                };
+                // `data.data` borrows from the module bytes; recover its range.
+                let start = data.range.end as usize - data.data.len();
+                m.datas.push(DataSegment { mode, bytes: start..data.range.end as usize });
+            }
+        }
+        Payload::CustomSection(reader) => {
+            if let wasmparser::KnownCustom::Name(names) = reader.as_known() {
+                read_names(&mut m.names, names);
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Reads the name section. Errors in custom sections never fail a module.
+fn read_names(names: &mut Names, reader: wasmparser::NameSectionReader<'_>) {
+    for subsection in reader {
+        match subsection {
+            Ok(wasmparser::Name::Module { name, .. }) => names.module = Some(name.to_string()),
+            Ok(wasmparser::Name::Function(map)) => {
+                for naming in map.into_iter().flatten() {
+                    names.funcs.insert(naming.index, naming.name.to_string());
+                }
+            }
+            Ok(_) => {}
+            Err(_) => return,
+        }
+    }
+}

@@ -1,0 +1,284 @@
+//! Instances and instantiation ([spec: instantiation]).
+//!
+//! [spec: instantiation]: https://webassembly.github.io/spec/core/exec/modules.html#instantiation
+
+use super::func::{FuncData, FuncKind};
+use super::store::{AsContext, AsContextMut, Store, StoreId, StoreInner};
+use super::typed::{TypedFunc, WasmParams, WasmResults};
+use super::{Extern, Func, Global, GlobalData, Memory, MemoryData, Table, TableData};
+use crate::error::{Error, LinkError};
+use crate::module::{ConstExpr, DataMode, ElemMode, ExportIndex, ImportKind, Module};
+use crate::trap::Trap;
+use crate::types::ExternType;
+
+/// An instantiated module: its functions, memories, tables and globals, in a store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Instance {
+    pub(crate) store: StoreId,
+    pub(crate) index: u32,
+}
+
+/// Per-instance state: the index spaces mapped to store objects.
+pub(crate) struct InstanceData {
+    pub module: Module,
+    /// Store function of each function index — the per-instance function table every
+    /// call goes through (the hook a compiler tier will patch).
+    pub funcs: Box<[u32]>,
+    pub tables: Box<[u32]>,
+    pub memories: Box<[u32]>,
+    pub globals: Box<[u32]>,
+    /// Evaluated element segments (untyped references); emptied by `elem.drop`.
+    pub elems: Vec<Box<[u64]>>,
+    /// Whether each data segment has been dropped.
+    pub data_dropped: Vec<bool>,
+}
+
+impl InstanceData {
+    /// The bytes of data segment `seg` (empty once dropped).
+    pub(crate) fn data_segment(&self, seg: u32) -> &[u8] {
+        if self.data_dropped[seg as usize] {
+            return &[];
+        }
+        let range = self.module.inner.datas[seg as usize].bytes.clone();
+        &self.module.inner.bytes[range]
+    }
+}
+
+/// Looks up an export of store instance `instance`.
+pub(crate) fn export_of(store: &StoreInner, instance: u32, name: &str) -> Option<Extern> {
+    let data = &store.instances[instance as usize];
+    let (_, idx) = data.module.inner.exports.iter().find(|(n, _)| n == name)?;
+    Some(extern_of(store.id, data, *idx))
+}
+
+fn extern_of(store: StoreId, data: &InstanceData, idx: ExportIndex) -> Extern {
+    match idx {
+        ExportIndex::Func(i) => Extern::Func(Func { store, index: data.funcs[i as usize] }),
+        ExportIndex::Table(i) => Extern::Table(Table { store, index: data.tables[i as usize] }),
+        ExportIndex::Memory(i) => Extern::Memory(Memory { store, index: data.memories[i as usize] }),
+        ExportIndex::Global(i) => Extern::Global(Global { store, index: data.globals[i as usize] }),
+    }
+}
+
+impl Instance {
+    /// Instantiates `module` with `imports` given in the module's import order.
+    pub fn new<T>(mut store: impl AsContextMut<Data = T>, module: &Module, imports: &[Extern]) -> Result<Instance, Error> {
+        let ctx = store.as_context_mut();
+        instantiate(ctx.0, module, imports)
+    }
+
+    /// The export `name`, if any.
+    pub fn get_export(&self, store: impl AsContext, name: &str) -> Option<Extern> {
+        let ctx = store.as_context();
+        ctx.inner().check(self.store);
+        export_of(ctx.inner(), self.index, name)
+    }
+
+    /// The exported function `name`, if any.
+    pub fn get_func(&self, store: impl AsContext, name: &str) -> Option<Func> {
+        self.get_export(store, name)?.into_func()
+    }
+
+    /// The exported function `name` with static types.
+    pub fn get_typed_func<Params: WasmParams, Results: WasmResults>(
+        &self,
+        store: impl AsContext,
+        name: &str,
+    ) -> Result<TypedFunc<Params, Results>, Error> {
+        let func = self.get_func(&store, name).ok_or_else(|| Error::UnknownExport(name.to_string()))?;
+        func.typed(&store)
+    }
+
+    /// The exported memory `name`, if any.
+    pub fn get_memory(&self, store: impl AsContext, name: &str) -> Option<Memory> {
+        self.get_export(store, name)?.into_memory()
+    }
+
+    /// The exported table `name`, if any.
+    pub fn get_table(&self, store: impl AsContext, name: &str) -> Option<Table> {
+        self.get_export(store, name)?.into_table()
+    }
+
+    /// The exported global `name`, if any.
+    pub fn get_global(&self, store: impl AsContext, name: &str) -> Option<Global> {
+        self.get_export(store, name)?.into_global()
+    }
+
+    /// All exports, in the module's order.
+    pub fn exports(&self, store: impl AsContext) -> Vec<(String, Extern)> {
+        let ctx = store.as_context();
+        let inner = ctx.inner();
+        inner.check(self.store);
+        let data = &inner.instances[self.index as usize];
+        data.module.inner.exports.iter().map(|(n, idx)| (n.clone(), extern_of(inner.id, data, *idx))).collect()
+    }
+
+    /// The module this is an instance of.
+    pub fn module(&self, store: impl AsContext) -> Module {
+        let ctx = store.as_context();
+        ctx.inner().check(self.store);
+        ctx.inner().instances[self.index as usize].module.clone()
+    }
+}
+
+/// Checks that `provided` may satisfy an import of type `wanted`.
+fn import_matches(provided: &ExternType, wanted: &ExternType) -> bool {
+    match (provided, wanted) {
+        (ExternType::Func(a), ExternType::Func(b)) => a == b,
+        (ExternType::Table(a), ExternType::Table(b)) => a.element == b.element && a.limits.matches(&b.limits),
+        (ExternType::Memory(a), ExternType::Memory(b)) => a.limits.matches(&b.limits),
+        (ExternType::Global(a), ExternType::Global(b)) => a == b,
+        _ => false,
+    }
+}
+
+/// Evaluates a constant expression in the context of a (partially built) instance.
+fn eval_const(store: &StoreInner, data: &InstanceData, expr: ConstExpr) -> u64 {
+    match expr {
+        ConstExpr::I32(v) => v as u32 as u64,
+        ConstExpr::I64(v) => v as u64,
+        ConstExpr::F32(v) => v as u64,
+        ConstExpr::F64(v) => v,
+        ConstExpr::RefNull => 0,
+        ConstExpr::RefFunc(f) => data.funcs[f as usize] as u64 + 1,
+        ConstExpr::GlobalGet(g) => store.globals[data.globals[g as usize] as usize].value,
+    }
+}
+
+/// Instantiates `module` in `store` with resolved `imports`.
+pub(crate) fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> Result<Instance, Error> {
+    let m = &module.inner;
+    if !crate::Engine::same(&m.engine, &store.inner.engine) {
+        return Err(Error::Link(LinkError::WrongStore));
+    }
+    if imports.len() != m.imports.len() {
+        return Err(Error::TypeMismatch(format!("module needs {} imports, {} given", m.imports.len(), imports.len())));
+    }
+    let inner = &mut store.inner;
+    let id = inner.id;
+    let mut data = InstanceData {
+        module: module.clone(),
+        funcs: Box::new([]),
+        tables: Box::new([]),
+        memories: Box::new([]),
+        globals: Box::new([]),
+        elems: Vec::new(),
+        data_dropped: vec![false; m.datas.len()],
+    };
+    let (mut funcs, mut tables, mut memories, mut globals) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+
+    // Resolve imports.
+    for (import, ext) in m.imports.iter().zip(imports) {
+        if ext.store_id() != id {
+            return Err(Error::Link(LinkError::WrongStore));
+        }
+        let wanted = match &import.kind {
+            ImportKind::Func(t) => ExternType::Func(crate::types::FuncType::clone(&m.types[*t as usize])),
+            ImportKind::Table(t) => ExternType::Table(*t),
+            ImportKind::Memory(t) => ExternType::Memory(*t),
+            ImportKind::Global(t) => ExternType::Global(*t),
+        };
+        let provided = ext.ty_in(inner);
+        if !import_matches(&provided, &wanted) {
+            return Err(Error::Link(LinkError::IncompatibleImportType {
+                module: import.module.clone(),
+                name: import.name.clone(),
+                expected: wanted.to_string(),
+                found: provided.to_string(),
+            }));
+        }
+        match ext {
+            Extern::Func(f) => funcs.push(f.index),
+            Extern::Table(t) => tables.push(t.index),
+            Extern::Memory(mem) => memories.push(mem.index),
+            Extern::Global(g) => globals.push(g.index),
+        }
+    }
+
+    // Allocate the module's own functions first: globals and segments may refer to them.
+    let instance_index = inner.instances.len() as u32;
+    for index in m.num_imported_funcs..m.funcs.len() as u32 {
+        let type_index = m.funcs[index as usize] as usize;
+        inner.funcs.push(FuncData {
+            ty: m.types[type_index].clone(),
+            type_id: m.type_ids[type_index],
+            kind: FuncKind::Wasm { instance: instance_index, index },
+        });
+        funcs.push(inner.funcs.len() as u32 - 1);
+    }
+    data.funcs = funcs.into_boxed_slice();
+    data.globals = globals.clone().into_boxed_slice();
+    for (i, &ty) in m.globals.iter().enumerate().skip(m.num_imported_globals as usize) {
+        let init = m.global_inits[i - m.num_imported_globals as usize];
+        let value = eval_const(inner, &data, init);
+        inner.globals.push(GlobalData { ty, value });
+        globals.push(inner.globals.len() as u32 - 1);
+        data.globals = globals.clone().into_boxed_slice();
+    }
+    for (i, &ty) in m.tables.iter().enumerate().skip(m.num_imported_tables as usize) {
+        let init = m.table_inits[i].map_or(0, |e| eval_const(inner, &data, e));
+        let table = TableData::new(ty, init).ok_or_else(|| Error::Limit(format!("cannot allocate {ty}")))?;
+        inner.tables.push(table);
+        tables.push(inner.tables.len() as u32 - 1);
+    }
+    for &ty in m.memories.iter().skip(m.num_imported_memories as usize) {
+        let mem = MemoryData::new(ty).ok_or_else(|| Error::Limit(format!("cannot allocate {ty}")))?;
+        inner.memories.push(mem);
+        memories.push(inner.memories.len() as u32 - 1);
+    }
+    data.tables = tables.into_boxed_slice();
+    data.memories = memories.into_boxed_slice();
+    data.elems = m.elems.iter().map(|seg| seg.items.iter().map(|e| eval_const(inner, &data, *e)).collect()).collect();
+    inner.instances.push(data);
+    let instance = Instance { store: id, index: instance_index };
+
+    initialize_segments(inner, instance_index)?;
+    if let Some(start) = m.start {
+        let func = inner.instances[instance_index as usize].funcs[start as usize];
+        crate::exec::call(store, func, &[], &mut [])?;
+    }
+    Ok(instance)
+}
+
+/// Applies active element and data segments in order; the first out-of-bounds segment
+/// traps, leaving earlier writes in place.
+fn initialize_segments(inner: &mut StoreInner, instance: u32) -> Result<(), Error> {
+    let module = inner.instances[instance as usize].module.clone();
+    let m = &module.inner;
+    for (i, seg) in m.elems.iter().enumerate() {
+        match &seg.mode {
+            ElemMode::Active { table, offset } => {
+                let data = &inner.instances[instance as usize];
+                let offset = eval_const(inner, data, *offset) as u32 as usize;
+                let table_index = data.tables[*table as usize] as usize;
+                let items = std::mem::take(&mut inner.instances[instance as usize].elems[i]);
+                let elems = &mut inner.tables[table_index].elems;
+                let dst = offset
+                    .checked_add(items.len())
+                    .filter(|&end| end <= elems.len())
+                    .map(|end| &mut elems[offset..end])
+                    .ok_or(Error::from(Trap::TableOutOfBounds))?;
+                dst.copy_from_slice(&items);
+            }
+            ElemMode::Declared => inner.instances[instance as usize].elems[i] = Box::new([]),
+            ElemMode::Passive => {}
+        }
+    }
+    for (i, seg) in m.datas.iter().enumerate() {
+        if let DataMode::Active { memory, offset } = &seg.mode {
+            let data = &inner.instances[instance as usize];
+            let offset = eval_const(inner, data, *offset) as u32 as usize;
+            let mem_index = data.memories[*memory as usize] as usize;
+            let bytes = &m.bytes[seg.bytes.clone()];
+            let mem = &mut inner.memories[mem_index].bytes;
+            let dst = offset
+                .checked_add(bytes.len())
+                .filter(|&end| end <= mem.len())
+                .map(|end| &mut mem[offset..end])
+                .ok_or(Error::from(Trap::MemoryOutOfBounds))?;
+            dst.copy_from_slice(bytes);
+            inner.instances[instance as usize].data_dropped[i] = true;
+        }
+    }
+    Ok(())
+}

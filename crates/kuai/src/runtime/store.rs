@@ -1,0 +1,215 @@
+//! The [`Store`]: owner of all runtime objects ([spec: store]) and of the host state `T`.
+//!
+//! Runtime objects (functions, memories, tables, globals, instances, extern objects) live
+//! in arenas inside the store and are named by small `Copy` handles that carry the store's
+//! id, so a handle can never reach into another store's objects.
+//!
+//! [spec: store]: https://webassembly.github.io/spec/core/exec/runtime.html#store
+
+use super::func::{FuncData, HostFunc};
+use super::instance::InstanceData;
+use super::{GlobalData, MemoryData, TableData};
+use crate::engine::Engine;
+use crate::exec::Stack;
+use std::any::Any;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Identifies a store; handles carry it to detect cross-store use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct StoreId(u64);
+
+impl StoreId {
+    fn fresh() -> StoreId {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        StoreId(NEXT.fetch_add(1, Ordering::Relaxed))
+    }
+}
+
+/// The part of a store that does not depend on the host state type: everything the
+/// interpreter touches.
+pub(crate) struct StoreInner {
+    pub id: StoreId,
+    pub engine: Engine,
+    pub funcs: Vec<FuncData>,
+    pub instances: Vec<InstanceData>,
+    pub memories: Vec<MemoryData>,
+    pub tables: Vec<TableData>,
+    pub globals: Vec<GlobalData>,
+    pub externs: Vec<Box<dyn Any + Send + Sync>>,
+    pub stack: Stack,
+}
+
+impl StoreInner {
+    /// Panics if a handle from another store is used here (a bug in the embedder).
+    pub(crate) fn check(&self, id: StoreId) {
+        assert!(id == self.id, "object used with the wrong store");
+    }
+}
+
+/// A collection of instances and objects, plus the embedder's state `T`.
+pub struct Store<T> {
+    pub(crate) inner: StoreInner,
+    pub(crate) host_funcs: Vec<Arc<HostFunc<T>>>,
+    data: T,
+}
+
+impl<T> Store<T> {
+    /// An empty store whose host functions can reach `data`.
+    pub fn new(engine: &Engine, data: T) -> Store<T> {
+        let config = engine.config();
+        Store {
+            inner: StoreInner {
+                id: StoreId::fresh(),
+                engine: engine.clone(),
+                funcs: Vec::new(),
+                instances: Vec::new(),
+                memories: Vec::new(),
+                tables: Vec::new(),
+                globals: Vec::new(),
+                externs: Vec::new(),
+                stack: Stack::new(config.max_call_depth, config.max_stack_slots),
+            },
+            host_funcs: Vec::new(),
+            data,
+        }
+    }
+
+    /// The host state.
+    pub fn data(&self) -> &T {
+        &self.data
+    }
+
+    /// The host state, mutably.
+    pub fn data_mut(&mut self) -> &mut T {
+        &mut self.data
+    }
+
+    /// Consumes the store, returning the host state.
+    pub fn into_data(self) -> T {
+        self.data
+    }
+
+    /// The engine this store belongs to.
+    pub fn engine(&self) -> &Engine {
+        &self.inner.engine
+    }
+}
+
+impl<T> std::fmt::Debug for Store<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("id", &self.inner.id).finish_non_exhaustive()
+    }
+}
+
+/// A shared borrow of a store, as taken by read-only API calls.
+pub struct StoreContext<'a, T>(pub(crate) &'a Store<T>);
+
+/// An exclusive borrow of a store, as taken by API calls that may run code or mutate.
+pub struct StoreContextMut<'a, T>(pub(crate) &'a mut Store<T>);
+
+/// Things that give shared access to a store: `&Store<T>`, `&Caller<T>`, contexts.
+pub trait AsContext {
+    /// The host state type.
+    type Data;
+    /// Borrows the store.
+    fn as_context(&self) -> StoreContext<'_, Self::Data>;
+}
+
+/// Things that give exclusive access to a store: `&mut Store<T>`, `&mut Caller<T>`.
+pub trait AsContextMut: AsContext {
+    /// Borrows the store mutably.
+    fn as_context_mut(&mut self) -> StoreContextMut<'_, Self::Data>;
+}
+
+impl<T> AsContext for Store<T> {
+    type Data = T;
+    fn as_context(&self) -> StoreContext<'_, T> {
+        StoreContext(self)
+    }
+}
+
+impl<T> AsContextMut for Store<T> {
+    fn as_context_mut(&mut self) -> StoreContextMut<'_, T> {
+        StoreContextMut(self)
+    }
+}
+
+impl<T> AsContext for StoreContext<'_, T> {
+    type Data = T;
+    fn as_context(&self) -> StoreContext<'_, T> {
+        StoreContext(self.0)
+    }
+}
+
+impl<T> AsContext for StoreContextMut<'_, T> {
+    type Data = T;
+    fn as_context(&self) -> StoreContext<'_, T> {
+        StoreContext(self.0)
+    }
+}
+
+impl<T> AsContextMut for StoreContextMut<'_, T> {
+    fn as_context_mut(&mut self) -> StoreContextMut<'_, T> {
+        StoreContextMut(self.0)
+    }
+}
+
+impl<C: AsContext + ?Sized> AsContext for &C {
+    type Data = C::Data;
+    fn as_context(&self) -> StoreContext<'_, C::Data> {
+        (**self).as_context()
+    }
+}
+
+impl<C: AsContext + ?Sized> AsContext for &mut C {
+    type Data = C::Data;
+    fn as_context(&self) -> StoreContext<'_, C::Data> {
+        (**self).as_context()
+    }
+}
+
+impl<C: AsContextMut + ?Sized> AsContextMut for &mut C {
+    fn as_context_mut(&mut self) -> StoreContextMut<'_, C::Data> {
+        (**self).as_context_mut()
+    }
+}
+
+impl<'a, C: AsContext> From<&'a C> for StoreContext<'a, C::Data> {
+    fn from(c: &'a C) -> Self {
+        c.as_context()
+    }
+}
+
+impl<'a, C: AsContextMut> From<&'a mut C> for StoreContextMut<'a, C::Data> {
+    fn from(c: &'a mut C) -> Self {
+        c.as_context_mut()
+    }
+}
+
+impl<'a, T> StoreContext<'a, T> {
+    pub(crate) fn inner(&self) -> &'a StoreInner {
+        &self.0.inner
+    }
+
+    /// The host state.
+    pub fn data(&self) -> &'a T {
+        self.0.data()
+    }
+}
+
+impl<T> StoreContextMut<'_, T> {
+    pub(crate) fn inner(&mut self) -> &mut StoreInner {
+        &mut self.0.inner
+    }
+
+    /// The host state.
+    pub fn data(&self) -> &T {
+        self.0.data()
+    }
+
+    /// The host state, mutably.
+    pub fn data_mut(&mut self) -> &mut T {
+        self.0.data_mut()
+    }
+}
