@@ -16,7 +16,11 @@ use crate::trap::Trap;
 use crate::types::{Limits, MemoryType};
 
 /// Mutable references to two distinct tables, or one if they are the same.
-fn two_tables(tables: &mut [TableData], a: usize, b: usize) -> (&mut TableData, Option<&TableData>) {
+fn two_tables(
+    tables: &mut [TableData],
+    a: usize,
+    b: usize,
+) -> (&mut TableData, Option<&TableData>) {
     if a == b {
         return (&mut tables[a], None);
     }
@@ -40,10 +44,28 @@ fn range(start: u64, len: u64, bound: usize) -> Result<std::ops::Range<usize>, (
 
 /// Runs the top frame until the frame at `depth` returns, a host call is needed, or a trap.
 pub(super) fn run(store: &mut StoreInner, depth: usize) -> Result<Exit, Fault> {
-    let StoreInner { funcs, instances, memories, tables, globals, stack, .. } = store;
-    let mut no_memory = MemoryData { ty: MemoryType { limits: Limits { min: 0, max: Some(0) } }, bytes: Vec::new() };
+    let StoreInner {
+        funcs,
+        instances,
+        memories,
+        tables,
+        globals,
+        stack,
+        ..
+    } = store;
+    let mut no_memory = MemoryData {
+        ty: MemoryType {
+            limits: Limits {
+                min: 0,
+                max: Some(0),
+            },
+        },
+        bytes: Vec::new(),
+    };
     'frame: loop {
-        let Some(frame) = stack.frames.last() else { return Ok(Exit::Returned) };
+        let Some(frame) = stack.frames.last() else {
+            return Ok(Exit::Returned);
+        };
         let func = frame.code.clone();
         let code: &[Instr] = &func.code;
         let mut pc = frame.pc;
@@ -109,6 +131,29 @@ pub(super) fn run(store: &mut StoreInner, depth: usize) -> Result<Exit, Fault> {
                 r!($dst) = f32::to_bits($e) as u64;
             }};
         }
+        // Rounding a NaN must give a quiet NaN; libm returns signaling NaNs unchanged.
+        macro_rules! f32round {
+            ($dst:expr, $src:expr, |$x:ident| $e:expr) => {{
+                let bits = r!($src) as u32;
+                let $x = f32::from_bits(bits);
+                r!($dst) = if $x.is_nan() {
+                    (bits | 0x0040_0000) as u64
+                } else {
+                    f32::to_bits($e) as u64
+                };
+            }};
+        }
+        macro_rules! f64round {
+            ($dst:expr, $src:expr, |$x:ident| $e:expr) => {{
+                let bits = r!($src);
+                let $x = f64::from_bits(bits);
+                r!($dst) = if $x.is_nan() {
+                    bits | 0x0008_0000_0000_0000
+                } else {
+                    f64::to_bits($e)
+                };
+            }};
+        }
         macro_rules! f64un {
             ($dst:expr, $src:expr, |$x:ident| $e:expr) => {{
                 let $x = f64::from_bits(r!($src));
@@ -140,7 +185,9 @@ pub(super) fn run(store: &mut StoreInner, depth: usize) -> Result<Exit, Fault> {
         }
         macro_rules! data_word {
             () => {{
-                let Instr::Data { a, b, .. } = code[pc] else { return Err(Fault::Trap(Trap::Unreachable)) };
+                let Instr::Data { a, b, .. } = code[pc] else {
+                    return Err(Fault::Trap(Trap::Unreachable));
+                };
                 pc += 1;
                 (a, b)
             }};
@@ -179,8 +226,12 @@ pub(super) fn run(store: &mut StoreInner, depth: usize) -> Result<Exit, Fault> {
                 Instr::I32Clz { dst, src } => un!(dst, src, |x: u32| x.leading_zeros() as u64),
                 Instr::I32Ctz { dst, src } => un!(dst, src, |x: u32| x.trailing_zeros() as u64),
                 Instr::I32Popcnt { dst, src } => un!(dst, src, |x: u32| x.count_ones() as u64),
-                Instr::I32Extend8S { dst, src } => un!(dst, src, |x: u8| x as i8 as i32 as u32 as u64),
-                Instr::I32Extend16S { dst, src } => un!(dst, src, |x: u16| x as i16 as i32 as u32 as u64),
+                Instr::I32Extend8S { dst, src } => {
+                    un!(dst, src, |x: u8| x as i8 as i32 as u32 as u64)
+                }
+                Instr::I32Extend16S { dst, src } => {
+                    un!(dst, src, |x: u16| x as i16 as i32 as u32 as u64)
+                }
                 Instr::I64Eqz { dst, src } => un!(dst, src, |x: u64| (x == 0) as u64),
                 Instr::I64Clz { dst, src } => un!(dst, src, |x: u64| x.leading_zeros() as u64),
                 Instr::I64Ctz { dst, src } => un!(dst, src, |x: u64| x.trailing_zeros() as u64),
@@ -190,89 +241,188 @@ pub(super) fn run(store: &mut StoreInner, depth: usize) -> Result<Exit, Fault> {
                 Instr::I64Extend32S { dst, src } => un!(dst, src, |x: u32| x as i32 as i64 as u64),
                 Instr::F32Abs { dst, src } => un!(dst, src, |x: u32| (x & 0x7fff_ffff) as u64),
                 Instr::F32Neg { dst, src } => un!(dst, src, |x: u32| (x ^ 0x8000_0000) as u64),
-                Instr::F32Ceil { dst, src } => f32un!(dst, src, |x| x.ceil()),
-                Instr::F32Floor { dst, src } => f32un!(dst, src, |x| x.floor()),
-                Instr::F32Trunc { dst, src } => f32un!(dst, src, |x| x.trunc()),
-                Instr::F32Nearest { dst, src } => f32un!(dst, src, |x| x.round_ties_even()),
+                Instr::F32Ceil { dst, src } => f32round!(dst, src, |x| x.ceil()),
+                Instr::F32Floor { dst, src } => f32round!(dst, src, |x| x.floor()),
+                Instr::F32Trunc { dst, src } => f32round!(dst, src, |x| x.trunc()),
+                Instr::F32Nearest { dst, src } => f32round!(dst, src, |x| x.round_ties_even()),
                 Instr::F32Sqrt { dst, src } => f32un!(dst, src, |x| x.sqrt()),
                 Instr::F64Abs { dst, src } => un!(dst, src, |x: u64| x & 0x7fff_ffff_ffff_ffff),
                 Instr::F64Neg { dst, src } => un!(dst, src, |x: u64| x ^ 0x8000_0000_0000_0000),
-                Instr::F64Ceil { dst, src } => f64un!(dst, src, |x| x.ceil()),
-                Instr::F64Floor { dst, src } => f64un!(dst, src, |x| x.floor()),
-                Instr::F64Trunc { dst, src } => f64un!(dst, src, |x| x.trunc()),
-                Instr::F64Nearest { dst, src } => f64un!(dst, src, |x| x.round_ties_even()),
+                Instr::F64Ceil { dst, src } => f64round!(dst, src, |x| x.ceil()),
+                Instr::F64Floor { dst, src } => f64round!(dst, src, |x| x.floor()),
+                Instr::F64Trunc { dst, src } => f64round!(dst, src, |x| x.trunc()),
+                Instr::F64Nearest { dst, src } => f64round!(dst, src, |x| x.round_ties_even()),
                 Instr::F64Sqrt { dst, src } => f64un!(dst, src, |x| x.sqrt()),
                 Instr::I32WrapI64 { dst, src } => un!(dst, src, |x: u32| x as u64),
                 Instr::I64ExtendI32S { dst, src } => un!(dst, src, |x: u32| x as i32 as i64 as u64),
                 Instr::I32TruncF32S { dst, src } => {
-                    un!(dst, src, |x: u32| numeric::i32_trunc_f32(f32::from_bits(x))? as u32 as u64)
+                    un!(
+                        dst,
+                        src,
+                        |x: u32| numeric::i32_trunc_f32(f32::from_bits(x))? as u32 as u64
+                    )
                 }
                 Instr::I32TruncF32U { dst, src } => {
-                    un!(dst, src, |x: u32| numeric::u32_trunc_f32(f32::from_bits(x))? as u64)
+                    un!(
+                        dst,
+                        src,
+                        |x: u32| numeric::u32_trunc_f32(f32::from_bits(x))? as u64
+                    )
                 }
                 Instr::I32TruncF64S { dst, src } => {
-                    un!(dst, src, |x: u64| numeric::i32_trunc_f64(f64::from_bits(x))? as u32 as u64)
+                    un!(
+                        dst,
+                        src,
+                        |x: u64| numeric::i32_trunc_f64(f64::from_bits(x))? as u32 as u64
+                    )
                 }
                 Instr::I32TruncF64U { dst, src } => {
-                    un!(dst, src, |x: u64| numeric::u32_trunc_f64(f64::from_bits(x))? as u64)
+                    un!(
+                        dst,
+                        src,
+                        |x: u64| numeric::u32_trunc_f64(f64::from_bits(x))? as u64
+                    )
                 }
                 Instr::I64TruncF32S { dst, src } => {
-                    un!(dst, src, |x: u32| numeric::i64_trunc_f32(f32::from_bits(x))? as u64)
+                    un!(
+                        dst,
+                        src,
+                        |x: u32| numeric::i64_trunc_f32(f32::from_bits(x))? as u64
+                    )
                 }
-                Instr::I64TruncF32U { dst, src } => un!(dst, src, |x: u32| numeric::u64_trunc_f32(f32::from_bits(x))?),
+                Instr::I64TruncF32U { dst, src } => un!(dst, src, |x: u32| numeric::u64_trunc_f32(
+                    f32::from_bits(x)
+                )?),
                 Instr::I64TruncF64S { dst, src } => {
-                    un!(dst, src, |x: u64| numeric::i64_trunc_f64(f64::from_bits(x))? as u64)
+                    un!(
+                        dst,
+                        src,
+                        |x: u64| numeric::i64_trunc_f64(f64::from_bits(x))? as u64
+                    )
                 }
-                Instr::I64TruncF64U { dst, src } => un!(dst, src, |x: u64| numeric::u64_trunc_f64(f64::from_bits(x))?),
-                Instr::I32TruncSatF32S { dst, src } => un!(dst, src, |x: u32| f32::from_bits(x) as i32 as u32 as u64),
-                Instr::I32TruncSatF32U { dst, src } => un!(dst, src, |x: u32| f32::from_bits(x) as u32 as u64),
-                Instr::I32TruncSatF64S { dst, src } => un!(dst, src, |x: u64| f64::from_bits(x) as i32 as u32 as u64),
-                Instr::I32TruncSatF64U { dst, src } => un!(dst, src, |x: u64| f64::from_bits(x) as u32 as u64),
-                Instr::I64TruncSatF32S { dst, src } => un!(dst, src, |x: u32| f32::from_bits(x) as i64 as u64),
-                Instr::I64TruncSatF32U { dst, src } => un!(dst, src, |x: u32| f32::from_bits(x) as u64),
-                Instr::I64TruncSatF64S { dst, src } => un!(dst, src, |x: u64| f64::from_bits(x) as i64 as u64),
-                Instr::I64TruncSatF64U { dst, src } => un!(dst, src, |x: u64| f64::from_bits(x) as u64),
-                Instr::F32ConvertI32S { dst, src } => un!(dst, src, |x: u32| (x as i32 as f32).to_bits() as u64),
-                Instr::F32ConvertI32U { dst, src } => un!(dst, src, |x: u32| (x as f32).to_bits() as u64),
-                Instr::F32ConvertI64S { dst, src } => un!(dst, src, |x: u64| (x as i64 as f32).to_bits() as u64),
-                Instr::F32ConvertI64U { dst, src } => un!(dst, src, |x: u64| (x as f32).to_bits() as u64),
-                Instr::F32DemoteF64 { dst, src } => un!(dst, src, |x: u64| (f64::from_bits(x) as f32).to_bits() as u64),
-                Instr::F64ConvertI32S { dst, src } => un!(dst, src, |x: u32| (x as i32 as f64).to_bits()),
+                Instr::I64TruncF64U { dst, src } => un!(dst, src, |x: u64| numeric::u64_trunc_f64(
+                    f64::from_bits(x)
+                )?),
+                Instr::I32TruncSatF32S { dst, src } => {
+                    un!(dst, src, |x: u32| f32::from_bits(x) as i32 as u32 as u64)
+                }
+                Instr::I32TruncSatF32U { dst, src } => {
+                    un!(dst, src, |x: u32| f32::from_bits(x) as u32 as u64)
+                }
+                Instr::I32TruncSatF64S { dst, src } => {
+                    un!(dst, src, |x: u64| f64::from_bits(x) as i32 as u32 as u64)
+                }
+                Instr::I32TruncSatF64U { dst, src } => {
+                    un!(dst, src, |x: u64| f64::from_bits(x) as u32 as u64)
+                }
+                Instr::I64TruncSatF32S { dst, src } => {
+                    un!(dst, src, |x: u32| f32::from_bits(x) as i64 as u64)
+                }
+                Instr::I64TruncSatF32U { dst, src } => {
+                    un!(dst, src, |x: u32| f32::from_bits(x) as u64)
+                }
+                Instr::I64TruncSatF64S { dst, src } => {
+                    un!(dst, src, |x: u64| f64::from_bits(x) as i64 as u64)
+                }
+                Instr::I64TruncSatF64U { dst, src } => {
+                    un!(dst, src, |x: u64| f64::from_bits(x) as u64)
+                }
+                Instr::F32ConvertI32S { dst, src } => {
+                    un!(dst, src, |x: u32| (x as i32 as f32).to_bits() as u64)
+                }
+                Instr::F32ConvertI32U { dst, src } => {
+                    un!(dst, src, |x: u32| (x as f32).to_bits() as u64)
+                }
+                Instr::F32ConvertI64S { dst, src } => {
+                    un!(dst, src, |x: u64| (x as i64 as f32).to_bits() as u64)
+                }
+                Instr::F32ConvertI64U { dst, src } => {
+                    un!(dst, src, |x: u64| (x as f32).to_bits() as u64)
+                }
+                Instr::F32DemoteF64 { dst, src } => {
+                    un!(dst, src, |x: u64| (f64::from_bits(x) as f32).to_bits()
+                        as u64)
+                }
+                Instr::F64ConvertI32S { dst, src } => {
+                    un!(dst, src, |x: u32| (x as i32 as f64).to_bits())
+                }
                 Instr::F64ConvertI32U { dst, src } => un!(dst, src, |x: u32| (x as f64).to_bits()),
-                Instr::F64ConvertI64S { dst, src } => un!(dst, src, |x: u64| (x as i64 as f64).to_bits()),
+                Instr::F64ConvertI64S { dst, src } => {
+                    un!(dst, src, |x: u64| (x as i64 as f64).to_bits())
+                }
                 Instr::F64ConvertI64U { dst, src } => un!(dst, src, |x: u64| (x as f64).to_bits()),
-                Instr::F64PromoteF32 { dst, src } => un!(dst, src, |x: u32| (f32::from_bits(x) as f64).to_bits()),
+                Instr::F64PromoteF32 { dst, src } => {
+                    un!(dst, src, |x: u32| (f32::from_bits(x) as f64).to_bits())
+                }
                 Instr::Copy { dst, src } => r!(dst) = r!(src),
 
                 Instr::I32Eq { dst, a, b } => bin32!(dst, a, r!(b) as u32, |x, y| x == y),
                 Instr::I32Ne { dst, a, b } => bin32!(dst, a, r!(b) as u32, |x, y| x != y),
-                Instr::I32LtS { dst, a, b } => bin32!(dst, a, r!(b) as u32, |x, y| (x as i32) < (y as i32)),
+                Instr::I32LtS { dst, a, b } => {
+                    bin32!(dst, a, r!(b) as u32, |x, y| (x as i32) < (y as i32))
+                }
                 Instr::I32LtU { dst, a, b } => bin32!(dst, a, r!(b) as u32, |x, y| x < y),
-                Instr::I32GtS { dst, a, b } => bin32!(dst, a, r!(b) as u32, |x, y| (x as i32) > (y as i32)),
+                Instr::I32GtS { dst, a, b } => {
+                    bin32!(dst, a, r!(b) as u32, |x, y| (x as i32) > (y as i32))
+                }
                 Instr::I32GtU { dst, a, b } => bin32!(dst, a, r!(b) as u32, |x, y| x > y),
-                Instr::I32LeS { dst, a, b } => bin32!(dst, a, r!(b) as u32, |x, y| (x as i32) <= (y as i32)),
+                Instr::I32LeS { dst, a, b } => {
+                    bin32!(dst, a, r!(b) as u32, |x, y| (x as i32) <= (y as i32))
+                }
                 Instr::I32LeU { dst, a, b } => bin32!(dst, a, r!(b) as u32, |x, y| x <= y),
-                Instr::I32GeS { dst, a, b } => bin32!(dst, a, r!(b) as u32, |x, y| (x as i32) >= (y as i32)),
+                Instr::I32GeS { dst, a, b } => {
+                    bin32!(dst, a, r!(b) as u32, |x, y| (x as i32) >= (y as i32))
+                }
                 Instr::I32GeU { dst, a, b } => bin32!(dst, a, r!(b) as u32, |x, y| x >= y),
-                Instr::I32Add { dst, a, b } => bin32!(dst, a, r!(b) as u32, |x, y| x.wrapping_add(y)),
-                Instr::I32Sub { dst, a, b } => bin32!(dst, a, r!(b) as u32, |x, y| x.wrapping_sub(y)),
-                Instr::I32Mul { dst, a, b } => bin32!(dst, a, r!(b) as u32, |x, y| x.wrapping_mul(y)),
+                Instr::I32Add { dst, a, b } => {
+                    bin32!(dst, a, r!(b) as u32, |x, y| x.wrapping_add(y))
+                }
+                Instr::I32Sub { dst, a, b } => {
+                    bin32!(dst, a, r!(b) as u32, |x, y| x.wrapping_sub(y))
+                }
+                Instr::I32Mul { dst, a, b } => {
+                    bin32!(dst, a, r!(b) as u32, |x, y| x.wrapping_mul(y))
+                }
                 Instr::I32DivS { dst, a, b } => {
-                    bin32!(dst, a, r!(b) as u32, |x, y| numeric::i32_div_s(x as i32, y as i32)? as u32)
+                    bin32!(
+                        dst,
+                        a,
+                        r!(b) as u32,
+                        |x, y| numeric::i32_div_s(x as i32, y as i32)? as u32
+                    )
                 }
-                Instr::I32DivU { dst, a, b } => bin32!(dst, a, r!(b) as u32, |x, y| numeric::i32_div_u(x, y)?),
+                Instr::I32DivU { dst, a, b } => {
+                    bin32!(dst, a, r!(b) as u32, |x, y| numeric::i32_div_u(x, y)?)
+                }
                 Instr::I32RemS { dst, a, b } => {
-                    bin32!(dst, a, r!(b) as u32, |x, y| numeric::i32_rem_s(x as i32, y as i32)? as u32)
+                    bin32!(
+                        dst,
+                        a,
+                        r!(b) as u32,
+                        |x, y| numeric::i32_rem_s(x as i32, y as i32)? as u32
+                    )
                 }
-                Instr::I32RemU { dst, a, b } => bin32!(dst, a, r!(b) as u32, |x, y| numeric::i32_rem_u(x, y)?),
+                Instr::I32RemU { dst, a, b } => {
+                    bin32!(dst, a, r!(b) as u32, |x, y| numeric::i32_rem_u(x, y)?)
+                }
                 Instr::I32And { dst, a, b } => bin32!(dst, a, r!(b) as u32, |x, y| x & y),
                 Instr::I32Or { dst, a, b } => bin32!(dst, a, r!(b) as u32, |x, y| x | y),
                 Instr::I32Xor { dst, a, b } => bin32!(dst, a, r!(b) as u32, |x, y| x ^ y),
-                Instr::I32Shl { dst, a, b } => bin32!(dst, a, r!(b) as u32, |x, y| x.wrapping_shl(y)),
-                Instr::I32ShrS { dst, a, b } => bin32!(dst, a, r!(b) as u32, |x, y| (x as i32).wrapping_shr(y) as u32),
-                Instr::I32ShrU { dst, a, b } => bin32!(dst, a, r!(b) as u32, |x, y| x.wrapping_shr(y)),
-                Instr::I32Rotl { dst, a, b } => bin32!(dst, a, r!(b) as u32, |x, y| x.rotate_left(y % 32)),
-                Instr::I32Rotr { dst, a, b } => bin32!(dst, a, r!(b) as u32, |x, y| x.rotate_right(y % 32)),
+                Instr::I32Shl { dst, a, b } => {
+                    bin32!(dst, a, r!(b) as u32, |x, y| x.wrapping_shl(y))
+                }
+                Instr::I32ShrS { dst, a, b } => bin32!(dst, a, r!(b) as u32, |x, y| (x as i32)
+                    .wrapping_shr(y)
+                    as u32),
+                Instr::I32ShrU { dst, a, b } => {
+                    bin32!(dst, a, r!(b) as u32, |x, y| x.wrapping_shr(y))
+                }
+                Instr::I32Rotl { dst, a, b } => {
+                    bin32!(dst, a, r!(b) as u32, |x, y| x.rotate_left(y % 32))
+                }
+                Instr::I32Rotr { dst, a, b } => {
+                    bin32!(dst, a, r!(b) as u32, |x, y| x.rotate_right(y % 32))
+                }
 
                 Instr::I32EqImm { dst, a, imm } => bin32!(dst, a, imm as u32, |x, y| x == y),
                 Instr::I32NeImm { dst, a, imm } => bin32!(dst, a, imm as u32, |x, y| x != y),
@@ -284,63 +434,129 @@ pub(super) fn run(store: &mut StoreInner, depth: usize) -> Result<Exit, Fault> {
                 Instr::I32LeUImm { dst, a, imm } => bin32!(dst, a, imm as u32, |x, y| x <= y),
                 Instr::I32GeSImm { dst, a, imm } => bin32!(dst, a, imm, |x, y| (x as i32) >= y),
                 Instr::I32GeUImm { dst, a, imm } => bin32!(dst, a, imm as u32, |x, y| x >= y),
-                Instr::I32AddImm { dst, a, imm } => bin32!(dst, a, imm as u32, |x, y| x.wrapping_add(y)),
-                Instr::I32MulImm { dst, a, imm } => bin32!(dst, a, imm as u32, |x, y| x.wrapping_mul(y)),
+                Instr::I32AddImm { dst, a, imm } => {
+                    bin32!(dst, a, imm as u32, |x, y| x.wrapping_add(y))
+                }
+                Instr::I32MulImm { dst, a, imm } => {
+                    bin32!(dst, a, imm as u32, |x, y| x.wrapping_mul(y))
+                }
                 Instr::I32AndImm { dst, a, imm } => bin32!(dst, a, imm as u32, |x, y| x & y),
                 Instr::I32OrImm { dst, a, imm } => bin32!(dst, a, imm as u32, |x, y| x | y),
                 Instr::I32XorImm { dst, a, imm } => bin32!(dst, a, imm as u32, |x, y| x ^ y),
-                Instr::I32ShlImm { dst, a, imm } => bin32!(dst, a, imm as u32, |x, y| x.wrapping_shl(y)),
-                Instr::I32ShrSImm { dst, a, imm } => bin32!(dst, a, imm as u32, |x, y| (x as i32).wrapping_shr(y) as u32),
-                Instr::I32ShrUImm { dst, a, imm } => bin32!(dst, a, imm as u32, |x, y| x.wrapping_shr(y)),
-                Instr::I32RotlImm { dst, a, imm } => bin32!(dst, a, imm as u32, |x, y| x.rotate_left(y % 32)),
-                Instr::I32RotrImm { dst, a, imm } => bin32!(dst, a, imm as u32, |x, y| x.rotate_right(y % 32)),
+                Instr::I32ShlImm { dst, a, imm } => {
+                    bin32!(dst, a, imm as u32, |x, y| x.wrapping_shl(y))
+                }
+                Instr::I32ShrSImm { dst, a, imm } => {
+                    bin32!(dst, a, imm as u32, |x, y| (x as i32).wrapping_shr(y) as u32)
+                }
+                Instr::I32ShrUImm { dst, a, imm } => {
+                    bin32!(dst, a, imm as u32, |x, y| x.wrapping_shr(y))
+                }
+                Instr::I32RotlImm { dst, a, imm } => {
+                    bin32!(dst, a, imm as u32, |x, y| x.rotate_left(y % 32))
+                }
+                Instr::I32RotrImm { dst, a, imm } => {
+                    bin32!(dst, a, imm as u32, |x, y| x.rotate_right(y % 32))
+                }
 
                 Instr::I64Eq { dst, a, b } => bin64!(dst, a, r!(b), |x, y| x == y),
                 Instr::I64Ne { dst, a, b } => bin64!(dst, a, r!(b), |x, y| x != y),
-                Instr::I64LtS { dst, a, b } => bin64!(dst, a, r!(b), |x, y| (x as i64) < (y as i64)),
+                Instr::I64LtS { dst, a, b } => {
+                    bin64!(dst, a, r!(b), |x, y| (x as i64) < (y as i64))
+                }
                 Instr::I64LtU { dst, a, b } => bin64!(dst, a, r!(b), |x, y| x < y),
-                Instr::I64GtS { dst, a, b } => bin64!(dst, a, r!(b), |x, y| (x as i64) > (y as i64)),
+                Instr::I64GtS { dst, a, b } => {
+                    bin64!(dst, a, r!(b), |x, y| (x as i64) > (y as i64))
+                }
                 Instr::I64GtU { dst, a, b } => bin64!(dst, a, r!(b), |x, y| x > y),
-                Instr::I64LeS { dst, a, b } => bin64!(dst, a, r!(b), |x, y| (x as i64) <= (y as i64)),
+                Instr::I64LeS { dst, a, b } => {
+                    bin64!(dst, a, r!(b), |x, y| (x as i64) <= (y as i64))
+                }
                 Instr::I64LeU { dst, a, b } => bin64!(dst, a, r!(b), |x, y| x <= y),
-                Instr::I64GeS { dst, a, b } => bin64!(dst, a, r!(b), |x, y| (x as i64) >= (y as i64)),
+                Instr::I64GeS { dst, a, b } => {
+                    bin64!(dst, a, r!(b), |x, y| (x as i64) >= (y as i64))
+                }
                 Instr::I64GeU { dst, a, b } => bin64!(dst, a, r!(b), |x, y| x >= y),
                 Instr::I64Add { dst, a, b } => bin64!(dst, a, r!(b), |x, y| x.wrapping_add(y)),
                 Instr::I64Sub { dst, a, b } => bin64!(dst, a, r!(b), |x, y| x.wrapping_sub(y)),
                 Instr::I64Mul { dst, a, b } => bin64!(dst, a, r!(b), |x, y| x.wrapping_mul(y)),
-                Instr::I64DivS { dst, a, b } => bin64!(dst, a, r!(b), |x, y| numeric::i64_div_s(x as i64, y as i64)?),
-                Instr::I64DivU { dst, a, b } => bin64!(dst, a, r!(b), |x, y| numeric::i64_div_u(x, y)?),
-                Instr::I64RemS { dst, a, b } => bin64!(dst, a, r!(b), |x, y| numeric::i64_rem_s(x as i64, y as i64)?),
-                Instr::I64RemU { dst, a, b } => bin64!(dst, a, r!(b), |x, y| numeric::i64_rem_u(x, y)?),
+                Instr::I64DivS { dst, a, b } => bin64!(dst, a, r!(b), |x, y| numeric::i64_div_s(
+                    x as i64, y as i64
+                )?),
+                Instr::I64DivU { dst, a, b } => {
+                    bin64!(dst, a, r!(b), |x, y| numeric::i64_div_u(x, y)?)
+                }
+                Instr::I64RemS { dst, a, b } => bin64!(dst, a, r!(b), |x, y| numeric::i64_rem_s(
+                    x as i64, y as i64
+                )?),
+                Instr::I64RemU { dst, a, b } => {
+                    bin64!(dst, a, r!(b), |x, y| numeric::i64_rem_u(x, y)?)
+                }
                 Instr::I64And { dst, a, b } => bin64!(dst, a, r!(b), |x, y| x & y),
                 Instr::I64Or { dst, a, b } => bin64!(dst, a, r!(b), |x, y| x | y),
                 Instr::I64Xor { dst, a, b } => bin64!(dst, a, r!(b), |x, y| x ^ y),
-                Instr::I64Shl { dst, a, b } => bin64!(dst, a, r!(b), |x, y| x.wrapping_shl(y as u32)),
-                Instr::I64ShrS { dst, a, b } => bin64!(dst, a, r!(b), |x, y| (x as i64).wrapping_shr(y as u32)),
-                Instr::I64ShrU { dst, a, b } => bin64!(dst, a, r!(b), |x, y| x.wrapping_shr(y as u32)),
-                Instr::I64Rotl { dst, a, b } => bin64!(dst, a, r!(b), |x, y| x.rotate_left((y % 64) as u32)),
-                Instr::I64Rotr { dst, a, b } => bin64!(dst, a, r!(b), |x, y| x.rotate_right((y % 64) as u32)),
+                Instr::I64Shl { dst, a, b } => {
+                    bin64!(dst, a, r!(b), |x, y| x.wrapping_shl(y as u32))
+                }
+                Instr::I64ShrS { dst, a, b } => {
+                    bin64!(dst, a, r!(b), |x, y| (x as i64).wrapping_shr(y as u32))
+                }
+                Instr::I64ShrU { dst, a, b } => {
+                    bin64!(dst, a, r!(b), |x, y| x.wrapping_shr(y as u32))
+                }
+                Instr::I64Rotl { dst, a, b } => {
+                    bin64!(dst, a, r!(b), |x, y| x.rotate_left((y % 64) as u32))
+                }
+                Instr::I64Rotr { dst, a, b } => {
+                    bin64!(dst, a, r!(b), |x, y| x.rotate_right((y % 64) as u32))
+                }
 
                 Instr::I64EqImm { dst, a, imm } => bin64!(dst, a, imm as i64 as u64, |x, y| x == y),
                 Instr::I64NeImm { dst, a, imm } => bin64!(dst, a, imm as i64 as u64, |x, y| x != y),
-                Instr::I64LtSImm { dst, a, imm } => bin64!(dst, a, imm as i64, |x, y| (x as i64) < y),
+                Instr::I64LtSImm { dst, a, imm } => {
+                    bin64!(dst, a, imm as i64, |x, y| (x as i64) < y)
+                }
                 Instr::I64LtUImm { dst, a, imm } => bin64!(dst, a, imm as i64 as u64, |x, y| x < y),
-                Instr::I64GtSImm { dst, a, imm } => bin64!(dst, a, imm as i64, |x, y| (x as i64) > y),
+                Instr::I64GtSImm { dst, a, imm } => {
+                    bin64!(dst, a, imm as i64, |x, y| (x as i64) > y)
+                }
                 Instr::I64GtUImm { dst, a, imm } => bin64!(dst, a, imm as i64 as u64, |x, y| x > y),
-                Instr::I64LeSImm { dst, a, imm } => bin64!(dst, a, imm as i64, |x, y| (x as i64) <= y),
-                Instr::I64LeUImm { dst, a, imm } => bin64!(dst, a, imm as i64 as u64, |x, y| x <= y),
-                Instr::I64GeSImm { dst, a, imm } => bin64!(dst, a, imm as i64, |x, y| (x as i64) >= y),
-                Instr::I64GeUImm { dst, a, imm } => bin64!(dst, a, imm as i64 as u64, |x, y| x >= y),
-                Instr::I64AddImm { dst, a, imm } => bin64!(dst, a, imm as i64 as u64, |x, y| x.wrapping_add(y)),
-                Instr::I64MulImm { dst, a, imm } => bin64!(dst, a, imm as i64 as u64, |x, y| x.wrapping_mul(y)),
+                Instr::I64LeSImm { dst, a, imm } => {
+                    bin64!(dst, a, imm as i64, |x, y| (x as i64) <= y)
+                }
+                Instr::I64LeUImm { dst, a, imm } => {
+                    bin64!(dst, a, imm as i64 as u64, |x, y| x <= y)
+                }
+                Instr::I64GeSImm { dst, a, imm } => {
+                    bin64!(dst, a, imm as i64, |x, y| (x as i64) >= y)
+                }
+                Instr::I64GeUImm { dst, a, imm } => {
+                    bin64!(dst, a, imm as i64 as u64, |x, y| x >= y)
+                }
+                Instr::I64AddImm { dst, a, imm } => {
+                    bin64!(dst, a, imm as i64 as u64, |x, y| x.wrapping_add(y))
+                }
+                Instr::I64MulImm { dst, a, imm } => {
+                    bin64!(dst, a, imm as i64 as u64, |x, y| x.wrapping_mul(y))
+                }
                 Instr::I64AndImm { dst, a, imm } => bin64!(dst, a, imm as i64 as u64, |x, y| x & y),
                 Instr::I64OrImm { dst, a, imm } => bin64!(dst, a, imm as i64 as u64, |x, y| x | y),
                 Instr::I64XorImm { dst, a, imm } => bin64!(dst, a, imm as i64 as u64, |x, y| x ^ y),
-                Instr::I64ShlImm { dst, a, imm } => bin64!(dst, a, imm as u32, |x, y| x.wrapping_shl(y)),
-                Instr::I64ShrSImm { dst, a, imm } => bin64!(dst, a, imm as u32, |x, y| (x as i64).wrapping_shr(y)),
-                Instr::I64ShrUImm { dst, a, imm } => bin64!(dst, a, imm as u32, |x, y| x.wrapping_shr(y)),
-                Instr::I64RotlImm { dst, a, imm } => bin64!(dst, a, imm as u32, |x, y| x.rotate_left(y % 64)),
-                Instr::I64RotrImm { dst, a, imm } => bin64!(dst, a, imm as u32, |x, y| x.rotate_right(y % 64)),
+                Instr::I64ShlImm { dst, a, imm } => {
+                    bin64!(dst, a, imm as u32, |x, y| x.wrapping_shl(y))
+                }
+                Instr::I64ShrSImm { dst, a, imm } => {
+                    bin64!(dst, a, imm as u32, |x, y| (x as i64).wrapping_shr(y))
+                }
+                Instr::I64ShrUImm { dst, a, imm } => {
+                    bin64!(dst, a, imm as u32, |x, y| x.wrapping_shr(y))
+                }
+                Instr::I64RotlImm { dst, a, imm } => {
+                    bin64!(dst, a, imm as u32, |x, y| x.rotate_left(y % 64))
+                }
+                Instr::I64RotrImm { dst, a, imm } => {
+                    bin64!(dst, a, imm as u32, |x, y| x.rotate_right(y % 64))
+                }
 
                 Instr::F32Eq { dst, a, b } => f32cmp!(dst, a, b, |x, y| x == y),
                 Instr::F32Ne { dst, a, b } => f32cmp!(dst, a, b, |x, y| x != y),
@@ -355,7 +571,8 @@ pub(super) fn run(store: &mut StoreInner, depth: usize) -> Result<Exit, Fault> {
                 Instr::F32Min { dst, a, b } => f32op!(dst, a, b, |x, y| numeric::f32_min(x, y)),
                 Instr::F32Max { dst, a, b } => f32op!(dst, a, b, |x, y| numeric::f32_max(x, y)),
                 Instr::F32Copysign { dst, a, b } => {
-                    bin32!(dst, a, r!(b) as u32, |x, y| (x & 0x7fff_ffff) | (y & 0x8000_0000))
+                    bin32!(dst, a, r!(b) as u32, |x, y| (x & 0x7fff_ffff)
+                        | (y & 0x8000_0000))
                 }
                 Instr::F64Eq { dst, a, b } => f64cmp!(dst, a, b, |x, y| x == y),
                 Instr::F64Ne { dst, a, b } => f64cmp!(dst, a, b, |x, y| x != y),
@@ -370,32 +587,71 @@ pub(super) fn run(store: &mut StoreInner, depth: usize) -> Result<Exit, Fault> {
                 Instr::F64Min { dst, a, b } => f64op!(dst, a, b, |x, y| numeric::f64_min(x, y)),
                 Instr::F64Max { dst, a, b } => f64op!(dst, a, b, |x, y| numeric::f64_max(x, y)),
                 Instr::F64Copysign { dst, a, b } => {
-                    bin64!(dst, a, r!(b), |x, y| (x & 0x7fff_ffff_ffff_ffff) | (y & 0x8000_0000_0000_0000))
+                    bin64!(dst, a, r!(b), |x, y| (x & 0x7fff_ffff_ffff_ffff)
+                        | (y & 0x8000_0000_0000_0000))
                 }
 
-                Instr::Load32 { dst, addr, offset } => load!(dst, addr, offset, 4, |b| u32::from_le_bytes(b) as u64),
-                Instr::Load64 { dst, addr, offset } => load!(dst, addr, offset, 8, |b| u64::from_le_bytes(b)),
-                Instr::Load8U { dst, addr, offset } => load!(dst, addr, offset, 1, |b| b[0] as u64),
-                Instr::Load16U { dst, addr, offset } => load!(dst, addr, offset, 2, |b| u16::from_le_bytes(b) as u64),
-                Instr::Load8S32 { dst, addr, offset } => load!(dst, addr, offset, 1, |b| b[0] as i8 as i32 as u32 as u64),
-                Instr::Load16S32 { dst, addr, offset } => {
-                    load!(dst, addr, offset, 2, |b| i16::from_le_bytes(b) as i32 as u32 as u64)
+                Instr::Load32 { dst, addr, offset } => {
+                    load!(dst, addr, offset, 4, |b| u32::from_le_bytes(b) as u64)
                 }
-                Instr::Load8S64 { dst, addr, offset } => load!(dst, addr, offset, 1, |b| b[0] as i8 as i64 as u64),
+                Instr::Load64 { dst, addr, offset } => {
+                    load!(dst, addr, offset, 8, |b| u64::from_le_bytes(b))
+                }
+                Instr::Load8U { dst, addr, offset } => load!(dst, addr, offset, 1, |b| b[0] as u64),
+                Instr::Load16U { dst, addr, offset } => {
+                    load!(dst, addr, offset, 2, |b| u16::from_le_bytes(b) as u64)
+                }
+                Instr::Load8S32 { dst, addr, offset } => {
+                    load!(dst, addr, offset, 1, |b| b[0] as i8 as i32 as u32 as u64)
+                }
+                Instr::Load16S32 { dst, addr, offset } => {
+                    load!(
+                        dst,
+                        addr,
+                        offset,
+                        2,
+                        |b| i16::from_le_bytes(b) as i32 as u32 as u64
+                    )
+                }
+                Instr::Load8S64 { dst, addr, offset } => {
+                    load!(dst, addr, offset, 1, |b| b[0] as i8 as i64 as u64)
+                }
                 Instr::Load16S64 { dst, addr, offset } => {
-                    load!(dst, addr, offset, 2, |b| i16::from_le_bytes(b) as i64 as u64)
+                    load!(dst, addr, offset, 2, |b| i16::from_le_bytes(b) as i64
+                        as u64)
                 }
                 Instr::Load32S64 { dst, addr, offset } => {
-                    load!(dst, addr, offset, 4, |b| i32::from_le_bytes(b) as i64 as u64)
+                    load!(dst, addr, offset, 4, |b| i32::from_le_bytes(b) as i64
+                        as u64)
                 }
-                Instr::Store8 { addr, value, offset } => store!(addr, value, offset, 1, |v| [v as u8]),
-                Instr::Store16 { addr, value, offset } => store!(addr, value, offset, 2, |v| (v as u16).to_le_bytes()),
-                Instr::Store32 { addr, value, offset } => store!(addr, value, offset, 4, |v| (v as u32).to_le_bytes()),
-                Instr::Store64 { addr, value, offset } => store!(addr, value, offset, 8, |v| v.to_le_bytes()),
+                Instr::Store8 {
+                    addr,
+                    value,
+                    offset,
+                } => store!(addr, value, offset, 1, |v| [v as u8]),
+                Instr::Store16 {
+                    addr,
+                    value,
+                    offset,
+                } => store!(addr, value, offset, 2, |v| (v as u16).to_le_bytes()),
+                Instr::Store32 {
+                    addr,
+                    value,
+                    offset,
+                } => store!(addr, value, offset, 4, |v| (v as u32).to_le_bytes()),
+                Instr::Store64 {
+                    addr,
+                    value,
+                    offset,
+                } => store!(addr, value, offset, 8, |v| v.to_le_bytes()),
 
                 Instr::Const64 { dst, value } => r!(dst) = value,
-                Instr::GlobalGet { dst, global } => r!(dst) = globals[inst.globals[global as usize] as usize].value,
-                Instr::GlobalSet { global, src } => globals[inst.globals[global as usize] as usize].value = r!(src),
+                Instr::GlobalGet { dst, global } => {
+                    r!(dst) = globals[inst.globals[global as usize] as usize].value
+                }
+                Instr::GlobalSet { global, src } => {
+                    globals[inst.globals[global as usize] as usize].value = r!(src)
+                }
                 Instr::Select { dst, cond, a } => {
                     let (b, _) = data_word!();
                     r!(dst) = if r!(cond) as u32 != 0 { r!(a) } else { r!(b) };
@@ -409,33 +665,65 @@ pub(super) fn run(store: &mut StoreInner, depth: usize) -> Result<Exit, Fault> {
                 Instr::BrIfEqz { cond, target } => branch!(r!(cond) as u32 == 0, target),
                 Instr::BrI32Eq { a, b, target } => branch!(r!(a) as u32 == r!(b) as u32, target),
                 Instr::BrI32Ne { a, b, target } => branch!(r!(a) as u32 != r!(b) as u32, target),
-                Instr::BrI32LtS { a, b, target } => branch!((r!(a) as i32) < (r!(b) as i32), target),
-                Instr::BrI32LtU { a, b, target } => branch!((r!(a) as u32) < (r!(b) as u32), target),
-                Instr::BrI32GtS { a, b, target } => branch!((r!(a) as i32) > (r!(b) as i32), target),
-                Instr::BrI32GtU { a, b, target } => branch!((r!(a) as u32) > (r!(b) as u32), target),
-                Instr::BrI32LeS { a, b, target } => branch!((r!(a) as i32) <= (r!(b) as i32), target),
-                Instr::BrI32LeU { a, b, target } => branch!((r!(a) as u32) <= (r!(b) as u32), target),
-                Instr::BrI32GeS { a, b, target } => branch!((r!(a) as i32) >= (r!(b) as i32), target),
-                Instr::BrI32GeU { a, b, target } => branch!((r!(a) as u32) >= (r!(b) as u32), target),
+                Instr::BrI32LtS { a, b, target } => {
+                    branch!((r!(a) as i32) < (r!(b) as i32), target)
+                }
+                Instr::BrI32LtU { a, b, target } => {
+                    branch!((r!(a) as u32) < (r!(b) as u32), target)
+                }
+                Instr::BrI32GtS { a, b, target } => {
+                    branch!((r!(a) as i32) > (r!(b) as i32), target)
+                }
+                Instr::BrI32GtU { a, b, target } => {
+                    branch!((r!(a) as u32) > (r!(b) as u32), target)
+                }
+                Instr::BrI32LeS { a, b, target } => {
+                    branch!((r!(a) as i32) <= (r!(b) as i32), target)
+                }
+                Instr::BrI32LeU { a, b, target } => {
+                    branch!((r!(a) as u32) <= (r!(b) as u32), target)
+                }
+                Instr::BrI32GeS { a, b, target } => {
+                    branch!((r!(a) as i32) >= (r!(b) as i32), target)
+                }
+                Instr::BrI32GeU { a, b, target } => {
+                    branch!((r!(a) as u32) >= (r!(b) as u32), target)
+                }
                 Instr::BrI32EqImm { a, imm, target } => branch!(r!(a) as u32 == imm as u32, target),
                 Instr::BrI32NeImm { a, imm, target } => branch!(r!(a) as u32 != imm as u32, target),
                 Instr::BrI32LtSImm { a, imm, target } => branch!((r!(a) as i32) < imm, target),
-                Instr::BrI32LtUImm { a, imm, target } => branch!((r!(a) as u32) < imm as u32, target),
+                Instr::BrI32LtUImm { a, imm, target } => {
+                    branch!((r!(a) as u32) < imm as u32, target)
+                }
                 Instr::BrI32GtSImm { a, imm, target } => branch!((r!(a) as i32) > imm, target),
-                Instr::BrI32GtUImm { a, imm, target } => branch!((r!(a) as u32) > imm as u32, target),
+                Instr::BrI32GtUImm { a, imm, target } => {
+                    branch!((r!(a) as u32) > imm as u32, target)
+                }
                 Instr::BrI32LeSImm { a, imm, target } => branch!((r!(a) as i32) <= imm, target),
-                Instr::BrI32LeUImm { a, imm, target } => branch!((r!(a) as u32) <= imm as u32, target),
+                Instr::BrI32LeUImm { a, imm, target } => {
+                    branch!((r!(a) as u32) <= imm as u32, target)
+                }
                 Instr::BrI32GeSImm { a, imm, target } => branch!((r!(a) as i32) >= imm, target),
-                Instr::BrI32GeUImm { a, imm, target } => branch!((r!(a) as u32) >= imm as u32, target),
+                Instr::BrI32GeUImm { a, imm, target } => {
+                    branch!((r!(a) as u32) >= imm as u32, target)
+                }
                 Instr::BrI64Eq { a, b, target } => branch!(r!(a) == r!(b), target),
                 Instr::BrI64Ne { a, b, target } => branch!(r!(a) != r!(b), target),
-                Instr::BrI64LtS { a, b, target } => branch!((r!(a) as i64) < (r!(b) as i64), target),
+                Instr::BrI64LtS { a, b, target } => {
+                    branch!((r!(a) as i64) < (r!(b) as i64), target)
+                }
                 Instr::BrI64LtU { a, b, target } => branch!(r!(a) < r!(b), target),
-                Instr::BrI64GtS { a, b, target } => branch!((r!(a) as i64) > (r!(b) as i64), target),
+                Instr::BrI64GtS { a, b, target } => {
+                    branch!((r!(a) as i64) > (r!(b) as i64), target)
+                }
                 Instr::BrI64GtU { a, b, target } => branch!(r!(a) > r!(b), target),
-                Instr::BrI64LeS { a, b, target } => branch!((r!(a) as i64) <= (r!(b) as i64), target),
+                Instr::BrI64LeS { a, b, target } => {
+                    branch!((r!(a) as i64) <= (r!(b) as i64), target)
+                }
                 Instr::BrI64LeU { a, b, target } => branch!(r!(a) <= r!(b), target),
-                Instr::BrI64GeS { a, b, target } => branch!((r!(a) as i64) >= (r!(b) as i64), target),
+                Instr::BrI64GeS { a, b, target } => {
+                    branch!((r!(a) as i64) >= (r!(b) as i64), target)
+                }
                 Instr::BrI64GeU { a, b, target } => branch!(r!(a) >= r!(b), target),
                 Instr::BrTable { index, len } => pc += (r!(index) as u32).min(len) as usize,
                 Instr::Return {} => ret!(),
@@ -447,7 +735,10 @@ pub(super) fn run(store: &mut StoreInner, depth: usize) -> Result<Exit, Fault> {
                 Instr::CallIndirect { site, args, index } => {
                     let site = func.indirect[site as usize];
                     let table = &tables[inst.tables[site.table as usize] as usize];
-                    let elem = *table.elems.get(r!(index) as u32 as usize).ok_or(Trap::UndefinedElement)?;
+                    let elem = *table
+                        .elems
+                        .get(r!(index) as u32 as usize)
+                        .ok_or(Trap::UndefinedElement)?;
                     let target = elem.checked_sub(1).ok_or(Trap::UninitializedElement)? as u32;
                     if funcs[target as usize].type_id != site.type_id {
                         return Err(Fault::Trap(Trap::IndirectCallTypeMismatch));
@@ -458,38 +749,59 @@ pub(super) fn run(store: &mut StoreInner, depth: usize) -> Result<Exit, Fault> {
                 Instr::MemorySize { dst } => r!(dst) = mem.pages(),
                 Instr::MemoryGrow { dst, delta } => {
                     let delta = r!(delta) as u32 as u64;
-                    r!(dst) = mem.grow(delta).map_or(u32::MAX as u64, |old| old as u32 as u64);
+                    r!(dst) = mem
+                        .grow(delta)
+                        .map_or(u32::MAX as u64, |old| old as u32 as u64);
                 }
                 Instr::MemoryFill { dst, value, len } => {
-                    let at = range(r!(dst) as u32 as u64, r!(len) as u32 as u64, mem.bytes.len())
-                        .map_err(|()| Trap::MemoryOutOfBounds)?;
+                    let at = range(
+                        r!(dst) as u32 as u64,
+                        r!(len) as u32 as u64,
+                        mem.bytes.len(),
+                    )
+                    .map_err(|()| Trap::MemoryOutOfBounds)?;
                     mem.bytes[at].fill(r!(value) as u8);
                 }
                 Instr::MemoryCopy { dst, src, len } => {
                     let n = r!(len) as u32 as u64;
-                    let from = range(r!(src) as u32 as u64, n, mem.bytes.len()).map_err(|()| Trap::MemoryOutOfBounds)?;
-                    let to = range(r!(dst) as u32 as u64, n, mem.bytes.len()).map_err(|()| Trap::MemoryOutOfBounds)?;
+                    let from = range(r!(src) as u32 as u64, n, mem.bytes.len())
+                        .map_err(|()| Trap::MemoryOutOfBounds)?;
+                    let to = range(r!(dst) as u32 as u64, n, mem.bytes.len())
+                        .map_err(|()| Trap::MemoryOutOfBounds)?;
                     mem.bytes.copy_within(from, to.start);
                 }
                 Instr::MemoryInit { dst, src, len } => {
                     let (segment, _) = data_word!();
                     let bytes = inst.data_segment(segment);
                     let n = r!(len) as u32 as u64;
-                    let from = range(r!(src) as u32 as u64, n, bytes.len()).map_err(|()| Trap::MemoryOutOfBounds)?;
-                    let to = range(r!(dst) as u32 as u64, n, mem.bytes.len()).map_err(|()| Trap::MemoryOutOfBounds)?;
+                    let from = range(r!(src) as u32 as u64, n, bytes.len())
+                        .map_err(|()| Trap::MemoryOutOfBounds)?;
+                    let to = range(r!(dst) as u32 as u64, n, mem.bytes.len())
+                        .map_err(|()| Trap::MemoryOutOfBounds)?;
                     mem.bytes[to].copy_from_slice(&bytes[from]);
                 }
                 Instr::DataDrop { segment } => inst.data_dropped[segment as usize] = true,
 
                 Instr::TableGet { dst, table, index } => {
                     let t = &tables[inst.tables[table as usize] as usize];
-                    r!(dst) = *t.elems.get(r!(index) as u32 as usize).ok_or(Trap::TableOutOfBounds)?;
+                    r!(dst) = *t
+                        .elems
+                        .get(r!(index) as u32 as usize)
+                        .ok_or(Trap::TableOutOfBounds)?;
                 }
-                Instr::TableSet { table, index, value } => {
+                Instr::TableSet {
+                    table,
+                    index,
+                    value,
+                } => {
                     let t = &mut tables[inst.tables[table as usize] as usize];
-                    *t.elems.get_mut(r!(index) as u32 as usize).ok_or(Trap::TableOutOfBounds)? = r!(value);
+                    *t.elems
+                        .get_mut(r!(index) as u32 as usize)
+                        .ok_or(Trap::TableOutOfBounds)? = r!(value);
                 }
-                Instr::TableSize { dst, table } => r!(dst) = tables[inst.tables[table as usize] as usize].elems.len() as u64,
+                Instr::TableSize { dst, table } => {
+                    r!(dst) = tables[inst.tables[table as usize] as usize].elems.len() as u64
+                }
                 Instr::TableGrow { dst, init, delta } => {
                     let (table, _) = data_word!();
                     let t = &mut tables[inst.tables[table as usize] as usize];
@@ -499,8 +811,12 @@ pub(super) fn run(store: &mut StoreInner, depth: usize) -> Result<Exit, Fault> {
                 Instr::TableFill { index, value, len } => {
                     let (table, _) = data_word!();
                     let t = &mut tables[inst.tables[table as usize] as usize];
-                    let at = range(r!(index) as u32 as u64, r!(len) as u32 as u64, t.elems.len())
-                        .map_err(|()| Trap::TableOutOfBounds)?;
+                    let at = range(
+                        r!(index) as u32 as u64,
+                        r!(len) as u32 as u64,
+                        t.elems.len(),
+                    )
+                    .map_err(|()| Trap::TableOutOfBounds)?;
                     t.elems[at].fill(r!(value));
                 }
                 Instr::TableCopy { dst, src, len } => {
@@ -510,8 +826,10 @@ pub(super) fn run(store: &mut StoreInner, depth: usize) -> Result<Exit, Fault> {
                     let (dt, st) = two_tables(tables, d, s);
                     let n = r!(len) as u32 as u64;
                     let src_len = st.map_or(dt.elems.len(), |t| t.elems.len());
-                    let from = range(r!(src) as u32 as u64, n, src_len).map_err(|()| Trap::TableOutOfBounds)?;
-                    let to = range(r!(dst) as u32 as u64, n, dt.elems.len()).map_err(|()| Trap::TableOutOfBounds)?;
+                    let from = range(r!(src) as u32 as u64, n, src_len)
+                        .map_err(|()| Trap::TableOutOfBounds)?;
+                    let to = range(r!(dst) as u32 as u64, n, dt.elems.len())
+                        .map_err(|()| Trap::TableOutOfBounds)?;
                     match st {
                         Some(st) => dt.elems[to].copy_from_slice(&st.elems[from]),
                         None => dt.elems.copy_within(from, to.start),
@@ -522,8 +840,10 @@ pub(super) fn run(store: &mut StoreInner, depth: usize) -> Result<Exit, Fault> {
                     let items = &inst.elems[segment as usize];
                     let t = &mut tables[inst.tables[table as usize] as usize];
                     let n = r!(len) as u32 as u64;
-                    let from = range(r!(src) as u32 as u64, n, items.len()).map_err(|()| Trap::TableOutOfBounds)?;
-                    let to = range(r!(dst) as u32 as u64, n, t.elems.len()).map_err(|()| Trap::TableOutOfBounds)?;
+                    let from = range(r!(src) as u32 as u64, n, items.len())
+                        .map_err(|()| Trap::TableOutOfBounds)?;
+                    let to = range(r!(dst) as u32 as u64, n, t.elems.len())
+                        .map_err(|()| Trap::TableOutOfBounds)?;
                     t.elems[to].copy_from_slice(&items[from]);
                 }
                 Instr::ElemDrop { segment } => inst.elems[segment as usize] = Box::new([]),

@@ -6,11 +6,14 @@
 //! malformed but `wasmparser` performs in its validator; see [`classify`]).
 
 use super::{
-    ConstExpr, DataMode, DataSegment, ElemMode, ElemSegment, ExportIndex, Import, ImportKind, ModuleInner, Names,
+    ConstExpr, DataMode, DataSegment, ElemMode, ElemSegment, ExportIndex, Import, ImportKind,
+    ModuleInner, Names,
 };
 use crate::engine::Engine;
 use crate::error::{CompileError, CompileErrorKind};
-use crate::types::{FuncType, GlobalType, Limits, MemoryType, Mutability, RefKind, TableType, ValType};
+use crate::types::{
+    FuncType, GlobalType, Limits, MemoryType, Mutability, RefKind, TableType, ValType,
+};
 use std::sync::{Arc, OnceLock};
 use wasmparser::{BinaryReaderError, Parser, Payload, Validator};
 
@@ -32,6 +35,8 @@ fn classify(e: BinaryReaderError) -> CompileError {
         "integer too large",
         "integer representation too long",
         "zero byte expected",
+        // A mutability byte other than 0/1 decodes as a "shared" flag in wasmparser.
+        "shared-everything-threads",
     ];
     let message = e.message();
     let kind = if MALFORMED.iter().any(|m| message.contains(m)) {
@@ -43,7 +48,11 @@ fn classify(e: BinaryReaderError) -> CompileError {
 }
 
 fn unsupported(what: &str, offset: u64) -> CompileError {
-    CompileError::new(CompileErrorKind::Unsupported, format!("unsupported: {what}"), Some(offset))
+    CompileError::new(
+        CompileErrorKind::Unsupported,
+        format!("unsupported: {what}"),
+        Some(offset),
+    )
 }
 
 fn val_type(ty: wasmparser::ValType, offset: u64) -> Result<ValType, CompileError> {
@@ -57,18 +66,30 @@ fn ref_kind(ty: wasmparser::RefType, offset: u64) -> Result<RefKind, CompileErro
 fn table_type(t: &wasmparser::TableType, offset: u64) -> Result<TableType, CompileError> {
     Ok(TableType {
         element: ref_kind(t.element_type, offset)?.into(),
-        limits: Limits { min: t.initial, max: t.maximum },
+        limits: Limits {
+            min: t.initial,
+            max: t.maximum,
+        },
     })
 }
 
 fn memory_type(t: &wasmparser::MemoryType) -> MemoryType {
-    MemoryType { limits: Limits { min: t.initial, max: t.maximum } }
+    MemoryType {
+        limits: Limits {
+            min: t.initial,
+            max: t.maximum,
+        },
+    }
 }
 
 fn global_type(t: &wasmparser::GlobalType, offset: u64) -> Result<GlobalType, CompileError> {
     Ok(GlobalType {
         content: val_type(t.content_type, offset)?,
-        mutability: if t.mutable { Mutability::Var } else { Mutability::Const },
+        mutability: if t.mutable {
+            Mutability::Var
+        } else {
+            Mutability::Const
+        },
     })
 }
 
@@ -86,22 +107,106 @@ fn const_expr(expr: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr, CompileErro
         Op::RefFunc { function_index } => ConstExpr::RefFunc(function_index),
         Op::GlobalGet { global_index } => ConstExpr::GlobalGet(global_index),
         // Anything else is rejected by the validator as a non-constant instruction.
-        _ => return Err(CompileError::new(CompileErrorKind::Invalid, "constant expression required", Some(offset))),
+        _ => {
+            return Err(CompileError::new(
+                CompileErrorKind::Invalid,
+                "constant expression required",
+                Some(offset),
+            ));
+        }
     };
     match reader.read().map_err(malformed)? {
         Op::End => Ok(value),
-        _ => Err(CompileError::new(CompileErrorKind::Invalid, "constant expression required", Some(offset))),
+        _ => Err(CompileError::new(
+            CompileErrorKind::Invalid,
+            "constant expression required",
+            Some(offset),
+        )),
     }
 }
 
 /// Decodes and validates `bytes` into the module description.
+///
+/// The spec decodes the whole module before validating it, so a module that is both
+/// invalid early and malformed later is malformed. Validation here is interleaved with
+/// decoding (one pass); when it finds the module invalid, the rest of the module is
+/// decoded to look for a malformation that must take precedence.
 pub(super) fn parse(engine: &Engine, bytes: &[u8]) -> Result<ModuleInner, CompileError> {
-    let features = crate::engine::wasm_features();
-    let mut validator = Validator::new_with_features(features);
-    let mut parser = Parser::new(0);
-    parser.set_features(features);
+    match parse_and_validate(engine, bytes) {
+        Err(e) if e.kind == CompileErrorKind::Invalid => {
+            Err(decode_only(engine, bytes).err().unwrap_or(e))
+        }
+        result => result,
+    }
+}
 
-    let mut m = ModuleInner {
+/// Decodes every section and function body without validating; returns the first
+/// malformation found.
+fn decode_only(engine: &Engine, bytes: &[u8]) -> Result<(), CompileError> {
+    let mut parser = Parser::new(0);
+    parser.set_features(crate::engine::wasm_features());
+    let mut scratch = empty_module(engine, &[]);
+    for payload in parser.parse_all(bytes) {
+        let payload = payload.map_err(malformed)?;
+        match decode_section(&mut scratch, &payload) {
+            Err(e) if e.kind == CompileErrorKind::Malformed => return Err(e),
+            _ => {}
+        }
+        if let Payload::CodeSectionEntry(body) = &payload {
+            for local in body.get_locals_reader().map_err(malformed)? {
+                local.map_err(malformed)?;
+            }
+            let mut ops = body.get_operators_reader().map_err(malformed)?;
+            while !ops.eof() {
+                check_memarg(&ops.read_with_offset().map_err(malformed)?)?;
+            }
+            ops.finish().map_err(malformed)?;
+        }
+    }
+    Ok(())
+}
+
+/// Alignment exponents of 32 and more cannot be encoded in a 2.0 memarg.
+fn check_memarg((op, offset): &(wasmparser::Operator<'_>, u64)) -> Result<(), CompileError> {
+    use wasmparser::Operator as Op;
+    let memarg = match op {
+        Op::I32Load { memarg }
+        | Op::I64Load { memarg }
+        | Op::F32Load { memarg }
+        | Op::F64Load { memarg }
+        | Op::I32Load8S { memarg }
+        | Op::I32Load8U { memarg }
+        | Op::I32Load16S { memarg }
+        | Op::I32Load16U { memarg }
+        | Op::I64Load8S { memarg }
+        | Op::I64Load8U { memarg }
+        | Op::I64Load16S { memarg }
+        | Op::I64Load16U { memarg }
+        | Op::I64Load32S { memarg }
+        | Op::I64Load32U { memarg }
+        | Op::I32Store { memarg }
+        | Op::I64Store { memarg }
+        | Op::F32Store { memarg }
+        | Op::F64Store { memarg }
+        | Op::I32Store8 { memarg }
+        | Op::I32Store16 { memarg }
+        | Op::I64Store8 { memarg }
+        | Op::I64Store16 { memarg }
+        | Op::I64Store32 { memarg } => memarg,
+        _ => return Ok(()),
+    };
+    if memarg.align >= 32 {
+        return Err(CompileError::new(
+            CompileErrorKind::Malformed,
+            "malformed memop flags",
+            Some(*offset),
+        ));
+    }
+    Ok(())
+}
+
+fn empty_module(engine: &Engine, bytes: &[u8]) -> ModuleInner {
+    ModuleInner {
         engine: engine.clone(),
         bytes: bytes.into(),
         types: Vec::new(),
@@ -124,7 +229,16 @@ pub(super) fn parse(engine: &Engine, bytes: &[u8]) -> Result<ModuleInner, Compil
         bodies: Vec::new(),
         compiled: Box::new([]),
         names: Names::default(),
-    };
+    }
+}
+
+fn parse_and_validate(engine: &Engine, bytes: &[u8]) -> Result<ModuleInner, CompileError> {
+    let features = crate::engine::wasm_features();
+    let mut validator = Validator::new_with_features(features);
+    let mut parser = Parser::new(0);
+    parser.set_features(features);
+
+    let mut m = empty_module(engine, bytes);
     let mut func_allocs = wasmparser::FuncValidatorAllocations::default();
 
     for payload in parser.parse_all(bytes) {
@@ -156,12 +270,14 @@ fn validate_body<R: wasmparser::WasmModuleResources>(
     for _ in 0..locals.get_count() {
         let offset = locals.original_position();
         let (count, ty) = locals.read().map_err(malformed)?;
-        func.define_locals(offset as u64, count, ty).map_err(classify)?;
+        func.define_locals(offset as u64, count, ty)
+            .map_err(classify)?;
     }
     let mut ops = body.get_operators_reader().map_err(malformed)?;
     while !ops.eof() {
-        let (op, offset) = ops.read_with_offset().map_err(malformed)?;
-        func.op(offset, &op).map_err(classify)?;
+        let op = ops.read_with_offset().map_err(malformed)?;
+        check_memarg(&op)?;
+        func.op(op.1, &op.0).map_err(classify)?;
     }
     ops.finish().map_err(malformed)
 }
@@ -173,8 +289,16 @@ fn decode_section(m: &mut ModuleInner, payload: &Payload<'_>) -> Result<(), Comp
             for ty in reader.clone().into_iter_err_on_gc_types() {
                 let ty = ty.map_err(malformed)?;
                 let offset = reader.range().start;
-                let params = ty.params().iter().map(|t| val_type(*t, offset)).collect::<Result<Vec<_>, _>>()?;
-                let results = ty.results().iter().map(|t| val_type(*t, offset)).collect::<Result<Vec<_>, _>>()?;
+                let params = ty
+                    .params()
+                    .iter()
+                    .map(|t| val_type(*t, offset))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let results = ty
+                    .results()
+                    .iter()
+                    .map(|t| val_type(*t, offset))
+                    .collect::<Result<Vec<_>, _>>()?;
                 let ft = FuncType::new(params, results);
                 m.type_ids.push(m.engine.intern_type(&ft));
                 m.types.push(Arc::new(ft));
@@ -183,7 +307,7 @@ fn decode_section(m: &mut ModuleInner, payload: &Payload<'_>) -> Result<(), Comp
         Payload::ImportSection(reader) => {
             for import in reader.clone().into_imports_with_offsets() {
                 let (offset, import) = import.map_err(malformed)?;
-                
+
                 let kind = match import.ty {
                     wasmparser::TypeRef::Func(t) | wasmparser::TypeRef::FuncExact(t) => {
                         m.funcs.push(t);
@@ -211,7 +335,11 @@ fn decode_section(m: &mut ModuleInner, payload: &Payload<'_>) -> Result<(), Comp
                     }
                     wasmparser::TypeRef::Tag(_) => return Err(unsupported("tags", offset)),
                 };
-                m.imports.push(Import { module: import.module.into(), name: import.name.into(), kind });
+                m.imports.push(Import {
+                    module: import.module.into(),
+                    name: import.name.into(),
+                    kind,
+                });
             }
         }
         Payload::FunctionSection(reader) => {
@@ -245,11 +373,15 @@ fn decode_section(m: &mut ModuleInner, payload: &Payload<'_>) -> Result<(), Comp
             for e in reader.clone() {
                 let e = e.map_err(malformed)?;
                 let idx = match e.kind {
-                    wasmparser::ExternalKind::Func | wasmparser::ExternalKind::FuncExact => ExportIndex::Func(e.index),
+                    wasmparser::ExternalKind::Func | wasmparser::ExternalKind::FuncExact => {
+                        ExportIndex::Func(e.index)
+                    }
                     wasmparser::ExternalKind::Table => ExportIndex::Table(e.index),
                     wasmparser::ExternalKind::Memory => ExportIndex::Memory(e.index),
                     wasmparser::ExternalKind::Global => ExportIndex::Global(e.index),
-                    wasmparser::ExternalKind::Tag => return Err(unsupported("tags", reader.range().start)),
+                    wasmparser::ExternalKind::Tag => {
+                        return Err(unsupported("tags", reader.range().start));
+                    }
                 };
                 m.exports.push((e.name.into(), idx));
             }
@@ -262,9 +394,13 @@ fn decode_section(m: &mut ModuleInner, payload: &Payload<'_>) -> Result<(), Comp
                 let mode = match &elem.kind {
                     wasmparser::ElementKind::Passive => ElemMode::Passive,
                     wasmparser::ElementKind::Declared => ElemMode::Declared,
-                    wasmparser::ElementKind::Active { table_index, offset_expr } => {
-                        ElemMode::Active { table: table_index.unwrap_or(0), offset: const_expr(offset_expr)? }
-                    }
+                    wasmparser::ElementKind::Active {
+                        table_index,
+                        offset_expr,
+                    } => ElemMode::Active {
+                        table: table_index.unwrap_or(0),
+                        offset: const_expr(offset_expr)?,
+                    },
                 };
                 let items = match elem.items {
                     wasmparser::ElementItems::Functions(funcs) => {
@@ -283,7 +419,10 @@ fn decode_section(m: &mut ModuleInner, payload: &Payload<'_>) -> Result<(), Comp
                         items
                     }
                 };
-                m.elems.push(ElemSegment { mode, items: items.into_boxed_slice() });
+                m.elems.push(ElemSegment {
+                    mode,
+                    items: items.into_boxed_slice(),
+                });
             }
         }
         Payload::DataSection(reader) => {
@@ -291,13 +430,20 @@ fn decode_section(m: &mut ModuleInner, payload: &Payload<'_>) -> Result<(), Comp
                 let data = data.map_err(malformed)?;
                 let mode = match &data.kind {
                     wasmparser::DataKind::Passive => DataMode::Passive,
-                    wasmparser::DataKind::Active { memory_index, offset_expr } => {
-                        DataMode::Active { memory: *memory_index, offset: const_expr(offset_expr)? }
-                    }
+                    wasmparser::DataKind::Active {
+                        memory_index,
+                        offset_expr,
+                    } => DataMode::Active {
+                        memory: *memory_index,
+                        offset: const_expr(offset_expr)?,
+                    },
                 };
                 // `data.data` borrows from the module bytes; recover its range.
                 let start = data.range.end as usize - data.data.len();
-                m.datas.push(DataSegment { mode, bytes: start..data.range.end as usize });
+                m.datas.push(DataSegment {
+                    mode,
+                    bytes: start..data.range.end as usize,
+                });
             }
         }
         Payload::CustomSection(reader) => {

@@ -53,16 +53,32 @@ pub(crate) fn export_of(store: &StoreInner, instance: u32, name: &str) -> Option
 
 fn extern_of(store: StoreId, data: &InstanceData, idx: ExportIndex) -> Extern {
     match idx {
-        ExportIndex::Func(i) => Extern::Func(Func { store, index: data.funcs[i as usize] }),
-        ExportIndex::Table(i) => Extern::Table(Table { store, index: data.tables[i as usize] }),
-        ExportIndex::Memory(i) => Extern::Memory(Memory { store, index: data.memories[i as usize] }),
-        ExportIndex::Global(i) => Extern::Global(Global { store, index: data.globals[i as usize] }),
+        ExportIndex::Func(i) => Extern::Func(Func {
+            store,
+            index: data.funcs[i as usize],
+        }),
+        ExportIndex::Table(i) => Extern::Table(Table {
+            store,
+            index: data.tables[i as usize],
+        }),
+        ExportIndex::Memory(i) => Extern::Memory(Memory {
+            store,
+            index: data.memories[i as usize],
+        }),
+        ExportIndex::Global(i) => Extern::Global(Global {
+            store,
+            index: data.globals[i as usize],
+        }),
     }
 }
 
 impl Instance {
     /// Instantiates `module` with `imports` given in the module's import order.
-    pub fn new<T>(mut store: impl AsContextMut<Data = T>, module: &Module, imports: &[Extern]) -> Result<Instance, Error> {
+    pub fn new<T>(
+        mut store: impl AsContextMut<Data = T>,
+        module: &Module,
+        imports: &[Extern],
+    ) -> Result<Instance, Error> {
         let ctx = store.as_context_mut();
         instantiate(ctx.0, module, imports)
     }
@@ -85,7 +101,9 @@ impl Instance {
         store: impl AsContext,
         name: &str,
     ) -> Result<TypedFunc<Params, Results>, Error> {
-        let func = self.get_func(&store, name).ok_or_else(|| Error::UnknownExport(name.to_string()))?;
+        let func = self
+            .get_func(&store, name)
+            .ok_or_else(|| Error::UnknownExport(name.to_string()))?;
         func.typed(&store)
     }
 
@@ -110,7 +128,12 @@ impl Instance {
         let inner = ctx.inner();
         inner.check(self.store);
         let data = &inner.instances[self.index as usize];
-        data.module.inner.exports.iter().map(|(n, idx)| (n.clone(), extern_of(inner.id, data, *idx))).collect()
+        data.module
+            .inner
+            .exports
+            .iter()
+            .map(|(n, idx)| (n.clone(), extern_of(inner.id, data, *idx)))
+            .collect()
     }
 
     /// The module this is an instance of.
@@ -125,7 +148,9 @@ impl Instance {
 fn import_matches(provided: &ExternType, wanted: &ExternType) -> bool {
     match (provided, wanted) {
         (ExternType::Func(a), ExternType::Func(b)) => a == b,
-        (ExternType::Table(a), ExternType::Table(b)) => a.element == b.element && a.limits.matches(&b.limits),
+        (ExternType::Table(a), ExternType::Table(b)) => {
+            a.element == b.element && a.limits.matches(&b.limits)
+        }
         (ExternType::Memory(a), ExternType::Memory(b)) => a.limits.matches(&b.limits),
         (ExternType::Global(a), ExternType::Global(b)) => a == b,
         _ => false,
@@ -146,13 +171,21 @@ fn eval_const(store: &StoreInner, data: &InstanceData, expr: ConstExpr) -> u64 {
 }
 
 /// Instantiates `module` in `store` with resolved `imports`.
-pub(crate) fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> Result<Instance, Error> {
+pub(crate) fn instantiate<T>(
+    store: &mut Store<T>,
+    module: &Module,
+    imports: &[Extern],
+) -> Result<Instance, Error> {
     let m = &module.inner;
     if !crate::Engine::same(&m.engine, &store.inner.engine) {
         return Err(Error::Link(LinkError::WrongStore));
     }
     if imports.len() != m.imports.len() {
-        return Err(Error::TypeMismatch(format!("module needs {} imports, {} given", m.imports.len(), imports.len())));
+        return Err(Error::TypeMismatch(format!(
+            "module needs {} imports, {} given",
+            m.imports.len(),
+            imports.len()
+        )));
     }
     let inner = &mut store.inner;
     let id = inner.id;
@@ -165,7 +198,8 @@ pub(crate) fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[E
         elems: Vec::new(),
         data_dropped: vec![false; m.datas.len()],
     };
-    let (mut funcs, mut tables, mut memories, mut globals) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut funcs, mut tables, mut memories, mut globals) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
 
     // Resolve imports.
     for (import, ext) in m.imports.iter().zip(imports) {
@@ -173,7 +207,9 @@ pub(crate) fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[E
             return Err(Error::Link(LinkError::WrongStore));
         }
         let wanted = match &import.kind {
-            ImportKind::Func(t) => ExternType::Func(crate::types::FuncType::clone(&m.types[*t as usize])),
+            ImportKind::Func(t) => {
+                ExternType::Func(crate::types::FuncType::clone(&m.types[*t as usize]))
+            }
             ImportKind::Table(t) => ExternType::Table(*t),
             ImportKind::Memory(t) => ExternType::Memory(*t),
             ImportKind::Global(t) => ExternType::Global(*t),
@@ -202,35 +238,62 @@ pub(crate) fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[E
         inner.funcs.push(FuncData {
             ty: m.types[type_index].clone(),
             type_id: m.type_ids[type_index],
-            kind: FuncKind::Wasm { instance: instance_index, index },
+            kind: FuncKind::Wasm {
+                instance: instance_index,
+                index,
+            },
         });
         funcs.push(inner.funcs.len() as u32 - 1);
     }
     data.funcs = funcs.into_boxed_slice();
     data.globals = globals.clone().into_boxed_slice();
-    for (i, &ty) in m.globals.iter().enumerate().skip(m.num_imported_globals as usize) {
+    for (i, &ty) in m
+        .globals
+        .iter()
+        .enumerate()
+        .skip(m.num_imported_globals as usize)
+    {
         let init = m.global_inits[i - m.num_imported_globals as usize];
         let value = eval_const(inner, &data, init);
         inner.globals.push(GlobalData { ty, value });
         globals.push(inner.globals.len() as u32 - 1);
         data.globals = globals.clone().into_boxed_slice();
     }
-    for (i, &ty) in m.tables.iter().enumerate().skip(m.num_imported_tables as usize) {
+    for (i, &ty) in m
+        .tables
+        .iter()
+        .enumerate()
+        .skip(m.num_imported_tables as usize)
+    {
         let init = m.table_inits[i].map_or(0, |e| eval_const(inner, &data, e));
-        let table = TableData::new(ty, init).ok_or_else(|| Error::Limit(format!("cannot allocate {ty}")))?;
+        let table = TableData::new(ty, init)
+            .ok_or_else(|| Error::Limit(format!("cannot allocate {ty}")))?;
         inner.tables.push(table);
         tables.push(inner.tables.len() as u32 - 1);
     }
     for &ty in m.memories.iter().skip(m.num_imported_memories as usize) {
-        let mem = MemoryData::new(ty).ok_or_else(|| Error::Limit(format!("cannot allocate {ty}")))?;
+        let mem =
+            MemoryData::new(ty).ok_or_else(|| Error::Limit(format!("cannot allocate {ty}")))?;
         inner.memories.push(mem);
         memories.push(inner.memories.len() as u32 - 1);
     }
     data.tables = tables.into_boxed_slice();
     data.memories = memories.into_boxed_slice();
-    data.elems = m.elems.iter().map(|seg| seg.items.iter().map(|e| eval_const(inner, &data, *e)).collect()).collect();
+    data.elems = m
+        .elems
+        .iter()
+        .map(|seg| {
+            seg.items
+                .iter()
+                .map(|e| eval_const(inner, &data, *e))
+                .collect()
+        })
+        .collect();
     inner.instances.push(data);
-    let instance = Instance { store: id, index: instance_index };
+    let instance = Instance {
+        store: id,
+        index: instance_index,
+    };
 
     initialize_segments(inner, instance_index)?;
     if let Some(start) = m.start {
