@@ -14,11 +14,7 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Self {
-        Config {
-            max_call_depth: 100_000,
-            max_stack_slots: 16 * 1024 * 1024,
-            eager_translation: false,
-        }
+        Config { max_call_depth: 100_000, max_stack_slots: 16 * 1024 * 1024, eager_translation: false }
     }
 }
 
@@ -85,12 +81,7 @@ impl Default for Engine {
 impl Engine {
     /// An engine with the given configuration.
     pub fn new(config: &Config) -> Engine {
-        Engine {
-            inner: Arc::new(EngineInner {
-                config: config.clone(),
-                types: Mutex::default(),
-            }),
-        }
+        Engine { inner: Arc::new(EngineInner { config: config.clone(), types: Mutex::default() }) }
     }
 
     pub(crate) fn config(&self) -> &Config {

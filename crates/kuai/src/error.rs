@@ -28,16 +28,8 @@ pub struct CompileError {
 }
 
 impl CompileError {
-    pub(crate) fn new(
-        kind: CompileErrorKind,
-        message: impl Into<String>,
-        offset: Option<u64>,
-    ) -> Self {
-        CompileError {
-            kind,
-            message: message.into(),
-            offset,
-        }
+    pub(crate) fn new(kind: CompileErrorKind, message: impl Into<String>, offset: Option<u64>) -> Self {
+        CompileError { kind, message: message.into(), offset }
     }
 
     /// Whether the module was malformed, invalid or unsupported.
@@ -180,18 +172,12 @@ mod tests {
     #[test]
     fn compile_error_shows_stage_and_offset() {
         let e = CompileError::new(CompileErrorKind::Invalid, "type mismatch", Some(0x2a));
-        assert_eq!(
-            e.to_string(),
-            "invalid module: type mismatch (at offset 0x2a)"
-        );
+        assert_eq!(e.to_string(), "invalid module: type mismatch (at offset 0x2a)");
     }
 
     #[test]
     fn link_error_names_the_import() {
-        let e = LinkError::UnknownImport {
-            module: "env".into(),
-            name: "f".into(),
-        };
+        let e = LinkError::UnknownImport { module: "env".into(), name: "f".into() };
         assert!(e.to_string().contains("env::f"));
     }
 }

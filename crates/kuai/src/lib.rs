@@ -56,13 +56,10 @@ pub use runtime::instance::Instance;
 pub use runtime::linker::Linker;
 pub use runtime::memory::MemoryAccessError;
 pub use runtime::store::{AsContext, AsContextMut, Store, StoreContext, StoreContextMut};
-pub use runtime::typed::{
-    IntoFunc, TypedFunc, WasmParams, WasmResults, WasmRet, WasmTy, WasmTyList,
-};
+pub use runtime::typed::{IntoFunc, TypedFunc, WasmParams, WasmResults, WasmRet, WasmTy, WasmTyList};
 pub use runtime::values::{ExternRef, Val};
 pub use runtime::{Extern, Func, Global, Memory, Table};
 pub use trap::{Backtrace, FrameInfo, Trap, TrapError};
 pub use types::{
-    ExportType, ExternType, FuncType, GlobalType, ImportType, Limits, MemoryType, Mutability,
-    TableType, ValType,
+    ExportType, ExternType, FuncType, GlobalType, ImportType, Limits, MemoryType, Mutability, TableType, ValType,
 };

@@ -159,29 +159,16 @@ mod tests {
 
     #[test]
     fn messages_match_the_spec_suite() {
-        assert_eq!(
-            Trap::IntegerDivideByZero.to_string(),
-            "integer divide by zero"
-        );
+        assert_eq!(Trap::IntegerDivideByZero.to_string(), "integer divide by zero");
         assert_eq!(Trap::StackOverflow.to_string(), "call stack exhausted");
         assert_eq!(Trap::UndefinedElement.to_string(), "undefined element");
-        assert_eq!(
-            Trap::MemoryOutOfBounds.to_string(),
-            "out of bounds memory access"
-        );
-        assert_eq!(
-            Trap::IndirectCallTypeMismatch.to_string(),
-            "indirect call type mismatch"
-        );
+        assert_eq!(Trap::MemoryOutOfBounds.to_string(), "out of bounds memory access");
+        assert_eq!(Trap::IndirectCallTypeMismatch.to_string(), "indirect call type mismatch");
     }
 
     #[test]
     fn trap_error_displays_only_the_message() {
-        let bt = Backtrace::new(vec![FrameInfo {
-            func_index: 3,
-            func_name: Some("f".into()),
-            module_name: None,
-        }]);
+        let bt = Backtrace::new(vec![FrameInfo { func_index: 3, func_name: Some("f".into()), module_name: None }]);
         let e = TrapError::new(Trap::Unreachable, bt);
         assert_eq!(e.to_string(), "unreachable");
         assert_eq!(e.backtrace().to_string(), "  0: f (func 3)\n");

@@ -90,17 +90,11 @@ pub struct FuncType {
 
 impl FuncType {
     /// A function type with the given parameters and results.
-    pub fn new(
-        params: impl IntoIterator<Item = ValType>,
-        results: impl IntoIterator<Item = ValType>,
-    ) -> Self {
+    pub fn new(params: impl IntoIterator<Item = ValType>, results: impl IntoIterator<Item = ValType>) -> Self {
         let mut all: Vec<ValType> = params.into_iter().collect();
         let num_params = all.len();
         all.extend(results);
-        FuncType {
-            params_results: all.into_boxed_slice(),
-            num_params,
-        }
+        FuncType { params_results: all.into_boxed_slice(), num_params }
     }
 
     /// The parameter types.
@@ -178,12 +172,7 @@ pub struct MemoryType {
 impl MemoryType {
     /// A memory of `min` pages that may grow to `max` pages.
     pub fn new(min: u32, max: Option<u32>) -> Self {
-        MemoryType {
-            limits: Limits {
-                min: min.into(),
-                max: max.map(Into::into),
-            },
-        }
+        MemoryType { limits: Limits { min: min.into(), max: max.map(Into::into) } }
     }
 
     /// The initial size in pages.
@@ -213,13 +202,7 @@ pub struct TableType {
 impl TableType {
     /// A table of `element` references (`FuncRef` or `ExternRef`).
     pub fn new(element: ValType, min: u32, max: Option<u32>) -> Self {
-        TableType {
-            element,
-            limits: Limits {
-                min: min.into(),
-                max: max.map(Into::into),
-            },
-        }
+        TableType { element, limits: Limits { min: min.into(), max: max.map(Into::into) } }
     }
 
     /// The element type.
@@ -263,10 +246,7 @@ pub struct GlobalType {
 impl GlobalType {
     /// A global holding `content`.
     pub fn new(content: ValType, mutability: Mutability) -> Self {
-        GlobalType {
-            content,
-            mutability,
-        }
+        GlobalType { content, mutability }
     }
 
     /// The value type.

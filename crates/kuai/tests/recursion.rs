@@ -28,9 +28,7 @@ fn setup(engine: &Engine) -> (Store<()>, Instance) {
 fn recursion_50_000_deep_returns() {
     let engine = Engine::default();
     let (mut store, instance) = setup(&engine);
-    let count = instance
-        .get_typed_func::<i64, i64>(&store, "count")
-        .unwrap();
+    let count = instance.get_typed_func::<i64, i64>(&store, "count").unwrap();
     assert_eq!(count.call(&mut store, 50_000).unwrap(), 50_000);
 }
 
@@ -38,23 +36,13 @@ fn recursion_50_000_deep_returns() {
 fn infinite_recursion_exhausts_quickly_and_the_store_survives() {
     let engine = Engine::default();
     let (mut store, instance) = setup(&engine);
-    let forever = instance
-        .get_typed_func::<i32, i32>(&store, "forever")
-        .unwrap();
-    let mutual = instance
-        .get_typed_func::<i32, i32>(&store, "mutual")
-        .unwrap();
-    let count = instance
-        .get_typed_func::<i64, i64>(&store, "count")
-        .unwrap();
+    let forever = instance.get_typed_func::<i32, i32>(&store, "forever").unwrap();
+    let mutual = instance.get_typed_func::<i32, i32>(&store, "mutual").unwrap();
+    let count = instance.get_typed_func::<i64, i64>(&store, "count").unwrap();
     for f in [forever, mutual] {
         let start = Instant::now();
         let err = f.call(&mut store, 1).unwrap_err();
-        assert!(
-            start.elapsed() < Duration::from_secs(1),
-            "took {:?}",
-            start.elapsed()
-        );
+        assert!(start.elapsed() < Duration::from_secs(1), "took {:?}", start.elapsed());
         assert_eq!(err.as_trap(), Some(Trap::StackOverflow));
         assert_eq!(err.to_string(), "call stack exhausted");
         let frames = err.as_trap_error().unwrap().backtrace().frames().len();
@@ -68,9 +56,7 @@ fn infinite_recursion_exhausts_quickly_and_the_store_survives() {
 fn call_depth_limit_is_configurable() {
     let engine = Engine::new(Config::new().max_call_depth(100));
     let (mut store, instance) = setup(&engine);
-    let count = instance
-        .get_typed_func::<i64, i64>(&store, "count")
-        .unwrap();
+    let count = instance.get_typed_func::<i64, i64>(&store, "count").unwrap();
     assert_eq!(count.call(&mut store, 98).unwrap(), 98);
     let err = count.call(&mut store, 1000).unwrap_err();
     assert_eq!(err.as_trap(), Some(Trap::StackOverflow));
@@ -92,11 +78,7 @@ fn traps_carry_a_backtrace_with_names() {
     let err = run.call(&mut store, ()).unwrap_err();
     assert_eq!(err.to_string(), "integer divide by zero");
     let bt = err.as_trap_error().unwrap().backtrace();
-    let names: Vec<_> = bt
-        .frames()
-        .iter()
-        .map(|f| f.func_name.clone().unwrap_or_default())
-        .collect();
+    let names: Vec<_> = bt.frames().iter().map(|f| f.func_name.clone().unwrap_or_default()).collect();
     assert_eq!(names, ["inner", "outer"]);
     assert_eq!(bt.frames()[0].func_index, 0);
     assert_eq!(bt.frames()[0].module_name.as_deref(), Some("m"));

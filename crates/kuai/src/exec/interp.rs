@@ -16,11 +16,7 @@ use crate::trap::Trap;
 use crate::types::{Limits, MemoryType};
 
 /// Mutable references to two distinct tables, or one if they are the same.
-fn two_tables(
-    tables: &mut [TableData],
-    a: usize,
-    b: usize,
-) -> (&mut TableData, Option<&TableData>) {
+fn two_tables(tables: &mut [TableData], a: usize, b: usize) -> (&mut TableData, Option<&TableData>) {
     if a == b {
         return (&mut tables[a], None);
     }
@@ -44,33 +40,22 @@ fn range(start: u64, len: u64, bound: usize) -> Result<std::ops::Range<usize>, (
 
 /// Runs the top frame until the frame at `depth` returns, a host call is needed, or a trap.
 pub(super) fn run(store: &mut StoreInner, depth: usize) -> Result<Exit, Fault> {
-    let StoreInner {
-        funcs,
-        instances,
-        memories,
-        tables,
-        globals,
-        stack,
-        ..
-    } = store;
-    let mut no_memory = MemoryData {
-        ty: MemoryType {
-            limits: Limits {
-                min: 0,
-                max: Some(0),
-            },
-        },
-        bytes: Vec::new(),
-    };
+    let StoreInner { funcs, instances, segments, memories, tables, globals, stack, .. } = store;
+    let instances = &*instances;
+    let mut no_memory = MemoryData { ty: MemoryType { limits: Limits { min: 0, max: Some(0) } }, bytes: Vec::new() };
     'frame: loop {
         let Some(frame) = stack.frames.last() else {
             return Ok(Exit::Returned);
         };
-        let func = frame.code.clone();
+        let inst = &instances[frame.instance as usize];
+        let segs = &mut segments[frame.instance as usize];
+        // `Stack::push` translated the function before pushing its frame.
+        let Some(func) = inst.module.inner.compiled[frame.def as usize].get() else {
+            return Err(Fault::Trap(Trap::Unreachable));
+        };
         let code: &[Instr] = &func.code;
         let mut pc = frame.pc;
         let base = frame.base;
-        let inst = &mut instances[frame.instance as usize];
         let Stack { slots, frames, .. } = &mut *stack;
         let regs = &mut slots[base..base + func.frame_size as usize];
         let mem: &mut MemoryData = match inst.memories.first() {
@@ -136,22 +121,14 @@ pub(super) fn run(store: &mut StoreInner, depth: usize) -> Result<Exit, Fault> {
             ($dst:expr, $src:expr, |$x:ident| $e:expr) => {{
                 let bits = r!($src) as u32;
                 let $x = f32::from_bits(bits);
-                r!($dst) = if $x.is_nan() {
-                    (bits | 0x0040_0000) as u64
-                } else {
-                    f32::to_bits($e) as u64
-                };
+                r!($dst) = if $x.is_nan() { (bits | 0x0040_0000) as u64 } else { f32::to_bits($e) as u64 };
             }};
         }
         macro_rules! f64round {
             ($dst:expr, $src:expr, |$x:ident| $e:expr) => {{
                 let bits = r!($src);
                 let $x = f64::from_bits(bits);
-                r!($dst) = if $x.is_nan() {
-                    bits | 0x0008_0000_0000_0000
-                } else {
-                    f64::to_bits($e)
-                };
+                r!($dst) = if $x.is_nan() { bits | 0x0008_0000_0000_0000 } else { f64::to_bits($e) };
             }};
         }
         macro_rules! f64un {
@@ -256,53 +233,25 @@ pub(super) fn run(store: &mut StoreInner, depth: usize) -> Result<Exit, Fault> {
                 Instr::I32WrapI64 { dst, src } => un!(dst, src, |x: u32| x as u64),
                 Instr::I64ExtendI32S { dst, src } => un!(dst, src, |x: u32| x as i32 as i64 as u64),
                 Instr::I32TruncF32S { dst, src } => {
-                    un!(
-                        dst,
-                        src,
-                        |x: u32| numeric::i32_trunc_f32(f32::from_bits(x))? as u32 as u64
-                    )
+                    un!(dst, src, |x: u32| numeric::i32_trunc_f32(f32::from_bits(x))? as u32 as u64)
                 }
                 Instr::I32TruncF32U { dst, src } => {
-                    un!(
-                        dst,
-                        src,
-                        |x: u32| numeric::u32_trunc_f32(f32::from_bits(x))? as u64
-                    )
+                    un!(dst, src, |x: u32| numeric::u32_trunc_f32(f32::from_bits(x))? as u64)
                 }
                 Instr::I32TruncF64S { dst, src } => {
-                    un!(
-                        dst,
-                        src,
-                        |x: u64| numeric::i32_trunc_f64(f64::from_bits(x))? as u32 as u64
-                    )
+                    un!(dst, src, |x: u64| numeric::i32_trunc_f64(f64::from_bits(x))? as u32 as u64)
                 }
                 Instr::I32TruncF64U { dst, src } => {
-                    un!(
-                        dst,
-                        src,
-                        |x: u64| numeric::u32_trunc_f64(f64::from_bits(x))? as u64
-                    )
+                    un!(dst, src, |x: u64| numeric::u32_trunc_f64(f64::from_bits(x))? as u64)
                 }
                 Instr::I64TruncF32S { dst, src } => {
-                    un!(
-                        dst,
-                        src,
-                        |x: u32| numeric::i64_trunc_f32(f32::from_bits(x))? as u64
-                    )
+                    un!(dst, src, |x: u32| numeric::i64_trunc_f32(f32::from_bits(x))? as u64)
                 }
-                Instr::I64TruncF32U { dst, src } => un!(dst, src, |x: u32| numeric::u64_trunc_f32(
-                    f32::from_bits(x)
-                )?),
+                Instr::I64TruncF32U { dst, src } => un!(dst, src, |x: u32| numeric::u64_trunc_f32(f32::from_bits(x))?),
                 Instr::I64TruncF64S { dst, src } => {
-                    un!(
-                        dst,
-                        src,
-                        |x: u64| numeric::i64_trunc_f64(f64::from_bits(x))? as u64
-                    )
+                    un!(dst, src, |x: u64| numeric::i64_trunc_f64(f64::from_bits(x))? as u64)
                 }
-                Instr::I64TruncF64U { dst, src } => un!(dst, src, |x: u64| numeric::u64_trunc_f64(
-                    f64::from_bits(x)
-                )?),
+                Instr::I64TruncF64U { dst, src } => un!(dst, src, |x: u64| numeric::u64_trunc_f64(f64::from_bits(x))?),
                 Instr::I32TruncSatF32S { dst, src } => {
                     un!(dst, src, |x: u32| f32::from_bits(x) as i32 as u32 as u64)
                 }
@@ -340,8 +289,7 @@ pub(super) fn run(store: &mut StoreInner, depth: usize) -> Result<Exit, Fault> {
                     un!(dst, src, |x: u64| (x as f32).to_bits() as u64)
                 }
                 Instr::F32DemoteF64 { dst, src } => {
-                    un!(dst, src, |x: u64| (f64::from_bits(x) as f32).to_bits()
-                        as u64)
+                    un!(dst, src, |x: u64| (f64::from_bits(x) as f32).to_bits() as u64)
                 }
                 Instr::F64ConvertI32S { dst, src } => {
                     un!(dst, src, |x: u32| (x as i32 as f64).to_bits())
@@ -384,23 +332,13 @@ pub(super) fn run(store: &mut StoreInner, depth: usize) -> Result<Exit, Fault> {
                     bin32!(dst, a, r!(b) as u32, |x, y| x.wrapping_mul(y))
                 }
                 Instr::I32DivS { dst, a, b } => {
-                    bin32!(
-                        dst,
-                        a,
-                        r!(b) as u32,
-                        |x, y| numeric::i32_div_s(x as i32, y as i32)? as u32
-                    )
+                    bin32!(dst, a, r!(b) as u32, |x, y| numeric::i32_div_s(x as i32, y as i32)? as u32)
                 }
                 Instr::I32DivU { dst, a, b } => {
                     bin32!(dst, a, r!(b) as u32, |x, y| numeric::i32_div_u(x, y)?)
                 }
                 Instr::I32RemS { dst, a, b } => {
-                    bin32!(
-                        dst,
-                        a,
-                        r!(b) as u32,
-                        |x, y| numeric::i32_rem_s(x as i32, y as i32)? as u32
-                    )
+                    bin32!(dst, a, r!(b) as u32, |x, y| numeric::i32_rem_s(x as i32, y as i32)? as u32)
                 }
                 Instr::I32RemU { dst, a, b } => {
                     bin32!(dst, a, r!(b) as u32, |x, y| numeric::i32_rem_u(x, y)?)
@@ -411,9 +349,7 @@ pub(super) fn run(store: &mut StoreInner, depth: usize) -> Result<Exit, Fault> {
                 Instr::I32Shl { dst, a, b } => {
                     bin32!(dst, a, r!(b) as u32, |x, y| x.wrapping_shl(y))
                 }
-                Instr::I32ShrS { dst, a, b } => bin32!(dst, a, r!(b) as u32, |x, y| (x as i32)
-                    .wrapping_shr(y)
-                    as u32),
+                Instr::I32ShrS { dst, a, b } => bin32!(dst, a, r!(b) as u32, |x, y| (x as i32).wrapping_shr(y) as u32),
                 Instr::I32ShrU { dst, a, b } => {
                     bin32!(dst, a, r!(b) as u32, |x, y| x.wrapping_shr(y))
                 }
@@ -480,15 +416,11 @@ pub(super) fn run(store: &mut StoreInner, depth: usize) -> Result<Exit, Fault> {
                 Instr::I64Add { dst, a, b } => bin64!(dst, a, r!(b), |x, y| x.wrapping_add(y)),
                 Instr::I64Sub { dst, a, b } => bin64!(dst, a, r!(b), |x, y| x.wrapping_sub(y)),
                 Instr::I64Mul { dst, a, b } => bin64!(dst, a, r!(b), |x, y| x.wrapping_mul(y)),
-                Instr::I64DivS { dst, a, b } => bin64!(dst, a, r!(b), |x, y| numeric::i64_div_s(
-                    x as i64, y as i64
-                )?),
+                Instr::I64DivS { dst, a, b } => bin64!(dst, a, r!(b), |x, y| numeric::i64_div_s(x as i64, y as i64)?),
                 Instr::I64DivU { dst, a, b } => {
                     bin64!(dst, a, r!(b), |x, y| numeric::i64_div_u(x, y)?)
                 }
-                Instr::I64RemS { dst, a, b } => bin64!(dst, a, r!(b), |x, y| numeric::i64_rem_s(
-                    x as i64, y as i64
-                )?),
+                Instr::I64RemS { dst, a, b } => bin64!(dst, a, r!(b), |x, y| numeric::i64_rem_s(x as i64, y as i64)?),
                 Instr::I64RemU { dst, a, b } => {
                     bin64!(dst, a, r!(b), |x, y| numeric::i64_rem_u(x, y)?)
                 }
@@ -571,8 +503,7 @@ pub(super) fn run(store: &mut StoreInner, depth: usize) -> Result<Exit, Fault> {
                 Instr::F32Min { dst, a, b } => f32op!(dst, a, b, |x, y| numeric::f32_min(x, y)),
                 Instr::F32Max { dst, a, b } => f32op!(dst, a, b, |x, y| numeric::f32_max(x, y)),
                 Instr::F32Copysign { dst, a, b } => {
-                    bin32!(dst, a, r!(b) as u32, |x, y| (x & 0x7fff_ffff)
-                        | (y & 0x8000_0000))
+                    bin32!(dst, a, r!(b) as u32, |x, y| (x & 0x7fff_ffff) | (y & 0x8000_0000))
                 }
                 Instr::F64Eq { dst, a, b } => f64cmp!(dst, a, b, |x, y| x == y),
                 Instr::F64Ne { dst, a, b } => f64cmp!(dst, a, b, |x, y| x != y),
@@ -587,8 +518,7 @@ pub(super) fn run(store: &mut StoreInner, depth: usize) -> Result<Exit, Fault> {
                 Instr::F64Min { dst, a, b } => f64op!(dst, a, b, |x, y| numeric::f64_min(x, y)),
                 Instr::F64Max { dst, a, b } => f64op!(dst, a, b, |x, y| numeric::f64_max(x, y)),
                 Instr::F64Copysign { dst, a, b } => {
-                    bin64!(dst, a, r!(b), |x, y| (x & 0x7fff_ffff_ffff_ffff)
-                        | (y & 0x8000_0000_0000_0000))
+                    bin64!(dst, a, r!(b), |x, y| (x & 0x7fff_ffff_ffff_ffff) | (y & 0x8000_0000_0000_0000))
                 }
 
                 Instr::Load32 { dst, addr, offset } => {
@@ -605,53 +535,25 @@ pub(super) fn run(store: &mut StoreInner, depth: usize) -> Result<Exit, Fault> {
                     load!(dst, addr, offset, 1, |b| b[0] as i8 as i32 as u32 as u64)
                 }
                 Instr::Load16S32 { dst, addr, offset } => {
-                    load!(
-                        dst,
-                        addr,
-                        offset,
-                        2,
-                        |b| i16::from_le_bytes(b) as i32 as u32 as u64
-                    )
+                    load!(dst, addr, offset, 2, |b| i16::from_le_bytes(b) as i32 as u32 as u64)
                 }
                 Instr::Load8S64 { dst, addr, offset } => {
                     load!(dst, addr, offset, 1, |b| b[0] as i8 as i64 as u64)
                 }
                 Instr::Load16S64 { dst, addr, offset } => {
-                    load!(dst, addr, offset, 2, |b| i16::from_le_bytes(b) as i64
-                        as u64)
+                    load!(dst, addr, offset, 2, |b| i16::from_le_bytes(b) as i64 as u64)
                 }
                 Instr::Load32S64 { dst, addr, offset } => {
-                    load!(dst, addr, offset, 4, |b| i32::from_le_bytes(b) as i64
-                        as u64)
+                    load!(dst, addr, offset, 4, |b| i32::from_le_bytes(b) as i64 as u64)
                 }
-                Instr::Store8 {
-                    addr,
-                    value,
-                    offset,
-                } => store!(addr, value, offset, 1, |v| [v as u8]),
-                Instr::Store16 {
-                    addr,
-                    value,
-                    offset,
-                } => store!(addr, value, offset, 2, |v| (v as u16).to_le_bytes()),
-                Instr::Store32 {
-                    addr,
-                    value,
-                    offset,
-                } => store!(addr, value, offset, 4, |v| (v as u32).to_le_bytes()),
-                Instr::Store64 {
-                    addr,
-                    value,
-                    offset,
-                } => store!(addr, value, offset, 8, |v| v.to_le_bytes()),
+                Instr::Store8 { addr, value, offset } => store!(addr, value, offset, 1, |v| [v as u8]),
+                Instr::Store16 { addr, value, offset } => store!(addr, value, offset, 2, |v| (v as u16).to_le_bytes()),
+                Instr::Store32 { addr, value, offset } => store!(addr, value, offset, 4, |v| (v as u32).to_le_bytes()),
+                Instr::Store64 { addr, value, offset } => store!(addr, value, offset, 8, |v| v.to_le_bytes()),
 
                 Instr::Const64 { dst, value } => r!(dst) = value,
-                Instr::GlobalGet { dst, global } => {
-                    r!(dst) = globals[inst.globals[global as usize] as usize].value
-                }
-                Instr::GlobalSet { global, src } => {
-                    globals[inst.globals[global as usize] as usize].value = r!(src)
-                }
+                Instr::GlobalGet { dst, global } => r!(dst) = globals[inst.globals[global as usize] as usize].value,
+                Instr::GlobalSet { global, src } => globals[inst.globals[global as usize] as usize].value = r!(src),
                 Instr::Select { dst, cond, a } => {
                     let (b, _) = data_word!();
                     r!(dst) = if r!(cond) as u32 != 0 { r!(a) } else { r!(b) };
@@ -735,10 +637,7 @@ pub(super) fn run(store: &mut StoreInner, depth: usize) -> Result<Exit, Fault> {
                 Instr::CallIndirect { site, args, index } => {
                     let site = func.indirect[site as usize];
                     let table = &tables[inst.tables[site.table as usize] as usize];
-                    let elem = *table
-                        .elems
-                        .get(r!(index) as u32 as usize)
-                        .ok_or(Trap::UndefinedElement)?;
+                    let elem = *table.elems.get(r!(index) as u32 as usize).ok_or(Trap::UndefinedElement)?;
                     let target = elem.checked_sub(1).ok_or(Trap::UninitializedElement)? as u32;
                     if funcs[target as usize].type_id != site.type_id {
                         return Err(Fault::Trap(Trap::IndirectCallTypeMismatch));
@@ -749,55 +648,37 @@ pub(super) fn run(store: &mut StoreInner, depth: usize) -> Result<Exit, Fault> {
                 Instr::MemorySize { dst } => r!(dst) = mem.pages(),
                 Instr::MemoryGrow { dst, delta } => {
                     let delta = r!(delta) as u32 as u64;
-                    r!(dst) = mem
-                        .grow(delta)
-                        .map_or(u32::MAX as u64, |old| old as u32 as u64);
+                    r!(dst) = mem.grow(delta).map_or(u32::MAX as u64, |old| old as u32 as u64);
                 }
                 Instr::MemoryFill { dst, value, len } => {
-                    let at = range(
-                        r!(dst) as u32 as u64,
-                        r!(len) as u32 as u64,
-                        mem.bytes.len(),
-                    )
-                    .map_err(|()| Trap::MemoryOutOfBounds)?;
+                    let at = range(r!(dst) as u32 as u64, r!(len) as u32 as u64, mem.bytes.len())
+                        .map_err(|()| Trap::MemoryOutOfBounds)?;
                     mem.bytes[at].fill(r!(value) as u8);
                 }
                 Instr::MemoryCopy { dst, src, len } => {
                     let n = r!(len) as u32 as u64;
-                    let from = range(r!(src) as u32 as u64, n, mem.bytes.len())
-                        .map_err(|()| Trap::MemoryOutOfBounds)?;
-                    let to = range(r!(dst) as u32 as u64, n, mem.bytes.len())
-                        .map_err(|()| Trap::MemoryOutOfBounds)?;
+                    let from =
+                        range(r!(src) as u32 as u64, n, mem.bytes.len()).map_err(|()| Trap::MemoryOutOfBounds)?;
+                    let to = range(r!(dst) as u32 as u64, n, mem.bytes.len()).map_err(|()| Trap::MemoryOutOfBounds)?;
                     mem.bytes.copy_within(from, to.start);
                 }
                 Instr::MemoryInit { dst, src, len } => {
                     let (segment, _) = data_word!();
-                    let bytes = inst.data_segment(segment);
+                    let bytes = inst.data_segment(segs, segment);
                     let n = r!(len) as u32 as u64;
-                    let from = range(r!(src) as u32 as u64, n, bytes.len())
-                        .map_err(|()| Trap::MemoryOutOfBounds)?;
-                    let to = range(r!(dst) as u32 as u64, n, mem.bytes.len())
-                        .map_err(|()| Trap::MemoryOutOfBounds)?;
+                    let from = range(r!(src) as u32 as u64, n, bytes.len()).map_err(|()| Trap::MemoryOutOfBounds)?;
+                    let to = range(r!(dst) as u32 as u64, n, mem.bytes.len()).map_err(|()| Trap::MemoryOutOfBounds)?;
                     mem.bytes[to].copy_from_slice(&bytes[from]);
                 }
-                Instr::DataDrop { segment } => inst.data_dropped[segment as usize] = true,
+                Instr::DataDrop { segment } => segs.data_dropped[segment as usize] = true,
 
                 Instr::TableGet { dst, table, index } => {
                     let t = &tables[inst.tables[table as usize] as usize];
-                    r!(dst) = *t
-                        .elems
-                        .get(r!(index) as u32 as usize)
-                        .ok_or(Trap::TableOutOfBounds)?;
+                    r!(dst) = *t.elems.get(r!(index) as u32 as usize).ok_or(Trap::TableOutOfBounds)?;
                 }
-                Instr::TableSet {
-                    table,
-                    index,
-                    value,
-                } => {
+                Instr::TableSet { table, index, value } => {
                     let t = &mut tables[inst.tables[table as usize] as usize];
-                    *t.elems
-                        .get_mut(r!(index) as u32 as usize)
-                        .ok_or(Trap::TableOutOfBounds)? = r!(value);
+                    *t.elems.get_mut(r!(index) as u32 as usize).ok_or(Trap::TableOutOfBounds)? = r!(value);
                 }
                 Instr::TableSize { dst, table } => {
                     r!(dst) = tables[inst.tables[table as usize] as usize].elems.len() as u64
@@ -811,12 +692,8 @@ pub(super) fn run(store: &mut StoreInner, depth: usize) -> Result<Exit, Fault> {
                 Instr::TableFill { index, value, len } => {
                     let (table, _) = data_word!();
                     let t = &mut tables[inst.tables[table as usize] as usize];
-                    let at = range(
-                        r!(index) as u32 as u64,
-                        r!(len) as u32 as u64,
-                        t.elems.len(),
-                    )
-                    .map_err(|()| Trap::TableOutOfBounds)?;
+                    let at = range(r!(index) as u32 as u64, r!(len) as u32 as u64, t.elems.len())
+                        .map_err(|()| Trap::TableOutOfBounds)?;
                     t.elems[at].fill(r!(value));
                 }
                 Instr::TableCopy { dst, src, len } => {
@@ -826,10 +703,8 @@ pub(super) fn run(store: &mut StoreInner, depth: usize) -> Result<Exit, Fault> {
                     let (dt, st) = two_tables(tables, d, s);
                     let n = r!(len) as u32 as u64;
                     let src_len = st.map_or(dt.elems.len(), |t| t.elems.len());
-                    let from = range(r!(src) as u32 as u64, n, src_len)
-                        .map_err(|()| Trap::TableOutOfBounds)?;
-                    let to = range(r!(dst) as u32 as u64, n, dt.elems.len())
-                        .map_err(|()| Trap::TableOutOfBounds)?;
+                    let from = range(r!(src) as u32 as u64, n, src_len).map_err(|()| Trap::TableOutOfBounds)?;
+                    let to = range(r!(dst) as u32 as u64, n, dt.elems.len()).map_err(|()| Trap::TableOutOfBounds)?;
                     match st {
                         Some(st) => dt.elems[to].copy_from_slice(&st.elems[from]),
                         None => dt.elems.copy_within(from, to.start),
@@ -837,16 +712,14 @@ pub(super) fn run(store: &mut StoreInner, depth: usize) -> Result<Exit, Fault> {
                 }
                 Instr::TableInit { dst, src, len } => {
                     let (table, segment) = data_word!();
-                    let items = &inst.elems[segment as usize];
+                    let items = &segs.elems[segment as usize];
                     let t = &mut tables[inst.tables[table as usize] as usize];
                     let n = r!(len) as u32 as u64;
-                    let from = range(r!(src) as u32 as u64, n, items.len())
-                        .map_err(|()| Trap::TableOutOfBounds)?;
-                    let to = range(r!(dst) as u32 as u64, n, t.elems.len())
-                        .map_err(|()| Trap::TableOutOfBounds)?;
+                    let from = range(r!(src) as u32 as u64, n, items.len()).map_err(|()| Trap::TableOutOfBounds)?;
+                    let to = range(r!(dst) as u32 as u64, n, t.elems.len()).map_err(|()| Trap::TableOutOfBounds)?;
                     t.elems[to].copy_from_slice(&items[from]);
                 }
-                Instr::ElemDrop { segment } => inst.elems[segment as usize] = Box::new([]),
+                Instr::ElemDrop { segment } => segs.elems[segment as usize] = Box::new([]),
             }
         }
     }

@@ -15,13 +15,11 @@ mod interp;
 mod numeric;
 
 use crate::error::{CompileError, Error};
-use crate::ir::CompiledFunc;
 use crate::runtime::func::{Caller, FuncData, FuncKind};
 use crate::runtime::instance::InstanceData;
 use crate::runtime::store::{Store, StoreInner};
 use crate::runtime::values::Val;
 use crate::trap::{Backtrace, FrameInfo, Trap, TrapError};
-use std::sync::Arc;
 
 /// How many host→wasm re-entries may nest (each costs host stack).
 const MAX_REENTRY: u32 = 200;
@@ -33,7 +31,10 @@ pub(crate) struct Frame {
     func: u32,
     /// Store instance of that function.
     instance: u32,
-    code: Arc<CompiledFunc>,
+    /// Index of the function among its module's defined functions (locates its code).
+    def: u32,
+    /// Slots the frame occupies.
+    frame_size: u32,
     /// Where to resume (saved across calls).
     pc: usize,
     /// First slot of the frame in [`Stack::slots`].
@@ -74,31 +75,17 @@ impl From<Trap> for Fault {
 
 impl Stack {
     pub(crate) fn new(max_frames: usize, max_slots: usize) -> Stack {
-        Stack {
-            slots: Vec::new(),
-            frames: Vec::new(),
-            max_frames,
-            max_slots,
-            reentry: 0,
-        }
+        Stack { slots: Vec::new(), frames: Vec::new(), max_frames, max_slots, reentry: 0 }
     }
 
     /// First free slot above the live frames.
     fn top(&self) -> usize {
-        self.frames
-            .last()
-            .map_or(0, |f| f.base + f.code.frame_size as usize)
+        self.frames.last().map_or(0, |f| f.base + f.frame_size as usize)
     }
 
     /// Pushes a frame for wasm function `func` whose arguments are at absolute slot
     /// `base`, translating the function on its first call.
-    fn push(
-        &mut self,
-        funcs: &[FuncData],
-        instances: &[InstanceData],
-        func: u32,
-        base: usize,
-    ) -> Result<(), Fault> {
+    fn push(&mut self, funcs: &[FuncData], instances: &[InstanceData], func: u32, base: usize) -> Result<(), Fault> {
         let FuncKind::Wasm { instance, index } = funcs[func as usize].kind else {
             unreachable!("push on a host function")
         };
@@ -106,21 +93,13 @@ impl Stack {
             return Err(Fault::Trap(Trap::StackOverflow));
         }
         let module = &instances[instance as usize].module.inner;
-        let code = module
-            .compiled(index - module.num_imported_funcs)
-            .map_err(Fault::Compile)?;
+        let def = index - module.num_imported_funcs;
+        let code = module.compiled(def).map_err(Fault::Compile)?;
         let end = base + code.frame_size as usize;
         self.reserve(end)?;
-        let locals =
-            base + code.num_params as usize..base + (code.num_params + code.num_locals) as usize;
+        let locals = base + code.num_params as usize..base + (code.num_params + code.num_locals) as usize;
         self.slots[locals].fill(0);
-        self.frames.push(Frame {
-            func,
-            instance,
-            code,
-            pc: 0,
-            base,
-        });
+        self.frames.push(Frame { func, instance, def, frame_size: code.frame_size, pc: 0, base });
         Ok(())
     }
 
@@ -159,23 +138,11 @@ fn backtrace(store: &StoreInner, depth: usize) -> Backtrace {
 }
 
 /// Calls store function `func`. Argument and result types were checked by the caller.
-pub(crate) fn call<T>(
-    store: &mut Store<T>,
-    func: u32,
-    params: &[Val],
-    results: &mut [Val],
-) -> Result<(), Error> {
+pub(crate) fn call<T>(store: &mut Store<T>, func: u32, params: &[Val], results: &mut [Val]) -> Result<(), Error> {
     let data = store.inner.funcs[func as usize].clone();
     if let FuncKind::Host { host } = data.kind {
         let host = store.host_funcs[host as usize].clone();
-        return host(
-            Caller {
-                store,
-                instance: None,
-            },
-            params,
-            results,
-        );
+        return host(Caller { store, instance: None }, params, results);
     }
     if store.inner.stack.reentry >= MAX_REENTRY {
         return Err(Trap::StackOverflow.into());
@@ -192,23 +159,14 @@ pub(crate) fn call<T>(
     store.inner.stack.reentry -= 1;
     store.inner.stack.frames.truncate(depth);
     outcome?;
-    for ((r, ty), bits) in results
-        .iter_mut()
-        .zip(data.ty.results())
-        .zip(&store.inner.stack.slots[base..])
-    {
+    for ((r, ty), bits) in results.iter_mut().zip(data.ty.results()).zip(&store.inner.stack.slots[base..]) {
         *r = Val::from_bits(*bits, *ty, &store.inner);
     }
     Ok(())
 }
 
 /// Runs function `func` (arguments at `base`) until its frame returns.
-fn run_activation<T>(
-    store: &mut Store<T>,
-    func: u32,
-    base: usize,
-    depth: usize,
-) -> Result<(), Error> {
+fn run_activation<T>(store: &mut Store<T>, func: u32, base: usize, depth: usize) -> Result<(), Error> {
     let inner = &mut store.inner;
     let fault = match inner.stack.push(&inner.funcs, &inner.instances, func, base) {
         Ok(()) => loop {
@@ -221,10 +179,7 @@ fn run_activation<T>(
         Err(fault) => fault,
     };
     match fault {
-        Fault::Trap(trap) => Err(Error::Trap(TrapError::new(
-            trap,
-            backtrace(&store.inner, depth),
-        ))),
+        Fault::Trap(trap) => Err(Error::Trap(TrapError::new(trap, backtrace(&store.inner, depth)))),
         Fault::Compile(e) => Err(Error::Compile(e)),
     }
 }
@@ -232,9 +187,7 @@ fn run_activation<T>(
 /// Invokes host function `func` for the wasm frame on top, with arguments at slot `args`.
 fn call_host_from_wasm<T>(store: &mut Store<T>, func: u32, args: usize) -> Result<(), Error> {
     let data = store.inner.funcs[func as usize].clone();
-    let FuncKind::Host { host } = data.kind else {
-        unreachable!("host exit for a wasm function")
-    };
+    let FuncKind::Host { host } = data.kind else { unreachable!("host exit for a wasm function") };
     let host = store.host_funcs[host as usize].clone();
     let instance = store.inner.stack.frames.last().map(|f| f.instance);
     let ty = &data.ty;
@@ -245,20 +198,10 @@ fn call_host_from_wasm<T>(store: &mut Store<T>, func: u32, args: usize) -> Resul
         .map(|(t, bits)| Val::from_bits(*bits, *t, &store.inner))
         .collect();
     let mut results: Vec<Val> = ty.results().iter().map(|t| Val::default_for(*t)).collect();
-    host(
-        Caller {
-            store: &mut *store,
-            instance,
-        },
-        &params,
-        &mut results,
-    )?;
+    host(Caller { store: &mut *store, instance }, &params, &mut results)?;
     for (i, (r, t)) in results.iter().zip(ty.results()).enumerate() {
         if r.ty() != *t || r.foreign(store.inner.id) {
-            return Err(Error::TypeMismatch(format!(
-                "host function returned {} for {t}",
-                r.ty()
-            )));
+            return Err(Error::TypeMismatch(format!("host function returned {} for {t}", r.ty())));
         }
         store.inner.stack.slots[args + i] = r.to_bits();
     }

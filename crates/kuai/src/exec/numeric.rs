@@ -56,34 +56,10 @@ trunc!(i32_trunc_f32, f32, i32, -2147483904.0_f32, 2147483648.0_f32);
 trunc!(u32_trunc_f32, f32, u32, -1.0_f32, 4294967296.0_f32);
 trunc!(i32_trunc_f64, f64, i32, -2147483649.0_f64, 2147483648.0_f64);
 trunc!(u32_trunc_f64, f64, u32, -1.0_f64, 4294967296.0_f64);
-trunc!(
-    i64_trunc_f32,
-    f32,
-    i64,
-    -9223373136366403584.0_f32,
-    9223372036854775808.0_f32
-);
-trunc!(
-    u64_trunc_f32,
-    f32,
-    u64,
-    -1.0_f32,
-    18446744073709551616.0_f32
-);
-trunc!(
-    i64_trunc_f64,
-    f64,
-    i64,
-    -9223372036854777856.0_f64,
-    9223372036854775808.0_f64
-);
-trunc!(
-    u64_trunc_f64,
-    f64,
-    u64,
-    -1.0_f64,
-    18446744073709551616.0_f64
-);
+trunc!(i64_trunc_f32, f32, i64, -9223373136366403584.0_f32, 9223372036854775808.0_f32);
+trunc!(u64_trunc_f32, f32, u64, -1.0_f32, 18446744073709551616.0_f32);
+trunc!(i64_trunc_f64, f64, i64, -9223372036854777856.0_f64, 9223372036854775808.0_f64);
+trunc!(u64_trunc_f64, f64, u64, -1.0_f64, 18446744073709551616.0_f64);
 
 macro_rules! div {
     ($div_s:ident, $rem_s:ident, $div_u:ident, $rem_u:ident, $s:ty, $u:ty) => {
@@ -132,10 +108,7 @@ mod tests {
         assert_eq!(i32_trunc_f32(2147483648.0), Err(Trap::IntegerOverflow));
         assert_eq!(u32_trunc_f64(-0.9), Ok(0));
         assert_eq!(u32_trunc_f64(-1.0), Err(Trap::IntegerOverflow));
-        assert_eq!(
-            i64_trunc_f64(f64::NAN),
-            Err(Trap::InvalidConversionToInteger)
-        );
+        assert_eq!(i64_trunc_f64(f64::NAN), Err(Trap::InvalidConversionToInteger));
         assert_eq!(i32_trunc_f64(-2147483648.9), Ok(i32::MIN));
     }
 

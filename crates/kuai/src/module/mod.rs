@@ -15,9 +15,7 @@ mod parse;
 use crate::engine::Engine;
 use crate::error::{CompileError, CompileErrorKind, Error};
 use crate::ir::CompiledFunc;
-use crate::types::{
-    ExportType, ExternType, FuncType, GlobalType, ImportType, MemoryType, TableType,
-};
+use crate::types::{ExportType, ExternType, FuncType, GlobalType, ImportType, MemoryType, TableType};
 use std::collections::HashMap;
 use std::ops::Range;
 use std::path::Path;
@@ -33,9 +31,7 @@ pub struct Module {
 
 impl std::fmt::Debug for Module {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Module")
-            .field("name", &self.inner.names.module)
-            .finish_non_exhaustive()
+        f.debug_struct("Module").field("name", &self.inner.names.module).finish_non_exhaustive()
     }
 }
 
@@ -175,17 +171,15 @@ impl Module {
         if bytes.starts_with(b"\0asm") {
             return Module::from_binary(engine, bytes);
         }
-        let binary = wat::parse_bytes(bytes)
-            .map_err(|e| CompileError::new(CompileErrorKind::Malformed, e.to_string(), None))?;
+        let binary =
+            wat::parse_bytes(bytes).map_err(|e| CompileError::new(CompileErrorKind::Malformed, e.to_string(), None))?;
         Module::from_binary(engine, &binary)
     }
 
     /// Decodes and validates a module from its binary form only.
     pub fn from_binary(engine: &Engine, bytes: &[u8]) -> Result<Module, Error> {
         let inner = parse::parse(engine, bytes)?;
-        let module = Module {
-            inner: Arc::new(inner),
-        };
+        let module = Module { inner: Arc::new(inner) };
         if engine.config().eager_translation {
             for def in 0..module.inner.bodies.len() as u32 {
                 module.inner.compiled(def)?;
@@ -197,10 +191,7 @@ impl Module {
     /// Reads a `.wasm` or `.wat` file and compiles it.
     pub fn from_file(engine: &Engine, path: impl AsRef<Path>) -> Result<Module, Error> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|source| Error::Io {
-            path: path.display().to_string(),
-            source,
-        })?;
+        let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.display().to_string(), source })?;
         Module::new(engine, bytes)
     }
 
@@ -232,10 +223,7 @@ impl Module {
     /// The module's exports, in order.
     pub fn exports(&self) -> impl ExactSizeIterator<Item = ExportType<'_>> + '_ {
         let inner = &*self.inner;
-        inner.exports.iter().map(move |(name, idx)| ExportType {
-            name,
-            ty: inner.extern_type(*idx),
-        })
+        inner.exports.iter().map(move |(name, idx)| ExportType { name, ty: inner.extern_type(*idx) })
     }
 
     /// The engine this module was compiled for.

@@ -6,14 +6,11 @@
 //! malformed but `wasmparser` performs in its validator; see [`classify`]).
 
 use super::{
-    ConstExpr, DataMode, DataSegment, ElemMode, ElemSegment, ExportIndex, Import, ImportKind,
-    ModuleInner, Names,
+    ConstExpr, DataMode, DataSegment, ElemMode, ElemSegment, ExportIndex, Import, ImportKind, ModuleInner, Names,
 };
 use crate::engine::Engine;
 use crate::error::{CompileError, CompileErrorKind};
-use crate::types::{
-    FuncType, GlobalType, Limits, MemoryType, Mutability, RefKind, TableType, ValType,
-};
+use crate::types::{FuncType, GlobalType, Limits, MemoryType, Mutability, RefKind, TableType, ValType};
 use std::sync::{Arc, OnceLock};
 use wasmparser::{BinaryReaderError, Parser, Payload, Validator};
 
@@ -48,11 +45,7 @@ fn classify(e: BinaryReaderError) -> CompileError {
 }
 
 fn unsupported(what: &str, offset: u64) -> CompileError {
-    CompileError::new(
-        CompileErrorKind::Unsupported,
-        format!("unsupported: {what}"),
-        Some(offset),
-    )
+    CompileError::new(CompileErrorKind::Unsupported, format!("unsupported: {what}"), Some(offset))
 }
 
 fn val_type(ty: wasmparser::ValType, offset: u64) -> Result<ValType, CompileError> {
@@ -66,30 +59,18 @@ fn ref_kind(ty: wasmparser::RefType, offset: u64) -> Result<RefKind, CompileErro
 fn table_type(t: &wasmparser::TableType, offset: u64) -> Result<TableType, CompileError> {
     Ok(TableType {
         element: ref_kind(t.element_type, offset)?.into(),
-        limits: Limits {
-            min: t.initial,
-            max: t.maximum,
-        },
+        limits: Limits { min: t.initial, max: t.maximum },
     })
 }
 
 fn memory_type(t: &wasmparser::MemoryType) -> MemoryType {
-    MemoryType {
-        limits: Limits {
-            min: t.initial,
-            max: t.maximum,
-        },
-    }
+    MemoryType { limits: Limits { min: t.initial, max: t.maximum } }
 }
 
 fn global_type(t: &wasmparser::GlobalType, offset: u64) -> Result<GlobalType, CompileError> {
     Ok(GlobalType {
         content: val_type(t.content_type, offset)?,
-        mutability: if t.mutable {
-            Mutability::Var
-        } else {
-            Mutability::Const
-        },
+        mutability: if t.mutable { Mutability::Var } else { Mutability::Const },
     })
 }
 
@@ -108,20 +89,12 @@ fn const_expr(expr: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr, CompileErro
         Op::GlobalGet { global_index } => ConstExpr::GlobalGet(global_index),
         // Anything else is rejected by the validator as a non-constant instruction.
         _ => {
-            return Err(CompileError::new(
-                CompileErrorKind::Invalid,
-                "constant expression required",
-                Some(offset),
-            ));
+            return Err(CompileError::new(CompileErrorKind::Invalid, "constant expression required", Some(offset)));
         }
     };
     match reader.read().map_err(malformed)? {
         Op::End => Ok(value),
-        _ => Err(CompileError::new(
-            CompileErrorKind::Invalid,
-            "constant expression required",
-            Some(offset),
-        )),
+        _ => Err(CompileError::new(CompileErrorKind::Invalid, "constant expression required", Some(offset))),
     }
 }
 
@@ -133,9 +106,7 @@ fn const_expr(expr: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr, CompileErro
 /// decoded to look for a malformation that must take precedence.
 pub(super) fn parse(engine: &Engine, bytes: &[u8]) -> Result<ModuleInner, CompileError> {
     match parse_and_validate(engine, bytes) {
-        Err(e) if e.kind == CompileErrorKind::Invalid => {
-            Err(decode_only(engine, bytes).err().unwrap_or(e))
-        }
+        Err(e) if e.kind == CompileErrorKind::Invalid => Err(decode_only(engine, bytes).err().unwrap_or(e)),
         result => result,
     }
 }
@@ -196,11 +167,7 @@ fn check_memarg((op, offset): &(wasmparser::Operator<'_>, u64)) -> Result<(), Co
         _ => return Ok(()),
     };
     if memarg.align >= 32 {
-        return Err(CompileError::new(
-            CompileErrorKind::Malformed,
-            "malformed memop flags",
-            Some(*offset),
-        ));
+        return Err(CompileError::new(CompileErrorKind::Malformed, "malformed memop flags", Some(*offset)));
     }
     Ok(())
 }
@@ -270,8 +237,7 @@ fn validate_body<R: wasmparser::WasmModuleResources>(
     for _ in 0..locals.get_count() {
         let offset = locals.original_position();
         let (count, ty) = locals.read().map_err(malformed)?;
-        func.define_locals(offset as u64, count, ty)
-            .map_err(classify)?;
+        func.define_locals(offset as u64, count, ty).map_err(classify)?;
     }
     let mut ops = body.get_operators_reader().map_err(malformed)?;
     while !ops.eof() {
@@ -289,16 +255,8 @@ fn decode_section(m: &mut ModuleInner, payload: &Payload<'_>) -> Result<(), Comp
             for ty in reader.clone().into_iter_err_on_gc_types() {
                 let ty = ty.map_err(malformed)?;
                 let offset = reader.range().start;
-                let params = ty
-                    .params()
-                    .iter()
-                    .map(|t| val_type(*t, offset))
-                    .collect::<Result<Vec<_>, _>>()?;
-                let results = ty
-                    .results()
-                    .iter()
-                    .map(|t| val_type(*t, offset))
-                    .collect::<Result<Vec<_>, _>>()?;
+                let params = ty.params().iter().map(|t| val_type(*t, offset)).collect::<Result<Vec<_>, _>>()?;
+                let results = ty.results().iter().map(|t| val_type(*t, offset)).collect::<Result<Vec<_>, _>>()?;
                 let ft = FuncType::new(params, results);
                 m.type_ids.push(m.engine.intern_type(&ft));
                 m.types.push(Arc::new(ft));
@@ -335,11 +293,7 @@ fn decode_section(m: &mut ModuleInner, payload: &Payload<'_>) -> Result<(), Comp
                     }
                     wasmparser::TypeRef::Tag(_) => return Err(unsupported("tags", offset)),
                 };
-                m.imports.push(Import {
-                    module: import.module.into(),
-                    name: import.name.into(),
-                    kind,
-                });
+                m.imports.push(Import { module: import.module.into(), name: import.name.into(), kind });
             }
         }
         Payload::FunctionSection(reader) => {
@@ -373,9 +327,7 @@ fn decode_section(m: &mut ModuleInner, payload: &Payload<'_>) -> Result<(), Comp
             for e in reader.clone() {
                 let e = e.map_err(malformed)?;
                 let idx = match e.kind {
-                    wasmparser::ExternalKind::Func | wasmparser::ExternalKind::FuncExact => {
-                        ExportIndex::Func(e.index)
-                    }
+                    wasmparser::ExternalKind::Func | wasmparser::ExternalKind::FuncExact => ExportIndex::Func(e.index),
                     wasmparser::ExternalKind::Table => ExportIndex::Table(e.index),
                     wasmparser::ExternalKind::Memory => ExportIndex::Memory(e.index),
                     wasmparser::ExternalKind::Global => ExportIndex::Global(e.index),
@@ -394,13 +346,9 @@ fn decode_section(m: &mut ModuleInner, payload: &Payload<'_>) -> Result<(), Comp
                 let mode = match &elem.kind {
                     wasmparser::ElementKind::Passive => ElemMode::Passive,
                     wasmparser::ElementKind::Declared => ElemMode::Declared,
-                    wasmparser::ElementKind::Active {
-                        table_index,
-                        offset_expr,
-                    } => ElemMode::Active {
-                        table: table_index.unwrap_or(0),
-                        offset: const_expr(offset_expr)?,
-                    },
+                    wasmparser::ElementKind::Active { table_index, offset_expr } => {
+                        ElemMode::Active { table: table_index.unwrap_or(0), offset: const_expr(offset_expr)? }
+                    }
                 };
                 let items = match elem.items {
                     wasmparser::ElementItems::Functions(funcs) => {
@@ -419,10 +367,7 @@ fn decode_section(m: &mut ModuleInner, payload: &Payload<'_>) -> Result<(), Comp
                         items
                     }
                 };
-                m.elems.push(ElemSegment {
-                    mode,
-                    items: items.into_boxed_slice(),
-                });
+                m.elems.push(ElemSegment { mode, items: items.into_boxed_slice() });
             }
         }
         Payload::DataSection(reader) => {
@@ -430,20 +375,13 @@ fn decode_section(m: &mut ModuleInner, payload: &Payload<'_>) -> Result<(), Comp
                 let data = data.map_err(malformed)?;
                 let mode = match &data.kind {
                     wasmparser::DataKind::Passive => DataMode::Passive,
-                    wasmparser::DataKind::Active {
-                        memory_index,
-                        offset_expr,
-                    } => DataMode::Active {
-                        memory: *memory_index,
-                        offset: const_expr(offset_expr)?,
-                    },
+                    wasmparser::DataKind::Active { memory_index, offset_expr } => {
+                        DataMode::Active { memory: *memory_index, offset: const_expr(offset_expr)? }
+                    }
                 };
                 // `data.data` borrows from the module bytes; recover its range.
                 let start = data.range.end as usize - data.data.len();
-                m.datas.push(DataSegment {
-                    mode,
-                    bytes: start..data.range.end as usize,
-                });
+                m.datas.push(DataSegment { mode, bytes: start..data.range.end as usize });
             }
         }
         Payload::CustomSection(reader) => {

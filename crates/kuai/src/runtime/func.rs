@@ -9,8 +9,7 @@ use crate::types::FuncType;
 use std::sync::Arc;
 
 /// The signature of a host function as stored: untyped values in, untyped values out.
-pub(crate) type HostFunc<T> =
-    dyn Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<(), Error> + Send + Sync;
+pub(crate) type HostFunc<T> = dyn Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<(), Error> + Send + Sync;
 
 /// What a store function is.
 #[derive(Debug, Clone, Copy)]
@@ -61,21 +60,12 @@ impl Func {
         Func::from_host(ctx.0, Arc::new(ty), host)
     }
 
-    pub(crate) fn from_host<T>(
-        store: &mut Store<T>,
-        ty: Arc<FuncType>,
-        host: Arc<HostFunc<T>>,
-    ) -> Func {
+    pub(crate) fn from_host<T>(store: &mut Store<T>, ty: Arc<FuncType>, host: Arc<HostFunc<T>>) -> Func {
         let type_id = store.inner.engine.intern_type(&ty);
         store.host_funcs.push(host);
-        let kind = FuncKind::Host {
-            host: store.host_funcs.len() as u32 - 1,
-        };
+        let kind = FuncKind::Host { host: store.host_funcs.len() as u32 - 1 };
         store.inner.funcs.push(FuncData { ty, type_id, kind });
-        Func {
-            store: store.inner.id,
-            index: store.inner.funcs.len() as u32 - 1,
-        }
+        Func { store: store.inner.id, index: store.inner.funcs.len() as u32 - 1 }
     }
 
     /// The function's type.
@@ -89,12 +79,7 @@ impl Func {
     ///
     /// Fails with [`Error::TypeMismatch`] if the values do not match the function's type,
     /// and with [`Error::Trap`] if the code traps.
-    pub fn call(
-        &self,
-        mut store: impl AsContextMut,
-        params: &[Val],
-        results: &mut [Val],
-    ) -> Result<(), Error> {
+    pub fn call(&self, mut store: impl AsContextMut, params: &[Val], results: &mut [Val]) -> Result<(), Error> {
         let ctx = store.as_context_mut();
         let store = ctx.0;
         store.inner.check(self.store);
@@ -108,10 +93,7 @@ impl Func {
         }
         for (p, t) in params.iter().zip(ty.params()) {
             if p.ty() != *t || p.foreign(store.inner.id) {
-                return Err(Error::TypeMismatch(format!(
-                    "{ty} called with a {} argument for {t}",
-                    p.ty()
-                )));
+                return Err(Error::TypeMismatch(format!("{ty} called with a {} argument for {t}", p.ty())));
             }
         }
         crate::exec::call(store, self.index, params, results)

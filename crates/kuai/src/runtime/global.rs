@@ -19,20 +19,10 @@ impl Global {
         let mut ctx = store.as_context_mut();
         let inner = ctx.inner();
         if val.ty() != ty.content() || val.foreign(inner.id) {
-            return Err(Error::TypeMismatch(format!(
-                "global of type {} given {}",
-                ty.content(),
-                val.ty()
-            )));
+            return Err(Error::TypeMismatch(format!("global of type {} given {}", ty.content(), val.ty())));
         }
-        inner.globals.push(GlobalData {
-            ty,
-            value: val.to_bits(),
-        });
-        Ok(Global {
-            store: inner.id,
-            index: inner.globals.len() as u32 - 1,
-        })
+        inner.globals.push(GlobalData { ty, value: val.to_bits() });
+        Ok(Global { store: inner.id, index: inner.globals.len() as u32 - 1 })
     }
 
     /// The global's type.
@@ -62,11 +52,7 @@ impl Global {
             return Err(Error::TypeMismatch("cannot set an immutable global".into()));
         }
         if val.ty() != g.ty.content() || val.foreign(id) {
-            return Err(Error::TypeMismatch(format!(
-                "global of type {} given {}",
-                g.ty.content(),
-                val.ty()
-            )));
+            return Err(Error::TypeMismatch(format!("global of type {} given {}", g.ty.content(), val.ty())));
         }
         g.value = val.to_bits();
         Ok(())

@@ -27,21 +27,27 @@ pub(crate) struct InstanceData {
     pub tables: Box<[u32]>,
     pub memories: Box<[u32]>,
     pub globals: Box<[u32]>,
-    /// Evaluated element segments (untyped references); emptied by `elem.drop`.
-    pub elems: Vec<Box<[u64]>>,
-    /// Whether each data segment has been dropped.
-    pub data_dropped: Vec<bool>,
 }
 
 impl InstanceData {
-    /// The bytes of data segment `seg` (empty once dropped).
-    pub(crate) fn data_segment(&self, seg: u32) -> &[u8] {
-        if self.data_dropped[seg as usize] {
+    /// The bytes of data segment `seg` (empty once dropped, per `segments`).
+    pub(crate) fn data_segment<'a>(&'a self, segments: &InstanceSegments, seg: u32) -> &'a [u8] {
+        if segments.data_dropped[seg as usize] {
             return &[];
         }
         let range = self.module.inner.datas[seg as usize].bytes.clone();
         &self.module.inner.bytes[range]
     }
+}
+
+/// The mutable segment state of an instance, kept apart from [`InstanceData`] so the
+/// interpreter can borrow instances (and their code) immutably while it runs.
+#[derive(Debug, Default)]
+pub(crate) struct InstanceSegments {
+    /// Evaluated element segments (untyped references); emptied by `elem.drop`.
+    pub elems: Vec<Box<[u64]>>,
+    /// Whether each data segment has been dropped.
+    pub data_dropped: Vec<bool>,
 }
 
 /// Looks up an export of store instance `instance`.
@@ -53,22 +59,10 @@ pub(crate) fn export_of(store: &StoreInner, instance: u32, name: &str) -> Option
 
 fn extern_of(store: StoreId, data: &InstanceData, idx: ExportIndex) -> Extern {
     match idx {
-        ExportIndex::Func(i) => Extern::Func(Func {
-            store,
-            index: data.funcs[i as usize],
-        }),
-        ExportIndex::Table(i) => Extern::Table(Table {
-            store,
-            index: data.tables[i as usize],
-        }),
-        ExportIndex::Memory(i) => Extern::Memory(Memory {
-            store,
-            index: data.memories[i as usize],
-        }),
-        ExportIndex::Global(i) => Extern::Global(Global {
-            store,
-            index: data.globals[i as usize],
-        }),
+        ExportIndex::Func(i) => Extern::Func(Func { store, index: data.funcs[i as usize] }),
+        ExportIndex::Table(i) => Extern::Table(Table { store, index: data.tables[i as usize] }),
+        ExportIndex::Memory(i) => Extern::Memory(Memory { store, index: data.memories[i as usize] }),
+        ExportIndex::Global(i) => Extern::Global(Global { store, index: data.globals[i as usize] }),
     }
 }
 
@@ -101,9 +95,7 @@ impl Instance {
         store: impl AsContext,
         name: &str,
     ) -> Result<TypedFunc<Params, Results>, Error> {
-        let func = self
-            .get_func(&store, name)
-            .ok_or_else(|| Error::UnknownExport(name.to_string()))?;
+        let func = self.get_func(&store, name).ok_or_else(|| Error::UnknownExport(name.to_string()))?;
         func.typed(&store)
     }
 
@@ -128,12 +120,7 @@ impl Instance {
         let inner = ctx.inner();
         inner.check(self.store);
         let data = &inner.instances[self.index as usize];
-        data.module
-            .inner
-            .exports
-            .iter()
-            .map(|(n, idx)| (n.clone(), extern_of(inner.id, data, *idx)))
-            .collect()
+        data.module.inner.exports.iter().map(|(n, idx)| (n.clone(), extern_of(inner.id, data, *idx))).collect()
     }
 
     /// The module this is an instance of.
@@ -148,9 +135,7 @@ impl Instance {
 fn import_matches(provided: &ExternType, wanted: &ExternType) -> bool {
     match (provided, wanted) {
         (ExternType::Func(a), ExternType::Func(b)) => a == b,
-        (ExternType::Table(a), ExternType::Table(b)) => {
-            a.element == b.element && a.limits.matches(&b.limits)
-        }
+        (ExternType::Table(a), ExternType::Table(b)) => a.element == b.element && a.limits.matches(&b.limits),
         (ExternType::Memory(a), ExternType::Memory(b)) => a.limits.matches(&b.limits),
         (ExternType::Global(a), ExternType::Global(b)) => a == b,
         _ => false,
@@ -171,21 +156,13 @@ fn eval_const(store: &StoreInner, data: &InstanceData, expr: ConstExpr) -> u64 {
 }
 
 /// Instantiates `module` in `store` with resolved `imports`.
-pub(crate) fn instantiate<T>(
-    store: &mut Store<T>,
-    module: &Module,
-    imports: &[Extern],
-) -> Result<Instance, Error> {
+pub(crate) fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> Result<Instance, Error> {
     let m = &module.inner;
     if !crate::Engine::same(&m.engine, &store.inner.engine) {
         return Err(Error::Link(LinkError::WrongStore));
     }
     if imports.len() != m.imports.len() {
-        return Err(Error::TypeMismatch(format!(
-            "module needs {} imports, {} given",
-            m.imports.len(),
-            imports.len()
-        )));
+        return Err(Error::TypeMismatch(format!("module needs {} imports, {} given", m.imports.len(), imports.len())));
     }
     let inner = &mut store.inner;
     let id = inner.id;
@@ -195,11 +172,8 @@ pub(crate) fn instantiate<T>(
         tables: Box::new([]),
         memories: Box::new([]),
         globals: Box::new([]),
-        elems: Vec::new(),
-        data_dropped: vec![false; m.datas.len()],
     };
-    let (mut funcs, mut tables, mut memories, mut globals) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut funcs, mut tables, mut memories, mut globals) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
 
     // Resolve imports.
     for (import, ext) in m.imports.iter().zip(imports) {
@@ -207,9 +181,7 @@ pub(crate) fn instantiate<T>(
             return Err(Error::Link(LinkError::WrongStore));
         }
         let wanted = match &import.kind {
-            ImportKind::Func(t) => {
-                ExternType::Func(crate::types::FuncType::clone(&m.types[*t as usize]))
-            }
+            ImportKind::Func(t) => ExternType::Func(crate::types::FuncType::clone(&m.types[*t as usize])),
             ImportKind::Table(t) => ExternType::Table(*t),
             ImportKind::Memory(t) => ExternType::Memory(*t),
             ImportKind::Global(t) => ExternType::Global(*t),
@@ -238,62 +210,36 @@ pub(crate) fn instantiate<T>(
         inner.funcs.push(FuncData {
             ty: m.types[type_index].clone(),
             type_id: m.type_ids[type_index],
-            kind: FuncKind::Wasm {
-                instance: instance_index,
-                index,
-            },
+            kind: FuncKind::Wasm { instance: instance_index, index },
         });
         funcs.push(inner.funcs.len() as u32 - 1);
     }
     data.funcs = funcs.into_boxed_slice();
     data.globals = globals.clone().into_boxed_slice();
-    for (i, &ty) in m
-        .globals
-        .iter()
-        .enumerate()
-        .skip(m.num_imported_globals as usize)
-    {
+    for (i, &ty) in m.globals.iter().enumerate().skip(m.num_imported_globals as usize) {
         let init = m.global_inits[i - m.num_imported_globals as usize];
         let value = eval_const(inner, &data, init);
         inner.globals.push(GlobalData { ty, value });
         globals.push(inner.globals.len() as u32 - 1);
         data.globals = globals.clone().into_boxed_slice();
     }
-    for (i, &ty) in m
-        .tables
-        .iter()
-        .enumerate()
-        .skip(m.num_imported_tables as usize)
-    {
+    for (i, &ty) in m.tables.iter().enumerate().skip(m.num_imported_tables as usize) {
         let init = m.table_inits[i].map_or(0, |e| eval_const(inner, &data, e));
-        let table = TableData::new(ty, init)
-            .ok_or_else(|| Error::Limit(format!("cannot allocate {ty}")))?;
+        let table = TableData::new(ty, init).ok_or_else(|| Error::Limit(format!("cannot allocate {ty}")))?;
         inner.tables.push(table);
         tables.push(inner.tables.len() as u32 - 1);
     }
     for &ty in m.memories.iter().skip(m.num_imported_memories as usize) {
-        let mem =
-            MemoryData::new(ty).ok_or_else(|| Error::Limit(format!("cannot allocate {ty}")))?;
+        let mem = MemoryData::new(ty).ok_or_else(|| Error::Limit(format!("cannot allocate {ty}")))?;
         inner.memories.push(mem);
         memories.push(inner.memories.len() as u32 - 1);
     }
     data.tables = tables.into_boxed_slice();
     data.memories = memories.into_boxed_slice();
-    data.elems = m
-        .elems
-        .iter()
-        .map(|seg| {
-            seg.items
-                .iter()
-                .map(|e| eval_const(inner, &data, *e))
-                .collect()
-        })
-        .collect();
+    let elems = m.elems.iter().map(|seg| seg.items.iter().map(|e| eval_const(inner, &data, *e)).collect()).collect();
+    inner.segments.push(InstanceSegments { elems, data_dropped: vec![false; m.datas.len()] });
     inner.instances.push(data);
-    let instance = Instance {
-        store: id,
-        index: instance_index,
-    };
+    let instance = Instance { store: id, index: instance_index };
 
     initialize_segments(inner, instance_index)?;
     if let Some(start) = m.start {
@@ -314,7 +260,7 @@ fn initialize_segments(inner: &mut StoreInner, instance: u32) -> Result<(), Erro
                 let data = &inner.instances[instance as usize];
                 let offset = eval_const(inner, data, *offset) as u32 as usize;
                 let table_index = data.tables[*table as usize] as usize;
-                let items = std::mem::take(&mut inner.instances[instance as usize].elems[i]);
+                let items = std::mem::take(&mut inner.segments[instance as usize].elems[i]);
                 let elems = &mut inner.tables[table_index].elems;
                 let dst = offset
                     .checked_add(items.len())
@@ -323,7 +269,7 @@ fn initialize_segments(inner: &mut StoreInner, instance: u32) -> Result<(), Erro
                     .ok_or(Error::from(Trap::TableOutOfBounds))?;
                 dst.copy_from_slice(&items);
             }
-            ElemMode::Declared => inner.instances[instance as usize].elems[i] = Box::new([]),
+            ElemMode::Declared => inner.segments[instance as usize].elems[i] = Box::new([]),
             ElemMode::Passive => {}
         }
     }
@@ -340,7 +286,7 @@ fn initialize_segments(inner: &mut StoreInner, instance: u32) -> Result<(), Erro
                 .map(|end| &mut mem[offset..end])
                 .ok_or(Error::from(Trap::MemoryOutOfBounds))?;
             dst.copy_from_slice(bytes);
-            inner.instances[instance as usize].data_dropped[i] = true;
+            inner.segments[instance as usize].data_dropped[i] = true;
         }
     }
     Ok(())

@@ -22,13 +22,9 @@ impl Memory {
     pub fn new(mut store: impl AsContextMut, ty: MemoryType) -> Result<Memory, Error> {
         let mut ctx = store.as_context_mut();
         let inner = ctx.inner();
-        let data =
-            MemoryData::new(ty).ok_or_else(|| Error::Limit(format!("cannot allocate {ty}")))?;
+        let data = MemoryData::new(ty).ok_or_else(|| Error::Limit(format!("cannot allocate {ty}")))?;
         inner.memories.push(data);
-        Ok(Memory {
-            store: inner.id,
-            index: inner.memories.len() as u32 - 1,
-        })
+        Ok(Memory { store: inner.id, index: inner.memories.len() as u32 - 1 })
     }
 
     fn data_ref<'a>(&self, store: &StoreContext<'a, impl Sized>) -> &'a MemoryData {
@@ -37,10 +33,7 @@ impl Memory {
         &inner.memories[self.index as usize]
     }
 
-    fn data_mut_ref<'a>(
-        &self,
-        store: &'a mut StoreContextMut<'_, impl Sized>,
-    ) -> &'a mut MemoryData {
+    fn data_mut_ref<'a>(&self, store: &'a mut StoreContextMut<'_, impl Sized>) -> &'a mut MemoryData {
         let inner = store.inner();
         inner.check(self.store);
         &mut inner.memories[self.index as usize]
@@ -75,12 +68,7 @@ impl Memory {
     }
 
     /// Copies `buf.len()` bytes at `offset` into `buf`.
-    pub fn read(
-        &self,
-        store: impl AsContext,
-        offset: usize,
-        buf: &mut [u8],
-    ) -> Result<(), MemoryAccessError> {
+    pub fn read(&self, store: impl AsContext, offset: usize, buf: &mut [u8]) -> Result<(), MemoryAccessError> {
         let ctx = store.as_context();
         let bytes = &self.data_ref(&ctx).bytes;
         let end = offset.checked_add(buf.len()).ok_or(MemoryAccessError)?;
@@ -89,19 +77,11 @@ impl Memory {
     }
 
     /// Copies `buf` into the memory at `offset`.
-    pub fn write(
-        &self,
-        mut store: impl AsContextMut,
-        offset: usize,
-        buf: &[u8],
-    ) -> Result<(), MemoryAccessError> {
+    pub fn write(&self, mut store: impl AsContextMut, offset: usize, buf: &[u8]) -> Result<(), MemoryAccessError> {
         let mut ctx = store.as_context_mut();
         let bytes = &mut self.data_mut_ref(&mut ctx).bytes;
         let end = offset.checked_add(buf.len()).ok_or(MemoryAccessError)?;
-        bytes
-            .get_mut(offset..end)
-            .ok_or(MemoryAccessError)?
-            .copy_from_slice(buf);
+        bytes.get_mut(offset..end).ok_or(MemoryAccessError)?.copy_from_slice(buf);
         Ok(())
     }
 

@@ -35,9 +35,7 @@ pub(crate) struct MemoryData {
 impl MemoryData {
     pub(crate) fn new(ty: MemoryType) -> Option<MemoryData> {
         let mut bytes = Vec::new();
-        let len = usize::try_from(ty.limits.min)
-            .ok()?
-            .checked_mul(PAGE_SIZE)?;
+        let len = usize::try_from(ty.limits.min).ok()?.checked_mul(PAGE_SIZE)?;
         bytes.try_reserve_exact(len).ok()?;
         bytes.resize(len, 0);
         Some(MemoryData { ty, bytes })
@@ -56,9 +54,7 @@ impl MemoryData {
             return None;
         }
         let new_len = usize::try_from(new).ok()?.checked_mul(PAGE_SIZE)?;
-        self.bytes
-            .try_reserve_exact(new_len - self.bytes.len())
-            .ok()?;
+        self.bytes.try_reserve_exact(new_len - self.bytes.len()).ok()?;
         self.bytes.resize(new_len, 0);
         self.ty.limits.min = new;
         Some(old)
@@ -80,22 +76,14 @@ impl TableData {
         if ty.limits.min > Self::MAX_ELEMS {
             return None;
         }
-        Some(TableData {
-            ty,
-            elems: vec![init; ty.limits.min as usize],
-        })
+        Some(TableData { ty, elems: vec![init; ty.limits.min as usize] })
     }
 
     /// Grows by `delta` elements set to `init`; returns the old size, or `None`.
     pub(crate) fn grow(&mut self, delta: u64, init: u64) -> Option<u64> {
         let old = self.elems.len() as u64;
         let new = old.checked_add(delta)?;
-        let max = self
-            .ty
-            .limits
-            .max
-            .unwrap_or(u32::MAX as u64)
-            .min(Self::MAX_ELEMS);
+        let max = self.ty.limits.max.unwrap_or(u32::MAX as u64).min(Self::MAX_ELEMS);
         if new > max {
             return None;
         }
@@ -129,45 +117,27 @@ pub enum Extern {
 impl Extern {
     /// The function, if this is one.
     pub fn into_func(self) -> Option<Func> {
-        if let Extern::Func(f) = self {
-            Some(f)
-        } else {
-            None
-        }
+        if let Extern::Func(f) = self { Some(f) } else { None }
     }
 
     /// The table, if this is one.
     pub fn into_table(self) -> Option<Table> {
-        if let Extern::Table(t) = self {
-            Some(t)
-        } else {
-            None
-        }
+        if let Extern::Table(t) = self { Some(t) } else { None }
     }
 
     /// The memory, if this is one.
     pub fn into_memory(self) -> Option<Memory> {
-        if let Extern::Memory(m) = self {
-            Some(m)
-        } else {
-            None
-        }
+        if let Extern::Memory(m) = self { Some(m) } else { None }
     }
 
     /// The global, if this is one.
     pub fn into_global(self) -> Option<Global> {
-        if let Extern::Global(g) = self {
-            Some(g)
-        } else {
-            None
-        }
+        if let Extern::Global(g) = self { Some(g) } else { None }
     }
 
     pub(crate) fn ty_in(&self, store: &StoreInner) -> ExternType {
         match self {
-            Extern::Func(f) => ExternType::Func(crate::types::FuncType::clone(
-                &store.funcs[f.index as usize].ty,
-            )),
+            Extern::Func(f) => ExternType::Func(crate::types::FuncType::clone(&store.funcs[f.index as usize].ty)),
             Extern::Table(t) => ExternType::Table(store.tables[t.index as usize].ty),
             Extern::Memory(m) => ExternType::Memory(store.memories[m.index as usize].ty),
             Extern::Global(g) => ExternType::Global(store.globals[g.index as usize].ty),

@@ -7,7 +7,7 @@
 //! [spec: store]: https://webassembly.github.io/spec/core/exec/runtime.html#store
 
 use super::func::{FuncData, HostFunc};
-use super::instance::InstanceData;
+use super::instance::{InstanceData, InstanceSegments};
 use super::{GlobalData, MemoryData, TableData};
 use crate::engine::Engine;
 use crate::exec::Stack;
@@ -33,6 +33,8 @@ pub(crate) struct StoreInner {
     pub engine: Engine,
     pub funcs: Vec<FuncData>,
     pub instances: Vec<InstanceData>,
+    /// Segment state of each instance (same index as `instances`).
+    pub segments: Vec<InstanceSegments>,
     pub memories: Vec<MemoryData>,
     pub tables: Vec<TableData>,
     pub globals: Vec<GlobalData>,
@@ -64,6 +66,7 @@ impl<T> Store<T> {
                 engine: engine.clone(),
                 funcs: Vec::new(),
                 instances: Vec::new(),
+                segments: Vec::new(),
                 memories: Vec::new(),
                 tables: Vec::new(),
                 globals: Vec::new(),
@@ -98,9 +101,7 @@ impl<T> Store<T> {
 
 impl<T> std::fmt::Debug for Store<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store")
-            .field("id", &self.inner.id)
-            .finish_non_exhaustive()
+        f.debug_struct("Store").field("id", &self.inner.id).finish_non_exhaustive()
     }
 }
 

@@ -15,11 +15,7 @@ pub struct Table {
 
 fn check_ref(val: &Val, ty: &TableType, store: StoreId) -> Result<u64, Error> {
     if val.ty() != ty.element() || val.foreign(store) {
-        return Err(Error::TypeMismatch(format!(
-            "expected {} element, got {}",
-            ty.element(),
-            val.ty()
-        )));
+        return Err(Error::TypeMismatch(format!("expected {} element, got {}", ty.element(), val.ty())));
     }
     Ok(val.to_bits())
 }
@@ -30,13 +26,9 @@ impl Table {
         let mut ctx = store.as_context_mut();
         let inner = ctx.inner();
         let bits = check_ref(&init, &ty, inner.id)?;
-        let data = TableData::new(ty, bits)
-            .ok_or_else(|| Error::Limit(format!("cannot allocate {ty}")))?;
+        let data = TableData::new(ty, bits).ok_or_else(|| Error::Limit(format!("cannot allocate {ty}")))?;
         inner.tables.push(data);
-        Ok(Table {
-            store: inner.id,
-            index: inner.tables.len() as u32 - 1,
-        })
+        Ok(Table { store: inner.id, index: inner.tables.len() as u32 - 1 })
     }
 
     /// The table's current type (its minimum is the current size).
@@ -71,9 +63,7 @@ impl Table {
         let id = inner.id;
         let table = &mut inner.tables[self.index as usize];
         let bits = check_ref(&val, &table.ty, id)?;
-        let slot = usize::try_from(index)
-            .ok()
-            .and_then(|i| table.elems.get_mut(i));
+        let slot = usize::try_from(index).ok().and_then(|i| table.elems.get_mut(i));
         *slot.ok_or(Error::Trap(crate::Trap::TableOutOfBounds.into()))? = bits;
         Ok(())
     }
@@ -86,8 +76,6 @@ impl Table {
         let id = inner.id;
         let table = &mut inner.tables[self.index as usize];
         let bits = check_ref(&init, &table.ty, id)?;
-        table
-            .grow(delta, bits)
-            .ok_or_else(|| Error::Limit(format!("cannot grow table by {delta}")))
+        table.grow(delta, bits).ok_or_else(|| Error::Limit(format!("cannot grow table by {delta}")))
     }
 }

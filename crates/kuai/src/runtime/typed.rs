@@ -225,10 +225,7 @@ impl<P, R> std::fmt::Debug for TypedFunc<P, R> {
 
 impl<Params: WasmParams, Results: WasmResults> TypedFunc<Params, Results> {
     pub(crate) fn new(func: Func) -> Self {
-        TypedFunc {
-            func,
-            _types: PhantomData,
-        }
+        TypedFunc { func, _types: PhantomData }
     }
 
     /// The underlying function.
@@ -247,7 +244,6 @@ impl<Params: WasmParams, Results: WasmResults> TypedFunc<Params, Results> {
         }
         let mut results: Vec<Val> = Results::types().into_iter().map(Val::default_for).collect();
         crate::exec::call(store, self.func.index, &params, &mut results)?;
-        Results::from_vals(&results)
-            .ok_or_else(|| Error::TypeMismatch("unexpected result types".into()))
+        Results::from_vals(&results).ok_or_else(|| Error::TypeMismatch("unexpected result types".into()))
     }
 }

@@ -18,17 +18,11 @@ impl ExternRef {
         let mut ctx = store.as_context_mut();
         let inner = ctx.inner();
         inner.externs.push(Box::new(value));
-        ExternRef {
-            store: inner.id,
-            index: inner.externs.len() as u32 - 1,
-        }
+        ExternRef { store: inner.id, index: inner.externs.len() as u32 - 1 }
     }
 
     /// The host object this reference points to.
-    pub fn data<'a, T: 'a>(
-        &self,
-        store: impl Into<StoreContext<'a, T>>,
-    ) -> &'a (dyn Any + Send + Sync) {
+    pub fn data<'a, T: 'a>(&self, store: impl Into<StoreContext<'a, T>>) -> &'a (dyn Any + Send + Sync) {
         let inner = store.into().inner();
         inner.check(self.store);
         &*inner.externs[self.index as usize]
@@ -81,38 +75,22 @@ impl Val {
 
     /// The `i32`, if this is one.
     pub fn i32(&self) -> Option<i32> {
-        if let Val::I32(v) = self {
-            Some(*v)
-        } else {
-            None
-        }
+        if let Val::I32(v) = self { Some(*v) } else { None }
     }
 
     /// The `i64`, if this is one.
     pub fn i64(&self) -> Option<i64> {
-        if let Val::I64(v) = self {
-            Some(*v)
-        } else {
-            None
-        }
+        if let Val::I64(v) = self { Some(*v) } else { None }
     }
 
     /// The `f32`, if this is one.
     pub fn f32(&self) -> Option<f32> {
-        if let Val::F32(v) = self {
-            Some(f32::from_bits(*v))
-        } else {
-            None
-        }
+        if let Val::F32(v) = self { Some(f32::from_bits(*v)) } else { None }
     }
 
     /// The `f64`, if this is one.
     pub fn f64(&self) -> Option<f64> {
-        if let Val::F64(v) = self {
-            Some(f64::from_bits(*v))
-        } else {
-            None
-        }
+        if let Val::F64(v) = self { Some(f64::from_bits(*v)) } else { None }
     }
 
     /// Whether the value is a reference from another store.
@@ -143,14 +121,10 @@ impl Val {
             ValType::I64 => Val::I64(bits as i64),
             ValType::F32 => Val::F32(bits as u32),
             ValType::F64 => Val::F64(bits),
-            ValType::FuncRef => Val::FuncRef((bits != 0).then(|| Func {
-                store: store.id,
-                index: (bits - 1) as u32,
-            })),
-            ValType::ExternRef => Val::ExternRef((bits != 0).then(|| ExternRef {
-                store: store.id,
-                index: (bits - 1) as u32,
-            })),
+            ValType::FuncRef => Val::FuncRef((bits != 0).then(|| Func { store: store.id, index: (bits - 1) as u32 })),
+            ValType::ExternRef => {
+                Val::ExternRef((bits != 0).then(|| ExternRef { store: store.id, index: (bits - 1) as u32 }))
+            }
         }
     }
 }

@@ -40,13 +40,7 @@ pub(super) struct Control {
 
 impl Control {
     pub(super) fn function(results: u32) -> Control {
-        Control {
-            kind: ControlKind::Function,
-            height: 0,
-            params: 0,
-            results: results as usize,
-            fixups: Vec::new(),
-        }
+        Control { kind: ControlKind::Function, height: 0, params: 0, results: results as usize, fixups: Vec::new() }
     }
 
     /// How many values a branch to this label carries.
@@ -115,36 +109,16 @@ fn fuse_compare(cmp: Instr, when: bool, target: Target) -> Option<Instr> {
         (I32LeU { a, b, .. }, true) | (I32GtU { a, b, .. }, false) => BrI32LeU { a, b, target },
         (I32GeS { a, b, .. }, true) | (I32LtS { a, b, .. }, false) => BrI32GeS { a, b, target },
         (I32GeU { a, b, .. }, true) | (I32LtU { a, b, .. }, false) => BrI32GeU { a, b, target },
-        (I32EqImm { a, imm, .. }, true) | (I32NeImm { a, imm, .. }, false) => {
-            BrI32EqImm { a, imm, target }
-        }
-        (I32NeImm { a, imm, .. }, true) | (I32EqImm { a, imm, .. }, false) => {
-            BrI32NeImm { a, imm, target }
-        }
-        (I32LtSImm { a, imm, .. }, true) | (I32GeSImm { a, imm, .. }, false) => {
-            BrI32LtSImm { a, imm, target }
-        }
-        (I32LtUImm { a, imm, .. }, true) | (I32GeUImm { a, imm, .. }, false) => {
-            BrI32LtUImm { a, imm, target }
-        }
-        (I32GtSImm { a, imm, .. }, true) | (I32LeSImm { a, imm, .. }, false) => {
-            BrI32GtSImm { a, imm, target }
-        }
-        (I32GtUImm { a, imm, .. }, true) | (I32LeUImm { a, imm, .. }, false) => {
-            BrI32GtUImm { a, imm, target }
-        }
-        (I32LeSImm { a, imm, .. }, true) | (I32GtSImm { a, imm, .. }, false) => {
-            BrI32LeSImm { a, imm, target }
-        }
-        (I32LeUImm { a, imm, .. }, true) | (I32GtUImm { a, imm, .. }, false) => {
-            BrI32LeUImm { a, imm, target }
-        }
-        (I32GeSImm { a, imm, .. }, true) | (I32LtSImm { a, imm, .. }, false) => {
-            BrI32GeSImm { a, imm, target }
-        }
-        (I32GeUImm { a, imm, .. }, true) | (I32LtUImm { a, imm, .. }, false) => {
-            BrI32GeUImm { a, imm, target }
-        }
+        (I32EqImm { a, imm, .. }, true) | (I32NeImm { a, imm, .. }, false) => BrI32EqImm { a, imm, target },
+        (I32NeImm { a, imm, .. }, true) | (I32EqImm { a, imm, .. }, false) => BrI32NeImm { a, imm, target },
+        (I32LtSImm { a, imm, .. }, true) | (I32GeSImm { a, imm, .. }, false) => BrI32LtSImm { a, imm, target },
+        (I32LtUImm { a, imm, .. }, true) | (I32GeUImm { a, imm, .. }, false) => BrI32LtUImm { a, imm, target },
+        (I32GtSImm { a, imm, .. }, true) | (I32LeSImm { a, imm, .. }, false) => BrI32GtSImm { a, imm, target },
+        (I32GtUImm { a, imm, .. }, true) | (I32LeUImm { a, imm, .. }, false) => BrI32GtUImm { a, imm, target },
+        (I32LeSImm { a, imm, .. }, true) | (I32GtSImm { a, imm, .. }, false) => BrI32LeSImm { a, imm, target },
+        (I32LeUImm { a, imm, .. }, true) | (I32GtUImm { a, imm, .. }, false) => BrI32LeUImm { a, imm, target },
+        (I32GeSImm { a, imm, .. }, true) | (I32LtSImm { a, imm, .. }, false) => BrI32GeSImm { a, imm, target },
+        (I32GeUImm { a, imm, .. }, true) | (I32LtUImm { a, imm, .. }, false) => BrI32GeUImm { a, imm, target },
         (I64Eq { a, b, .. }, true) | (I64Ne { a, b, .. }, false) => BrI64Eq { a, b, target },
         (I64Ne { a, b, .. }, true) | (I64Eq { a, b, .. }, false) => BrI64Ne { a, b, target },
         (I64LtS { a, b, .. }, true) | (I64GeS { a, b, .. }, false) => BrI64LtS { a, b, target },
@@ -175,13 +149,7 @@ impl Translator<'_> {
     fn enter(&mut self, kind: ControlKind, ty: wasmparser::BlockType) {
         let (params, results) = self.block_arity(ty);
         let height = self.stack.len() - params;
-        self.frames.push(Control {
-            kind,
-            height,
-            params,
-            results,
-            fixups: Vec::new(),
-        });
+        self.frames.push(Control { kind, height, params, results, fixups: Vec::new() });
     }
 
     /// Prepares the stack for a block entry: params in their slots, no pending local reads.
@@ -222,11 +190,7 @@ impl Translator<'_> {
             }
         }
         let cond = self.slot_of(cond, self.stack.len());
-        if when {
-            self.emit(Instr::BrIfNez { cond, target })
-        } else {
-            self.emit(Instr::BrIfEqz { cond, target })
-        }
+        if when { self.emit(Instr::BrIfNez { cond, target }) } else { self.emit(Instr::BrIfEqz { cond, target }) }
     }
 
     pub(super) fn else_(&mut self) {
@@ -364,22 +328,14 @@ impl Translator<'_> {
         Ok(())
     }
 
-    pub(super) fn br_table(
-        &mut self,
-        targets: &wasmparser::BrTable<'_>,
-    ) -> Result<(), CompileError> {
+    pub(super) fn br_table(&mut self, targets: &wasmparser::BrTable<'_>) -> Result<(), CompileError> {
         let index = self.pop_slot();
         let mut depths = Vec::with_capacity(targets.len() as usize + 1);
         for t in targets.targets() {
-            depths.push(t.map_err(|e| {
-                CompileError::new(crate::CompileErrorKind::Malformed, e.message(), None)
-            })?);
+            depths.push(t.map_err(|e| CompileError::new(crate::CompileErrorKind::Malformed, e.message(), None))?);
         }
         depths.push(targets.default());
-        self.emit(Instr::BrTable {
-            index,
-            len: targets.len(),
-        });
+        self.emit(Instr::BrTable { index, len: targets.len() });
         let table_start = self.code.len();
         for _ in &depths {
             self.emit(Instr::Br { target: 0 });
@@ -475,10 +431,7 @@ impl Translator<'_> {
         let ty = self.module.types[type_index as usize].clone();
         let args = self.call_args(ty.params().len());
         let site = self.indirect.len() as u32;
-        self.indirect.push(IndirectSite {
-            table,
-            type_id: self.module.type_ids[type_index as usize],
-        });
+        self.indirect.push(IndirectSite { table, type_id: self.module.type_ids[type_index as usize] });
         self.emit(Instr::CallIndirect { site, args, index });
         self.call_results(ty.results().len());
     }

@@ -50,11 +50,7 @@ pub(crate) struct Translator<'m> {
 }
 
 fn limit(what: &str) -> CompileError {
-    CompileError::new(
-        CompileErrorKind::Unsupported,
-        format!("implementation limit exceeded: {what}"),
-        None,
-    )
+    CompileError::new(CompileErrorKind::Unsupported, format!("implementation limit exceeded: {what}"), None)
 }
 
 /// Translates defined function `def` of `module`.
@@ -71,13 +67,9 @@ pub(crate) fn translate(module: &ModuleInner, def: u32) -> Result<CompiledFunc, 
     let mut num_locals: u32 = 0;
     for local in body.get_locals_reader().map_err(bad)? {
         let (count, _) = local.map_err(bad)?;
-        num_locals = num_locals
-            .checked_add(count)
-            .ok_or_else(|| limit("locals"))?;
+        num_locals = num_locals.checked_add(count).ok_or_else(|| limit("locals"))?;
     }
-    let temp_base = num_params
-        .checked_add(num_locals)
-        .ok_or_else(|| limit("locals"))?;
+    let temp_base = num_params.checked_add(num_locals).ok_or_else(|| limit("locals"))?;
 
     let mut t = Translator {
         module,
@@ -99,9 +91,7 @@ pub(crate) fn translate(module: &ModuleInner, def: u32) -> Result<CompiledFunc, 
         let op = ops.read().map_err(bad)?;
         t.operator(op)?;
     }
-    let frame_size = temp_base
-        .checked_add(t.max_height)
-        .ok_or_else(|| limit("frame size"))?;
+    let frame_size = temp_base.checked_add(t.max_height).ok_or_else(|| limit("frame size"))?;
     Ok(CompiledFunc {
         code: t.code.into_boxed_slice(),
         frame_size,
@@ -227,9 +217,7 @@ impl Translator<'_> {
             self.materialize_locals(Some(index));
         }
         match (value, self.last_result) {
-            (Operand::Temp(s), Some(i))
-                if !aliased && self.code[i].result_slot_mut().is_some_and(|d| *d == s) =>
-            {
+            (Operand::Temp(s), Some(i)) if !aliased && self.code[i].result_slot_mut().is_some_and(|d| *d == s) => {
                 if let Some(d) = self.code[i].result_slot_mut() {
                     *d = index;
                 }

@@ -37,11 +37,7 @@ macro_rules! ri {
 }
 
 fn unsupported(what: &str) -> CompileError {
-    CompileError::new(
-        CompileErrorKind::Unsupported,
-        format!("unsupported operator: {what}"),
-        None,
-    )
+    CompileError::new(CompileErrorKind::Unsupported, format!("unsupported operator: {what}"), None)
 }
 
 impl Translator<'_> {
@@ -93,26 +89,16 @@ impl Translator<'_> {
         self.emit_result(make(dst, a, b));
     }
 
-    fn load(
-        &mut self,
-        make: fn(Slot, Slot, u32) -> Instr,
-        memarg: wasmparser::MemArg,
-    ) -> Result<(), CompileError> {
-        let offset =
-            u32::try_from(memarg.offset).map_err(|_| unsupported("64-bit memory offset"))?;
+    fn load(&mut self, make: fn(Slot, Slot, u32) -> Instr, memarg: wasmparser::MemArg) -> Result<(), CompileError> {
+        let offset = u32::try_from(memarg.offset).map_err(|_| unsupported("64-bit memory offset"))?;
         let addr = self.pop_slot();
         let dst = self.push_temp();
         self.emit_result(make(dst, addr, offset));
         Ok(())
     }
 
-    fn store(
-        &mut self,
-        make: fn(Slot, Slot, u32) -> Instr,
-        memarg: wasmparser::MemArg,
-    ) -> Result<(), CompileError> {
-        let offset =
-            u32::try_from(memarg.offset).map_err(|_| unsupported("64-bit memory offset"))?;
+    fn store(&mut self, make: fn(Slot, Slot, u32) -> Instr, memarg: wasmparser::MemArg) -> Result<(), CompileError> {
+        let offset = u32::try_from(memarg.offset).map_err(|_| unsupported("64-bit memory offset"))?;
         let value = self.pop_slot();
         let addr = self.pop_slot();
         self.emit(make(addr, value, offset));
@@ -161,10 +147,7 @@ impl Translator<'_> {
             Op::BrTable { targets } => self.br_table(&targets)?,
             Op::Return => self.return_(),
             Op::Call { function_index } => self.call(function_index),
-            Op::CallIndirect {
-                type_index,
-                table_index,
-            } => self.call_indirect(type_index, table_index),
+            Op::CallIndirect { type_index, table_index } => self.call_indirect(type_index, table_index),
             Op::Drop => {
                 self.pop();
             }
@@ -185,89 +168,48 @@ impl Translator<'_> {
             Op::LocalTee { local_index } => self.local_set(local_index, true),
             Op::GlobalGet { global_index } => {
                 let dst = self.push_temp();
-                self.emit_result(Instr::GlobalGet {
-                    dst,
-                    global: global_index,
-                });
+                self.emit_result(Instr::GlobalGet { dst, global: global_index });
             }
             Op::GlobalSet { global_index } => {
                 let src = self.pop_slot();
-                self.emit(Instr::GlobalSet {
-                    global: global_index,
-                    src,
-                });
+                self.emit(Instr::GlobalSet { global: global_index, src });
             }
 
-            Op::I32Load { memarg } | Op::F32Load { memarg } | Op::I64Load32U { memarg } => self
-                .load(
-                    |dst, addr, offset| Instr::Load32 { dst, addr, offset },
-                    memarg,
-                )?,
-            Op::I64Load { memarg } | Op::F64Load { memarg } => self.load(
-                |dst, addr, offset| Instr::Load64 { dst, addr, offset },
-                memarg,
-            )?,
-            Op::I32Load8U { memarg } | Op::I64Load8U { memarg } => self.load(
-                |dst, addr, offset| Instr::Load8U { dst, addr, offset },
-                memarg,
-            )?,
-            Op::I32Load16U { memarg } | Op::I64Load16U { memarg } => self.load(
-                |dst, addr, offset| Instr::Load16U { dst, addr, offset },
-                memarg,
-            )?,
-            Op::I32Load8S { memarg } => self.load(
-                |dst, addr, offset| Instr::Load8S32 { dst, addr, offset },
-                memarg,
-            )?,
-            Op::I32Load16S { memarg } => self.load(
-                |dst, addr, offset| Instr::Load16S32 { dst, addr, offset },
-                memarg,
-            )?,
-            Op::I64Load8S { memarg } => self.load(
-                |dst, addr, offset| Instr::Load8S64 { dst, addr, offset },
-                memarg,
-            )?,
-            Op::I64Load16S { memarg } => self.load(
-                |dst, addr, offset| Instr::Load16S64 { dst, addr, offset },
-                memarg,
-            )?,
-            Op::I64Load32S { memarg } => self.load(
-                |dst, addr, offset| Instr::Load32S64 { dst, addr, offset },
-                memarg,
-            )?,
-            Op::I32Store8 { memarg } | Op::I64Store8 { memarg } => self.store(
-                |addr, value, offset| Instr::Store8 {
-                    addr,
-                    value,
-                    offset,
-                },
-                memarg,
-            )?,
-            Op::I32Store16 { memarg } | Op::I64Store16 { memarg } => self.store(
-                |addr, value, offset| Instr::Store16 {
-                    addr,
-                    value,
-                    offset,
-                },
-                memarg,
-            )?,
-            Op::I32Store { memarg } | Op::F32Store { memarg } | Op::I64Store32 { memarg } => self
-                .store(
-                |addr, value, offset| Instr::Store32 {
-                    addr,
-                    value,
-                    offset,
-                },
-                memarg,
-            )?,
-            Op::I64Store { memarg } | Op::F64Store { memarg } => self.store(
-                |addr, value, offset| Instr::Store64 {
-                    addr,
-                    value,
-                    offset,
-                },
-                memarg,
-            )?,
+            Op::I32Load { memarg } | Op::F32Load { memarg } | Op::I64Load32U { memarg } => {
+                self.load(|dst, addr, offset| Instr::Load32 { dst, addr, offset }, memarg)?
+            }
+            Op::I64Load { memarg } | Op::F64Load { memarg } => {
+                self.load(|dst, addr, offset| Instr::Load64 { dst, addr, offset }, memarg)?
+            }
+            Op::I32Load8U { memarg } | Op::I64Load8U { memarg } => {
+                self.load(|dst, addr, offset| Instr::Load8U { dst, addr, offset }, memarg)?
+            }
+            Op::I32Load16U { memarg } | Op::I64Load16U { memarg } => {
+                self.load(|dst, addr, offset| Instr::Load16U { dst, addr, offset }, memarg)?
+            }
+            Op::I32Load8S { memarg } => self.load(|dst, addr, offset| Instr::Load8S32 { dst, addr, offset }, memarg)?,
+            Op::I32Load16S { memarg } => {
+                self.load(|dst, addr, offset| Instr::Load16S32 { dst, addr, offset }, memarg)?
+            }
+            Op::I64Load8S { memarg } => self.load(|dst, addr, offset| Instr::Load8S64 { dst, addr, offset }, memarg)?,
+            Op::I64Load16S { memarg } => {
+                self.load(|dst, addr, offset| Instr::Load16S64 { dst, addr, offset }, memarg)?
+            }
+            Op::I64Load32S { memarg } => {
+                self.load(|dst, addr, offset| Instr::Load32S64 { dst, addr, offset }, memarg)?
+            }
+            Op::I32Store8 { memarg } | Op::I64Store8 { memarg } => {
+                self.store(|addr, value, offset| Instr::Store8 { addr, value, offset }, memarg)?
+            }
+            Op::I32Store16 { memarg } | Op::I64Store16 { memarg } => {
+                self.store(|addr, value, offset| Instr::Store16 { addr, value, offset }, memarg)?
+            }
+            Op::I32Store { memarg } | Op::F32Store { memarg } | Op::I64Store32 { memarg } => {
+                self.store(|addr, value, offset| Instr::Store32 { addr, value, offset }, memarg)?
+            }
+            Op::I64Store { memarg } | Op::F64Store { memarg } => {
+                self.store(|addr, value, offset| Instr::Store64 { addr, value, offset }, memarg)?
+            }
             Op::MemorySize { .. } => {
                 let dst = self.push_temp();
                 self.emit_result(Instr::MemorySize { dst });
@@ -288,16 +230,10 @@ impl Translator<'_> {
             Op::MemoryInit { data_index, .. } => {
                 let (dst, src, len) = self.pop3();
                 self.emit(Instr::MemoryInit { dst, src, len });
-                self.emit(Instr::Data {
-                    a: data_index,
-                    b: 0,
-                    c: 0,
-                });
+                self.emit(Instr::Data { a: data_index, b: 0, c: 0 });
             }
             Op::DataDrop { data_index } => {
-                self.emit(Instr::DataDrop {
-                    segment: data_index,
-                });
+                self.emit(Instr::DataDrop { segment: data_index });
             }
 
             Op::I32Const { value } => self.push_const(value as u32 as u64),
@@ -309,10 +245,7 @@ impl Translator<'_> {
             Op::RefIsNull => self.unary(|dst, src| Instr::I64Eqz { dst, src }),
             Op::RefFunc { function_index } => {
                 let dst = self.push_temp();
-                self.emit_result(Instr::RefFunc {
-                    dst,
-                    func: function_index,
-                });
+                self.emit_result(Instr::RefFunc { dst, func: function_index });
             }
             Op::TableGet { table } => {
                 let index = self.pop_slot();
@@ -322,11 +255,7 @@ impl Translator<'_> {
             Op::TableSet { table } => {
                 let value = self.pop_slot();
                 let index = self.pop_slot();
-                self.emit(Instr::TableSet {
-                    table,
-                    index,
-                    value,
-                });
+                self.emit(Instr::TableSet { table, index, value });
             }
             Op::TableSize { table } => {
                 let dst = self.push_temp();
@@ -337,401 +266,104 @@ impl Translator<'_> {
                 let init = self.pop_slot();
                 let dst = self.push_temp();
                 self.emit(Instr::TableGrow { dst, init, delta });
-                self.emit(Instr::Data {
-                    a: table,
-                    b: 0,
-                    c: 0,
-                });
+                self.emit(Instr::Data { a: table, b: 0, c: 0 });
             }
             Op::TableFill { table } => {
                 let (index, value, len) = self.pop3();
                 self.emit(Instr::TableFill { index, value, len });
-                self.emit(Instr::Data {
-                    a: table,
-                    b: 0,
-                    c: 0,
-                });
+                self.emit(Instr::Data { a: table, b: 0, c: 0 });
             }
-            Op::TableCopy {
-                dst_table,
-                src_table,
-            } => {
+            Op::TableCopy { dst_table, src_table } => {
                 let (dst, src, len) = self.pop3();
                 self.emit(Instr::TableCopy { dst, src, len });
-                self.emit(Instr::Data {
-                    a: dst_table,
-                    b: src_table,
-                    c: 0,
-                });
+                self.emit(Instr::Data { a: dst_table, b: src_table, c: 0 });
             }
             Op::TableInit { elem_index, table } => {
                 let (dst, src, len) = self.pop3();
                 self.emit(Instr::TableInit { dst, src, len });
-                self.emit(Instr::Data {
-                    a: table,
-                    b: elem_index,
-                    c: 0,
-                });
+                self.emit(Instr::Data { a: table, b: elem_index, c: 0 });
             }
             Op::ElemDrop { elem_index } => {
-                self.emit(Instr::ElemDrop {
-                    segment: elem_index,
-                });
+                self.emit(Instr::ElemDrop { segment: elem_index });
             }
 
             // i32 comparisons and arithmetic.
             Op::I32Eqz => self.unary(|dst, src| Instr::I32Eqz { dst, src }),
-            Op::I32Eq => self.binary(
-                rr!(I32Eq),
-                Imm::Rhs {
-                    form: ri!(I32EqImm),
-                    commutes: true,
-                },
-                narrow,
-            ),
-            Op::I32Ne => self.binary(
-                rr!(I32Ne),
-                Imm::Rhs {
-                    form: ri!(I32NeImm),
-                    commutes: true,
-                },
-                narrow,
-            ),
-            Op::I32LtS => self.binary(
-                rr!(I32LtS),
-                Imm::Mirror {
-                    form: ri!(I32LtSImm),
-                    mirror: ri!(I32GtSImm),
-                },
-                narrow,
-            ),
-            Op::I32LtU => self.binary(
-                rr!(I32LtU),
-                Imm::Mirror {
-                    form: ri!(I32LtUImm),
-                    mirror: ri!(I32GtUImm),
-                },
-                narrow,
-            ),
-            Op::I32GtS => self.binary(
-                rr!(I32GtS),
-                Imm::Mirror {
-                    form: ri!(I32GtSImm),
-                    mirror: ri!(I32LtSImm),
-                },
-                narrow,
-            ),
-            Op::I32GtU => self.binary(
-                rr!(I32GtU),
-                Imm::Mirror {
-                    form: ri!(I32GtUImm),
-                    mirror: ri!(I32LtUImm),
-                },
-                narrow,
-            ),
-            Op::I32LeS => self.binary(
-                rr!(I32LeS),
-                Imm::Mirror {
-                    form: ri!(I32LeSImm),
-                    mirror: ri!(I32GeSImm),
-                },
-                narrow,
-            ),
-            Op::I32LeU => self.binary(
-                rr!(I32LeU),
-                Imm::Mirror {
-                    form: ri!(I32LeUImm),
-                    mirror: ri!(I32GeUImm),
-                },
-                narrow,
-            ),
-            Op::I32GeS => self.binary(
-                rr!(I32GeS),
-                Imm::Mirror {
-                    form: ri!(I32GeSImm),
-                    mirror: ri!(I32LeSImm),
-                },
-                narrow,
-            ),
-            Op::I32GeU => self.binary(
-                rr!(I32GeU),
-                Imm::Mirror {
-                    form: ri!(I32GeUImm),
-                    mirror: ri!(I32LeUImm),
-                },
-                narrow,
-            ),
+            Op::I32Eq => self.binary(rr!(I32Eq), Imm::Rhs { form: ri!(I32EqImm), commutes: true }, narrow),
+            Op::I32Ne => self.binary(rr!(I32Ne), Imm::Rhs { form: ri!(I32NeImm), commutes: true }, narrow),
+            Op::I32LtS => {
+                self.binary(rr!(I32LtS), Imm::Mirror { form: ri!(I32LtSImm), mirror: ri!(I32GtSImm) }, narrow)
+            }
+            Op::I32LtU => {
+                self.binary(rr!(I32LtU), Imm::Mirror { form: ri!(I32LtUImm), mirror: ri!(I32GtUImm) }, narrow)
+            }
+            Op::I32GtS => {
+                self.binary(rr!(I32GtS), Imm::Mirror { form: ri!(I32GtSImm), mirror: ri!(I32LtSImm) }, narrow)
+            }
+            Op::I32GtU => {
+                self.binary(rr!(I32GtU), Imm::Mirror { form: ri!(I32GtUImm), mirror: ri!(I32LtUImm) }, narrow)
+            }
+            Op::I32LeS => {
+                self.binary(rr!(I32LeS), Imm::Mirror { form: ri!(I32LeSImm), mirror: ri!(I32GeSImm) }, narrow)
+            }
+            Op::I32LeU => {
+                self.binary(rr!(I32LeU), Imm::Mirror { form: ri!(I32LeUImm), mirror: ri!(I32GeUImm) }, narrow)
+            }
+            Op::I32GeS => {
+                self.binary(rr!(I32GeS), Imm::Mirror { form: ri!(I32GeSImm), mirror: ri!(I32LeSImm) }, narrow)
+            }
+            Op::I32GeU => {
+                self.binary(rr!(I32GeU), Imm::Mirror { form: ri!(I32GeUImm), mirror: ri!(I32LeUImm) }, narrow)
+            }
             Op::I32Clz => self.unary(|dst, src| Instr::I32Clz { dst, src }),
             Op::I32Ctz => self.unary(|dst, src| Instr::I32Ctz { dst, src }),
             Op::I32Popcnt => self.unary(|dst, src| Instr::I32Popcnt { dst, src }),
-            Op::I32Add => self.binary(
-                rr!(I32Add),
-                Imm::Rhs {
-                    form: ri!(I32AddImm),
-                    commutes: true,
-                },
-                narrow,
-            ),
-            Op::I32Sub => self.binary(
-                rr!(I32Sub),
-                Imm::Sub {
-                    add: ri!(I32AddImm),
-                },
-                narrow,
-            ),
-            Op::I32Mul => self.binary(
-                rr!(I32Mul),
-                Imm::Rhs {
-                    form: ri!(I32MulImm),
-                    commutes: true,
-                },
-                narrow,
-            ),
+            Op::I32Add => self.binary(rr!(I32Add), Imm::Rhs { form: ri!(I32AddImm), commutes: true }, narrow),
+            Op::I32Sub => self.binary(rr!(I32Sub), Imm::Sub { add: ri!(I32AddImm) }, narrow),
+            Op::I32Mul => self.binary(rr!(I32Mul), Imm::Rhs { form: ri!(I32MulImm), commutes: true }, narrow),
             Op::I32DivS => self.binary(rr!(I32DivS), Imm::None, narrow),
             Op::I32DivU => self.binary(rr!(I32DivU), Imm::None, narrow),
             Op::I32RemS => self.binary(rr!(I32RemS), Imm::None, narrow),
             Op::I32RemU => self.binary(rr!(I32RemU), Imm::None, narrow),
-            Op::I32And => self.binary(
-                rr!(I32And),
-                Imm::Rhs {
-                    form: ri!(I32AndImm),
-                    commutes: true,
-                },
-                narrow,
-            ),
-            Op::I32Or => self.binary(
-                rr!(I32Or),
-                Imm::Rhs {
-                    form: ri!(I32OrImm),
-                    commutes: true,
-                },
-                narrow,
-            ),
-            Op::I32Xor => self.binary(
-                rr!(I32Xor),
-                Imm::Rhs {
-                    form: ri!(I32XorImm),
-                    commutes: true,
-                },
-                narrow,
-            ),
-            Op::I32Shl => self.binary(
-                rr!(I32Shl),
-                Imm::Rhs {
-                    form: ri!(I32ShlImm),
-                    commutes: false,
-                },
-                narrow,
-            ),
-            Op::I32ShrS => self.binary(
-                rr!(I32ShrS),
-                Imm::Rhs {
-                    form: ri!(I32ShrSImm),
-                    commutes: false,
-                },
-                narrow,
-            ),
-            Op::I32ShrU => self.binary(
-                rr!(I32ShrU),
-                Imm::Rhs {
-                    form: ri!(I32ShrUImm),
-                    commutes: false,
-                },
-                narrow,
-            ),
-            Op::I32Rotl => self.binary(
-                rr!(I32Rotl),
-                Imm::Rhs {
-                    form: ri!(I32RotlImm),
-                    commutes: false,
-                },
-                narrow,
-            ),
-            Op::I32Rotr => self.binary(
-                rr!(I32Rotr),
-                Imm::Rhs {
-                    form: ri!(I32RotrImm),
-                    commutes: false,
-                },
-                narrow,
-            ),
+            Op::I32And => self.binary(rr!(I32And), Imm::Rhs { form: ri!(I32AndImm), commutes: true }, narrow),
+            Op::I32Or => self.binary(rr!(I32Or), Imm::Rhs { form: ri!(I32OrImm), commutes: true }, narrow),
+            Op::I32Xor => self.binary(rr!(I32Xor), Imm::Rhs { form: ri!(I32XorImm), commutes: true }, narrow),
+            Op::I32Shl => self.binary(rr!(I32Shl), Imm::Rhs { form: ri!(I32ShlImm), commutes: false }, narrow),
+            Op::I32ShrS => self.binary(rr!(I32ShrS), Imm::Rhs { form: ri!(I32ShrSImm), commutes: false }, narrow),
+            Op::I32ShrU => self.binary(rr!(I32ShrU), Imm::Rhs { form: ri!(I32ShrUImm), commutes: false }, narrow),
+            Op::I32Rotl => self.binary(rr!(I32Rotl), Imm::Rhs { form: ri!(I32RotlImm), commutes: false }, narrow),
+            Op::I32Rotr => self.binary(rr!(I32Rotr), Imm::Rhs { form: ri!(I32RotrImm), commutes: false }, narrow),
 
             // i64 comparisons and arithmetic.
             Op::I64Eqz => self.unary(|dst, src| Instr::I64Eqz { dst, src }),
-            Op::I64Eq => self.binary(
-                rr!(I64Eq),
-                Imm::Rhs {
-                    form: ri!(I64EqImm),
-                    commutes: true,
-                },
-                wide,
-            ),
-            Op::I64Ne => self.binary(
-                rr!(I64Ne),
-                Imm::Rhs {
-                    form: ri!(I64NeImm),
-                    commutes: true,
-                },
-                wide,
-            ),
-            Op::I64LtS => self.binary(
-                rr!(I64LtS),
-                Imm::Mirror {
-                    form: ri!(I64LtSImm),
-                    mirror: ri!(I64GtSImm),
-                },
-                wide,
-            ),
-            Op::I64LtU => self.binary(
-                rr!(I64LtU),
-                Imm::Mirror {
-                    form: ri!(I64LtUImm),
-                    mirror: ri!(I64GtUImm),
-                },
-                wide,
-            ),
-            Op::I64GtS => self.binary(
-                rr!(I64GtS),
-                Imm::Mirror {
-                    form: ri!(I64GtSImm),
-                    mirror: ri!(I64LtSImm),
-                },
-                wide,
-            ),
-            Op::I64GtU => self.binary(
-                rr!(I64GtU),
-                Imm::Mirror {
-                    form: ri!(I64GtUImm),
-                    mirror: ri!(I64LtUImm),
-                },
-                wide,
-            ),
-            Op::I64LeS => self.binary(
-                rr!(I64LeS),
-                Imm::Mirror {
-                    form: ri!(I64LeSImm),
-                    mirror: ri!(I64GeSImm),
-                },
-                wide,
-            ),
-            Op::I64LeU => self.binary(
-                rr!(I64LeU),
-                Imm::Mirror {
-                    form: ri!(I64LeUImm),
-                    mirror: ri!(I64GeUImm),
-                },
-                wide,
-            ),
-            Op::I64GeS => self.binary(
-                rr!(I64GeS),
-                Imm::Mirror {
-                    form: ri!(I64GeSImm),
-                    mirror: ri!(I64LeSImm),
-                },
-                wide,
-            ),
-            Op::I64GeU => self.binary(
-                rr!(I64GeU),
-                Imm::Mirror {
-                    form: ri!(I64GeUImm),
-                    mirror: ri!(I64LeUImm),
-                },
-                wide,
-            ),
+            Op::I64Eq => self.binary(rr!(I64Eq), Imm::Rhs { form: ri!(I64EqImm), commutes: true }, wide),
+            Op::I64Ne => self.binary(rr!(I64Ne), Imm::Rhs { form: ri!(I64NeImm), commutes: true }, wide),
+            Op::I64LtS => self.binary(rr!(I64LtS), Imm::Mirror { form: ri!(I64LtSImm), mirror: ri!(I64GtSImm) }, wide),
+            Op::I64LtU => self.binary(rr!(I64LtU), Imm::Mirror { form: ri!(I64LtUImm), mirror: ri!(I64GtUImm) }, wide),
+            Op::I64GtS => self.binary(rr!(I64GtS), Imm::Mirror { form: ri!(I64GtSImm), mirror: ri!(I64LtSImm) }, wide),
+            Op::I64GtU => self.binary(rr!(I64GtU), Imm::Mirror { form: ri!(I64GtUImm), mirror: ri!(I64LtUImm) }, wide),
+            Op::I64LeS => self.binary(rr!(I64LeS), Imm::Mirror { form: ri!(I64LeSImm), mirror: ri!(I64GeSImm) }, wide),
+            Op::I64LeU => self.binary(rr!(I64LeU), Imm::Mirror { form: ri!(I64LeUImm), mirror: ri!(I64GeUImm) }, wide),
+            Op::I64GeS => self.binary(rr!(I64GeS), Imm::Mirror { form: ri!(I64GeSImm), mirror: ri!(I64LeSImm) }, wide),
+            Op::I64GeU => self.binary(rr!(I64GeU), Imm::Mirror { form: ri!(I64GeUImm), mirror: ri!(I64LeUImm) }, wide),
             Op::I64Clz => self.unary(|dst, src| Instr::I64Clz { dst, src }),
             Op::I64Ctz => self.unary(|dst, src| Instr::I64Ctz { dst, src }),
             Op::I64Popcnt => self.unary(|dst, src| Instr::I64Popcnt { dst, src }),
-            Op::I64Add => self.binary(
-                rr!(I64Add),
-                Imm::Rhs {
-                    form: ri!(I64AddImm),
-                    commutes: true,
-                },
-                wide,
-            ),
-            Op::I64Sub => self.binary(
-                rr!(I64Sub),
-                Imm::Sub {
-                    add: ri!(I64AddImm),
-                },
-                wide,
-            ),
-            Op::I64Mul => self.binary(
-                rr!(I64Mul),
-                Imm::Rhs {
-                    form: ri!(I64MulImm),
-                    commutes: true,
-                },
-                wide,
-            ),
+            Op::I64Add => self.binary(rr!(I64Add), Imm::Rhs { form: ri!(I64AddImm), commutes: true }, wide),
+            Op::I64Sub => self.binary(rr!(I64Sub), Imm::Sub { add: ri!(I64AddImm) }, wide),
+            Op::I64Mul => self.binary(rr!(I64Mul), Imm::Rhs { form: ri!(I64MulImm), commutes: true }, wide),
             Op::I64DivS => self.binary(rr!(I64DivS), Imm::None, wide),
             Op::I64DivU => self.binary(rr!(I64DivU), Imm::None, wide),
             Op::I64RemS => self.binary(rr!(I64RemS), Imm::None, wide),
             Op::I64RemU => self.binary(rr!(I64RemU), Imm::None, wide),
-            Op::I64And => self.binary(
-                rr!(I64And),
-                Imm::Rhs {
-                    form: ri!(I64AndImm),
-                    commutes: true,
-                },
-                wide,
-            ),
-            Op::I64Or => self.binary(
-                rr!(I64Or),
-                Imm::Rhs {
-                    form: ri!(I64OrImm),
-                    commutes: true,
-                },
-                wide,
-            ),
-            Op::I64Xor => self.binary(
-                rr!(I64Xor),
-                Imm::Rhs {
-                    form: ri!(I64XorImm),
-                    commutes: true,
-                },
-                wide,
-            ),
-            Op::I64Shl => self.binary(
-                rr!(I64Shl),
-                Imm::Rhs {
-                    form: ri!(I64ShlImm),
-                    commutes: false,
-                },
-                wide,
-            ),
-            Op::I64ShrS => self.binary(
-                rr!(I64ShrS),
-                Imm::Rhs {
-                    form: ri!(I64ShrSImm),
-                    commutes: false,
-                },
-                wide,
-            ),
-            Op::I64ShrU => self.binary(
-                rr!(I64ShrU),
-                Imm::Rhs {
-                    form: ri!(I64ShrUImm),
-                    commutes: false,
-                },
-                wide,
-            ),
-            Op::I64Rotl => self.binary(
-                rr!(I64Rotl),
-                Imm::Rhs {
-                    form: ri!(I64RotlImm),
-                    commutes: false,
-                },
-                wide,
-            ),
-            Op::I64Rotr => self.binary(
-                rr!(I64Rotr),
-                Imm::Rhs {
-                    form: ri!(I64RotrImm),
-                    commutes: false,
-                },
-                wide,
-            ),
+            Op::I64And => self.binary(rr!(I64And), Imm::Rhs { form: ri!(I64AndImm), commutes: true }, wide),
+            Op::I64Or => self.binary(rr!(I64Or), Imm::Rhs { form: ri!(I64OrImm), commutes: true }, wide),
+            Op::I64Xor => self.binary(rr!(I64Xor), Imm::Rhs { form: ri!(I64XorImm), commutes: true }, wide),
+            Op::I64Shl => self.binary(rr!(I64Shl), Imm::Rhs { form: ri!(I64ShlImm), commutes: false }, wide),
+            Op::I64ShrS => self.binary(rr!(I64ShrS), Imm::Rhs { form: ri!(I64ShrSImm), commutes: false }, wide),
+            Op::I64ShrU => self.binary(rr!(I64ShrU), Imm::Rhs { form: ri!(I64ShrUImm), commutes: false }, wide),
+            Op::I64Rotl => self.binary(rr!(I64Rotl), Imm::Rhs { form: ri!(I64RotlImm), commutes: false }, wide),
+            Op::I64Rotr => self.binary(rr!(I64Rotr), Imm::Rhs { form: ri!(I64RotrImm), commutes: false }, wide),
 
             // Floats.
             Op::F32Eq => self.binary(rr!(F32Eq), Imm::None, narrow),
