@@ -241,6 +241,7 @@ pub(crate) fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[E
     inner.instances.push(data);
     let instance = Instance { store: id, index: instance_index };
 
+    super::vmctx::refresh(inner, instance_index);
     initialize_segments(inner, instance_index)?;
     if let Some(start) = m.start {
         let func = inner.instances[instance_index as usize].funcs[start as usize];

@@ -12,6 +12,7 @@ pub(crate) mod store;
 pub(crate) mod table;
 pub(crate) mod typed;
 pub(crate) mod values;
+pub(crate) mod vmctx;
 
 use crate::types::{ExternType, GlobalType, MemoryType, TableType};
 pub use func::Func;

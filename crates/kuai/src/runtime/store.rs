@@ -40,6 +40,8 @@ pub(crate) struct StoreInner {
     pub globals: Vec<GlobalData>,
     pub externs: Vec<Box<dyn Any + Send + Sync>>,
     pub stack: Stack,
+    /// Compiled-tier context of each instance (same index as `instances`).
+    pub vmctx: Vec<super::vmctx::VmContextStorage>,
 }
 
 impl StoreInner {
@@ -72,6 +74,7 @@ impl<T> Store<T> {
                 globals: Vec::new(),
                 externs: Vec::new(),
                 stack: Stack::new(config.max_call_depth, config.max_stack_slots),
+                vmctx: Vec::new(),
             },
             host_funcs: Vec::new(),
             data,
