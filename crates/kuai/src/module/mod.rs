@@ -131,7 +131,7 @@ pub(crate) struct ModuleInner {
     /// Byte range of each defined function's body (locals + code).
     pub bodies: Vec<Range<usize>>,
     /// Bytecode of each defined function, filled on first call.
-    pub compiled: Box<[OnceLock<Arc<CompiledFunc>>]>,
+    pub compiled: Box<[OnceLock<CompiledFunc>]>,
     pub names: Names,
 }
 
@@ -152,13 +152,13 @@ impl ModuleInner {
 
     /// The bytecode of defined function `def` (index among the module's own functions),
     /// translating it on first use.
-    pub(crate) fn compiled(&self, def: u32) -> Result<Arc<CompiledFunc>, CompileError> {
+    pub(crate) fn compiled(&self, def: u32) -> Result<&CompiledFunc, CompileError> {
         let cell = &self.compiled[def as usize];
         if let Some(code) = cell.get() {
-            return Ok(code.clone());
+            return Ok(code);
         }
-        let code = Arc::new(crate::translate::translate(self, def)?);
-        Ok(cell.get_or_init(|| code).clone())
+        let code = crate::translate::translate(self, def)?;
+        Ok(cell.get_or_init(|| code))
     }
 }
 
