@@ -63,3 +63,8 @@ pub use trap::{Backtrace, FrameInfo, Trap, TrapError};
 pub use types::{
     ExportType, ExternType, FuncType, GlobalType, ImportType, Limits, MemoryType, Mutability, TableType, ValType,
 };
+
+/// The README's Rust example, compiled and run as a doc-test so it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeExample;

@@ -237,7 +237,7 @@ fn validate_body<R: wasmparser::WasmModuleResources>(
     for _ in 0..locals.get_count() {
         let offset = locals.original_position();
         let (count, ty) = locals.read().map_err(malformed)?;
-        func.define_locals(offset as u64, count, ty).map_err(classify)?;
+        func.define_locals(offset, count, ty).map_err(classify)?;
     }
     let mut ops = body.get_operators_reader().map_err(malformed)?;
     while !ops.eof() {
@@ -351,13 +351,10 @@ fn decode_section(m: &mut ModuleInner, payload: &Payload<'_>) -> Result<(), Comp
                     }
                 };
                 let items = match elem.items {
-                    wasmparser::ElementItems::Functions(funcs) => {
-                        let items = funcs
-                            .into_iter()
-                            .map(|f| f.map(ConstExpr::RefFunc).map_err(malformed))
-                            .collect::<Result<Vec<_>, _>>()?;
-                        items
-                    }
+                    wasmparser::ElementItems::Functions(funcs) => funcs
+                        .into_iter()
+                        .map(|f| f.map(ConstExpr::RefFunc).map_err(malformed))
+                        .collect::<Result<Vec<_>, _>>()?,
                     wasmparser::ElementItems::Expressions(ty, exprs) => {
                         let mut items = Vec::new();
                         for e in exprs {

@@ -1,0 +1,22 @@
+;; A small script that Kuai must pass: `kuai wast` exits 0 on it.
+(module $M
+  (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1)))
+  (func (export "div") (param i32 i32) (result i32) (i32.div_s (local.get 0) (local.get 1)))
+  (func (export "nan") (result f32) (f32.div (f32.const 0) (f32.const 0)))
+  (global (export "g") i32 (i32.const 7)))
+(assert_return (invoke "add" (i32.const 1) (i32.const 2)) (i32.const 3))
+(assert_return (invoke $M "add" (i32.const -1) (i32.const 1)) (i32.const 0))
+(assert_return (invoke "nan") (f32.const nan:canonical))
+(assert_return (get "g") (i32.const 7))
+(assert_trap (invoke "div" (i32.const 1) (i32.const 0)) "integer divide by zero")
+(register "M" $M)
+(module
+  (import "M" "add" (func $add (param i32 i32) (result i32)))
+  (import "spectest" "print_i32" (func $print (param i32)))
+  (func (export "twice") (param i32) (result i32)
+    (call $print (local.get 0))
+    (call $add (local.get 0) (local.get 0))))
+(assert_return (invoke "twice" (i32.const 21)) (i32.const 42))
+(assert_invalid (module (func (result i32) (i64.const 0))) "type mismatch")
+(assert_malformed (module quote "(func (i32.add)") "unexpected token")
+(assert_unlinkable (module (import "M" "missing" (func))) "unknown import")

