@@ -61,8 +61,9 @@ enum Command {
     },
 }
 
-/// Stack size of the thread that runs the command: deep wasm recursion must reach Kuai's
-/// call-depth limit (a clean trap) before the host stack runs out.
+/// Stack size of the thread that runs the command. Kuai itself never recurses on the host
+/// stack for wasm calls; the text-format parsers (`wat`, `wast`) do recurse on nested
+/// expressions, and hostile `.wat`/`.wast` input must not overflow the host stack.
 const STACK_SIZE: usize = 256 << 20;
 
 fn execute(command: Command) -> Result<ExitCode, CliError> {

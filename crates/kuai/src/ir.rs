@@ -28,8 +28,8 @@ macro_rules! define_instrs {
         binary { $($bin:ident),* $(,)? }
         binary_imm { $($bimm:ident),* $(,)? }
         load { $($load:ident),* $(,)? }
-        produces { $($(#[$pm:meta])* $prod:ident { $($pf:ident : $pt:ty),* }),* $(,)? }
-        other { $($(#[$om:meta])* $other:ident { $($of:ident : $ot:ty),* }),* $(,)? }
+        produces { $($(#[$pm:meta])* $prod:ident { $($ps:ident),* ; $($pf:ident : $pt:ty),* }),* $(,)? }
+        other { $($(#[$om:meta])* $other:ident { $($os:ident),* ; $($of:ident : $ot:ty),* }),* $(,)? }
     ) => {
         /// One bytecode instruction. See the module docs for the slot model.
         #[derive(Debug, Clone, Copy, PartialEq)]
@@ -38,8 +38,8 @@ macro_rules! define_instrs {
             $( #[doc = concat!("`dst = ", stringify!($bin), "(a, b)`")] $bin { dst: Slot, a: Slot, b: Slot }, )*
             $( #[doc = concat!("`dst = ", stringify!($bimm), "(a, imm)` (immediate sign-extended to the operand width)")] $bimm { dst: Slot, a: Slot, imm: i32 }, )*
             $( #[doc = concat!("`dst = ", stringify!($load), "(memory[addr + offset])`")] $load { dst: Slot, addr: Slot, offset: u32 }, )*
-            $( $(#[$pm])* $prod { dst: Slot $(, $pf: $pt)* }, )*
-            $( $(#[$om])* $other { $($of: $ot),* }, )*
+            $( $(#[$pm])* $prod { dst: Slot $(, $ps: Slot)* $(, $pf: $pt)* }, )*
+            $( $(#[$om])* $other { $($os: Slot,)* $($of: $ot),* }, )*
         }
 
         impl Instr {
@@ -53,6 +53,18 @@ macro_rules! define_instrs {
                     $( Instr::$load { dst, .. } => Some(dst), )*
                     $( Instr::$prod { dst, .. } => Some(dst), )*
                     _ => None,
+                }
+            }
+
+            /// Calls `f` with every slot operand (read or written) of the instruction.
+            pub(crate) fn for_each_slot(&self, mut f: impl FnMut(Slot)) {
+                match *self {
+                    $( Instr::$un { dst, src } => { f(dst); f(src); } )*
+                    $( Instr::$bin { dst, a, b } => { f(dst); f(a); f(b); } )*
+                    $( Instr::$bimm { dst, a, .. } => { f(dst); f(a); } )*
+                    $( Instr::$load { dst, addr, .. } => { f(dst); f(addr); } )*
+                    $( Instr::$prod { dst, $($ps,)* .. } => { f(dst); $( f($ps); )* } )*
+                    $( Instr::$other { $($os,)* .. } => { $( f($os); )* } )*
                 }
             }
         }
@@ -96,84 +108,145 @@ define_instrs! {
         Load32, Load64, Load8U, Load16U, Load8S32, Load16S32, Load8S64, Load16S64, Load32S64,
     }
     produces {
-        Const64 { value: u64 },
-        GlobalGet { global: u32 },
-        MemorySize {},
-        MemoryGrow { delta: Slot },
-        TableGet { table: u32, index: Slot },
-        TableSize { table: u32 },
-        RefFunc { func: u32 },
+        Const64 { ; value: u64 },
+        GlobalGet { ; global: u32 },
+        MemorySize { ; },
+        MemoryGrow { delta ; },
+        TableGet { index ; table: u32 },
+        TableSize { ; table: u32 },
+        RefFunc { ; func: u32 },
         /// `dst = cond != 0 ? a : b`; followed by `Data { a: b, .. }`.
-        Select { cond: Slot, a: Slot },
+        Select { cond, a ; },
     }
     other {
         /// Operands of the previous instruction that did not fit in it. Never executed.
-        Data { a: u32, b: u32, c: u32 },
-        Unreachable {},
-        Br { target: Target },
-        BrIfNez { cond: Slot, target: Target },
-        BrIfEqz { cond: Slot, target: Target },
-        BrI32Eq { a: Slot, b: Slot, target: Target },
-        BrI32Ne { a: Slot, b: Slot, target: Target },
-        BrI32LtS { a: Slot, b: Slot, target: Target },
-        BrI32LtU { a: Slot, b: Slot, target: Target },
-        BrI32GtS { a: Slot, b: Slot, target: Target },
-        BrI32GtU { a: Slot, b: Slot, target: Target },
-        BrI32LeS { a: Slot, b: Slot, target: Target },
-        BrI32LeU { a: Slot, b: Slot, target: Target },
-        BrI32GeS { a: Slot, b: Slot, target: Target },
-        BrI32GeU { a: Slot, b: Slot, target: Target },
-        BrI32EqImm { a: Slot, imm: i32, target: Target },
-        BrI32NeImm { a: Slot, imm: i32, target: Target },
-        BrI32LtSImm { a: Slot, imm: i32, target: Target },
-        BrI32LtUImm { a: Slot, imm: i32, target: Target },
-        BrI32GtSImm { a: Slot, imm: i32, target: Target },
-        BrI32GtUImm { a: Slot, imm: i32, target: Target },
-        BrI32LeSImm { a: Slot, imm: i32, target: Target },
-        BrI32LeUImm { a: Slot, imm: i32, target: Target },
-        BrI32GeSImm { a: Slot, imm: i32, target: Target },
-        BrI32GeUImm { a: Slot, imm: i32, target: Target },
-        BrI64Eq { a: Slot, b: Slot, target: Target },
-        BrI64Ne { a: Slot, b: Slot, target: Target },
-        BrI64LtS { a: Slot, b: Slot, target: Target },
-        BrI64LtU { a: Slot, b: Slot, target: Target },
-        BrI64GtS { a: Slot, b: Slot, target: Target },
-        BrI64GtU { a: Slot, b: Slot, target: Target },
-        BrI64LeS { a: Slot, b: Slot, target: Target },
-        BrI64LeU { a: Slot, b: Slot, target: Target },
-        BrI64GeS { a: Slot, b: Slot, target: Target },
-        BrI64GeU { a: Slot, b: Slot, target: Target },
+        Data { ; a: u32, b: u32, c: u32 },
+        Unreachable { ; },
+        Br { ; target: Target },
+        BrIfNez { cond ; target: Target },
+        BrIfEqz { cond ; target: Target },
+        BrI32Eq { a, b ; target: Target },
+        BrI32Ne { a, b ; target: Target },
+        BrI32LtS { a, b ; target: Target },
+        BrI32LtU { a, b ; target: Target },
+        BrI32GtS { a, b ; target: Target },
+        BrI32GtU { a, b ; target: Target },
+        BrI32LeS { a, b ; target: Target },
+        BrI32LeU { a, b ; target: Target },
+        BrI32GeS { a, b ; target: Target },
+        BrI32GeU { a, b ; target: Target },
+        BrI32EqImm { a ; imm: i32, target: Target },
+        BrI32NeImm { a ; imm: i32, target: Target },
+        BrI32LtSImm { a ; imm: i32, target: Target },
+        BrI32LtUImm { a ; imm: i32, target: Target },
+        BrI32GtSImm { a ; imm: i32, target: Target },
+        BrI32GtUImm { a ; imm: i32, target: Target },
+        BrI32LeSImm { a ; imm: i32, target: Target },
+        BrI32LeUImm { a ; imm: i32, target: Target },
+        BrI32GeSImm { a ; imm: i32, target: Target },
+        BrI32GeUImm { a ; imm: i32, target: Target },
+        BrI64Eq { a, b ; target: Target },
+        BrI64Ne { a, b ; target: Target },
+        BrI64LtS { a, b ; target: Target },
+        BrI64LtU { a, b ; target: Target },
+        BrI64GtS { a, b ; target: Target },
+        BrI64GtU { a, b ; target: Target },
+        BrI64LeS { a, b ; target: Target },
+        BrI64LeU { a, b ; target: Target },
+        BrI64GeS { a, b ; target: Target },
+        BrI64GeU { a, b ; target: Target },
         /// Jumps to `pc + 1 + min(index, len)`: the `len + 1` following `Br`s are the table.
-        BrTable { index: Slot, len: u32 },
+        BrTable { index ; len: u32 },
         /// Returns from the function; results are already in slots `0..n`.
-        Return {},
+        Return { ; },
         /// Copies `src` to slot 0 and returns.
-        ReturnSlot { src: Slot },
+        ReturnSlot { src ; },
         /// Calls function `func` of the instance; arguments start at slot `args`, which
-        /// becomes the callee's slot 0 (and holds the results after the call).
-        Call { func: u32, args: Slot },
+        /// becomes the callee's slot 0 (and holds the results after the call). `args` is a
+        /// frame offset, not an operand: it equals the frame size when there are none.
+        Call { ; func: u32, args: Slot },
         /// Calls through table `CompiledFunc::indirect[site]`, element `index`.
-        CallIndirect { site: u32, args: Slot, index: Slot },
-        GlobalSet { global: u32, src: Slot },
-        Store8 { addr: Slot, value: Slot, offset: u32 },
-        Store16 { addr: Slot, value: Slot, offset: u32 },
-        Store32 { addr: Slot, value: Slot, offset: u32 },
-        Store64 { addr: Slot, value: Slot, offset: u32 },
-        MemoryFill { dst: Slot, value: Slot, len: Slot },
-        MemoryCopy { dst: Slot, src: Slot, len: Slot },
+        CallIndirect { index ; site: u32, args: Slot },
+        GlobalSet { src ; global: u32 },
+        Store8 { addr, value ; offset: u32 },
+        Store16 { addr, value ; offset: u32 },
+        Store32 { addr, value ; offset: u32 },
+        Store64 { addr, value ; offset: u32 },
+        MemoryFill { dst, value, len ; },
+        MemoryCopy { dst, src, len ; },
         /// Followed by `Data { a: segment, .. }`.
-        MemoryInit { dst: Slot, src: Slot, len: Slot },
-        DataDrop { segment: u32 },
-        TableSet { table: u32, index: Slot, value: Slot },
+        MemoryInit { dst, src, len ; },
+        DataDrop { ; segment: u32 },
+        TableSet { index, value ; table: u32 },
         /// `dst = table.grow(init, delta)`; followed by `Data { a: table, .. }`.
-        TableGrow { dst: Slot, init: Slot, delta: Slot },
+        TableGrow { dst, init, delta ; },
         /// Followed by `Data { a: table, .. }`.
-        TableFill { index: Slot, value: Slot, len: Slot },
+        TableFill { index, value, len ; },
         /// Followed by `Data { a: dst_table, b: src_table }`.
-        TableCopy { dst: Slot, src: Slot, len: Slot },
+        TableCopy { dst, src, len ; },
         /// Followed by `Data { a: table, b: segment }`.
-        TableInit { dst: Slot, src: Slot, len: Slot },
-        ElemDrop { segment: u32 },
+        TableInit { dst, src, len ; },
+        ElemDrop { ; segment: u32 },
+    }
+}
+
+impl Instr {
+    /// The branch target of a jump instruction.
+    pub(crate) fn target_mut(&mut self) -> Option<&mut Target> {
+        match self {
+            Instr::Br { target }
+            | Instr::BrIfNez { target, .. }
+            | Instr::BrIfEqz { target, .. }
+            | Instr::BrI32Eq { target, .. }
+            | Instr::BrI32Ne { target, .. }
+            | Instr::BrI32LtS { target, .. }
+            | Instr::BrI32LtU { target, .. }
+            | Instr::BrI32GtS { target, .. }
+            | Instr::BrI32GtU { target, .. }
+            | Instr::BrI32LeS { target, .. }
+            | Instr::BrI32LeU { target, .. }
+            | Instr::BrI32GeS { target, .. }
+            | Instr::BrI32GeU { target, .. }
+            | Instr::BrI32EqImm { target, .. }
+            | Instr::BrI32NeImm { target, .. }
+            | Instr::BrI32LtSImm { target, .. }
+            | Instr::BrI32LtUImm { target, .. }
+            | Instr::BrI32GtSImm { target, .. }
+            | Instr::BrI32GtUImm { target, .. }
+            | Instr::BrI32LeSImm { target, .. }
+            | Instr::BrI32LeUImm { target, .. }
+            | Instr::BrI32GeSImm { target, .. }
+            | Instr::BrI32GeUImm { target, .. }
+            | Instr::BrI64Eq { target, .. }
+            | Instr::BrI64Ne { target, .. }
+            | Instr::BrI64LtS { target, .. }
+            | Instr::BrI64LtU { target, .. }
+            | Instr::BrI64GtS { target, .. }
+            | Instr::BrI64GtU { target, .. }
+            | Instr::BrI64LeS { target, .. }
+            | Instr::BrI64LeU { target, .. }
+            | Instr::BrI64GeS { target, .. }
+            | Instr::BrI64GeU { target, .. } => Some(target),
+            _ => None,
+        }
+    }
+
+    /// Whether execution never falls through to the next instruction.
+    fn ends_block(&self) -> bool {
+        matches!(self, Instr::Br { .. } | Instr::Return {} | Instr::ReturnSlot { .. } | Instr::Unreachable {})
+    }
+
+    /// Whether a `Data` word follows the instruction.
+    fn has_data(&self) -> bool {
+        matches!(
+            self,
+            Instr::Select { .. }
+                | Instr::MemoryInit { .. }
+                | Instr::TableGrow { .. }
+                | Instr::TableFill { .. }
+                | Instr::TableCopy { .. }
+                | Instr::TableInit { .. }
+        )
     }
 }
 
@@ -196,9 +269,79 @@ pub(crate) struct CompiledFunc {
     pub indirect: Box<[IndirectSite]>,
 }
 
+impl CompiledFunc {
+    /// Checks the invariants the interpreter relies on to skip bounds checks: every slot
+    /// operand is inside the frame, and control never leaves the code — every branch target
+    /// and jump-table entry is inside it, no instruction but a block end is last, and each
+    /// instruction with a `Data` word has one (whose `Select` operand is a valid slot).
+    pub(crate) fn verify(&self) -> Result<(), String> {
+        let len = self.code.len();
+        let Some(last) = self.code.last() else { return Err("empty function".into()) };
+        if !last.ends_block() {
+            return Err(format!("last instruction {last:?} falls through"));
+        }
+        for (pc, instr) in self.code.iter().enumerate() {
+            let mut bad_slot = None;
+            instr.for_each_slot(|s| {
+                if s >= self.frame_size {
+                    bad_slot = Some(s);
+                }
+            });
+            if let Some(s) = bad_slot {
+                return Err(format!("{instr:?} at {pc}: slot {s} outside a frame of {}", self.frame_size));
+            }
+            if let Some(&mut target) = instr.clone().target_mut()
+                && target as usize >= len
+            {
+                return Err(format!("{instr:?} at {pc}: target outside {len} instructions"));
+            }
+            if let Instr::BrTable { len: n, .. } = instr
+                && pc + 1 + *n as usize >= len
+            {
+                return Err(format!("jump table at {pc} runs past the code"));
+            }
+            if instr.has_data() {
+                match self.code.get(pc + 1) {
+                    Some(Instr::Data { a, .. }) if !matches!(instr, Instr::Select { .. }) || *a < self.frame_size => {}
+                    _ => return Err(format!("{instr:?} at {pc} lacks a valid data word")),
+                }
+            }
+            if let Instr::CallIndirect { site, .. } = instr
+                && *site as usize >= self.indirect.len()
+            {
+                return Err(format!("call_indirect site {site} undefined"));
+            }
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn func(code: Vec<Instr>, frame_size: u32) -> CompiledFunc {
+        CompiledFunc { code: code.into(), frame_size, num_params: 0, num_locals: 0, indirect: Box::new([]) }
+    }
+
+    #[test]
+    fn verify_accepts_well_formed_code() {
+        let f = func(
+            vec![Instr::I32Add { dst: 0, a: 1, b: 1 }, Instr::BrIfNez { cond: 0, target: 0 }, Instr::Return {}],
+            2,
+        );
+        assert_eq!(f.verify(), Ok(()));
+    }
+
+    #[test]
+    fn verify_rejects_out_of_frame_slots_and_stray_control() {
+        assert!(func(vec![Instr::Copy { dst: 0, src: 2 }, Instr::Return {}], 2).verify().is_err());
+        assert!(func(vec![Instr::Br { target: 5 }], 1).verify().is_err());
+        assert!(func(vec![Instr::Copy { dst: 0, src: 0 }], 1).verify().is_err());
+        assert!(func(vec![Instr::BrTable { index: 0, len: 3 }, Instr::Br { target: 0 }], 1).verify().is_err());
+        let select = vec![Instr::Select { dst: 0, cond: 0, a: 0 }, Instr::Data { a: 9, b: 0, c: 0 }, Instr::Return {}];
+        assert!(func(select, 1).verify().is_err());
+    }
 
     #[test]
     fn instructions_are_16_bytes() {

@@ -54,41 +54,9 @@ impl Control {
 
 /// Patches the target of a jump instruction.
 fn set_target(instr: &mut Instr, to: Target) {
-    match instr {
-        Instr::Br { target }
-        | Instr::BrIfNez { target, .. }
-        | Instr::BrIfEqz { target, .. }
-        | Instr::BrI32Eq { target, .. }
-        | Instr::BrI32Ne { target, .. }
-        | Instr::BrI32LtS { target, .. }
-        | Instr::BrI32LtU { target, .. }
-        | Instr::BrI32GtS { target, .. }
-        | Instr::BrI32GtU { target, .. }
-        | Instr::BrI32LeS { target, .. }
-        | Instr::BrI32LeU { target, .. }
-        | Instr::BrI32GeS { target, .. }
-        | Instr::BrI32GeU { target, .. }
-        | Instr::BrI32EqImm { target, .. }
-        | Instr::BrI32NeImm { target, .. }
-        | Instr::BrI32LtSImm { target, .. }
-        | Instr::BrI32LtUImm { target, .. }
-        | Instr::BrI32GtSImm { target, .. }
-        | Instr::BrI32GtUImm { target, .. }
-        | Instr::BrI32LeSImm { target, .. }
-        | Instr::BrI32LeUImm { target, .. }
-        | Instr::BrI32GeSImm { target, .. }
-        | Instr::BrI32GeUImm { target, .. }
-        | Instr::BrI64Eq { target, .. }
-        | Instr::BrI64Ne { target, .. }
-        | Instr::BrI64LtS { target, .. }
-        | Instr::BrI64LtU { target, .. }
-        | Instr::BrI64GtS { target, .. }
-        | Instr::BrI64GtU { target, .. }
-        | Instr::BrI64LeS { target, .. }
-        | Instr::BrI64LeU { target, .. }
-        | Instr::BrI64GeS { target, .. }
-        | Instr::BrI64GeU { target, .. } => *target = to,
-        other => unreachable!("not a jump: {other:?}"),
+    match instr.target_mut() {
+        Some(target) => *target = to,
+        None => unreachable!("not a jump: {instr:?}"),
     }
 }
 

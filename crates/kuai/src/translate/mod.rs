@@ -92,13 +92,18 @@ pub(crate) fn translate(module: &ModuleInner, def: u32) -> Result<CompiledFunc, 
         t.operator(op)?;
     }
     let frame_size = temp_base.checked_add(t.max_height).ok_or_else(|| limit("frame size"))?;
-    Ok(CompiledFunc {
+    let func = CompiledFunc {
         code: t.code.into_boxed_slice(),
         frame_size,
         num_params,
         num_locals,
         indirect: t.indirect.into_boxed_slice(),
-    })
+    };
+    // The interpreter's unchecked slot and code accesses rely on these invariants.
+    func.verify().map_err(|e| {
+        CompileError::new(CompileErrorKind::Unsupported, format!("internal error: bad translation: {e}"), None)
+    })?;
+    Ok(func)
 }
 
 impl Translator<'_> {
