@@ -64,7 +64,8 @@ pub(crate) enum Exit {
 pub(crate) enum Fault {
     Trap(Trap),
     /// Lazy translation failed (only implementation limits can do that after validation).
-    Compile(CompileError),
+    /// Boxed: it is rare, and a small `Fault` keeps the interpreter's results in registers.
+    Compile(Box<CompileError>),
 }
 
 impl From<Trap> for Fault {
@@ -85,6 +86,7 @@ impl Stack {
 
     /// Pushes a frame for wasm function `func` whose arguments are at absolute slot
     /// `base`, translating the function on its first call.
+    #[inline]
     fn push(&mut self, funcs: &[FuncData], instances: &[InstanceData], func: u32, base: usize) -> Result<(), Fault> {
         let FuncKind::Wasm { instance, index } = funcs[func as usize].kind else {
             unreachable!("push on a host function")
@@ -94,11 +96,13 @@ impl Stack {
         }
         let module = &instances[instance as usize].module.inner;
         let def = index - module.num_imported_funcs;
-        let code = module.compiled(def).map_err(Fault::Compile)?;
+        let code = module.compiled(def).map_err(|e| Fault::Compile(Box::new(e)))?;
         let end = base + code.frame_size as usize;
         self.reserve(end)?;
-        let locals = base + code.num_params as usize..base + (code.num_params + code.num_locals) as usize;
-        self.slots[locals].fill(0);
+        if code.num_locals > 0 {
+            let first = base + code.num_params as usize;
+            self.slots[first..first + code.num_locals as usize].fill(0);
+        }
         self.frames.push(Frame { func, instance, def, frame_size: code.frame_size, pc: 0, base });
         Ok(())
     }
@@ -180,7 +184,7 @@ fn run_activation<T>(store: &mut Store<T>, func: u32, base: usize, depth: usize)
     };
     match fault {
         Fault::Trap(trap) => Err(Error::Trap(TrapError::new(trap, backtrace(&store.inner, depth)))),
-        Fault::Compile(e) => Err(Error::Compile(e)),
+        Fault::Compile(e) => Err(Error::Compile(*e)),
     }
 }
 

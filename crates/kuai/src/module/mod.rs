@@ -152,13 +152,19 @@ impl ModuleInner {
 
     /// The bytecode of defined function `def` (index among the module's own functions),
     /// translating it on first use.
+    #[inline]
     pub(crate) fn compiled(&self, def: u32) -> Result<&CompiledFunc, CompileError> {
-        let cell = &self.compiled[def as usize];
-        if let Some(code) = cell.get() {
-            return Ok(code);
+        match self.compiled[def as usize].get() {
+            Some(code) => Ok(code),
+            None => self.translate_now(def),
         }
+    }
+
+    /// The first call of a function: translate it and cache the result.
+    #[cold]
+    fn translate_now(&self, def: u32) -> Result<&CompiledFunc, CompileError> {
         let code = crate::translate::translate(self, def)?;
-        Ok(cell.get_or_init(|| code))
+        Ok(self.compiled[def as usize].get_or_init(|| code))
     }
 }
 
