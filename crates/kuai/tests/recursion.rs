@@ -83,15 +83,3 @@ fn traps_carry_a_backtrace_with_names() {
     assert_eq!(bt.frames()[0].func_index, 0);
     assert_eq!(bt.frames()[0].module_name.as_deref(), Some("m"));
 }
-
-#[test]
-fn runtime_types_can_move_between_threads() {
-    fn send<T: Send>() {}
-    fn sync<T: Sync>() {}
-    send::<Store<()>>();
-    send::<Engine>();
-    sync::<Engine>();
-    send::<Module>();
-    sync::<Module>();
-    send::<kuai::Error>();
-}

@@ -20,6 +20,7 @@ use crate::runtime::instance::InstanceData;
 use crate::runtime::store::{Store, StoreInner};
 use crate::runtime::values::Val;
 use crate::trap::{Backtrace, FrameInfo, Trap, TrapError};
+use crate::types::FuncType;
 
 /// How many host→wasm re-entries may nest (each costs host stack).
 const MAX_REENTRY: u32 = 200;
@@ -146,7 +147,8 @@ pub(crate) fn call<T>(store: &mut Store<T>, func: u32, params: &[Val], results: 
     let data = store.inner.funcs[func as usize].clone();
     if let FuncKind::Host { host } = data.kind {
         let host = store.host_funcs[host as usize].clone();
-        return host(Caller { store, instance: None }, params, results);
+        host(Caller { store: &mut *store, instance: None }, params, results)?;
+        return check_host_results(&store.inner, &data.ty, results);
     }
     if store.inner.stack.reentry >= MAX_REENTRY {
         return Err(Trap::StackOverflow.into());
@@ -203,11 +205,19 @@ fn call_host_from_wasm<T>(store: &mut Store<T>, func: u32, args: usize) -> Resul
         .collect();
     let mut results: Vec<Val> = ty.results().iter().map(|t| Val::default_for(*t)).collect();
     host(Caller { store: &mut *store, instance }, &params, &mut results)?;
-    for (i, (r, t)) in results.iter().zip(ty.results()).enumerate() {
-        if r.ty() != *t || r.foreign(store.inner.id) {
+    check_host_results(&store.inner, ty, &results)?;
+    for (i, r) in results.iter().enumerate() {
+        store.inner.stack.slots[args + i] = r.to_bits();
+    }
+    Ok(())
+}
+
+/// A host function must return values of its declared result types, from this store.
+fn check_host_results(store: &StoreInner, ty: &FuncType, results: &[Val]) -> Result<(), Error> {
+    for (r, t) in results.iter().zip(ty.results()) {
+        if r.ty() != *t || r.foreign(store.id) {
             return Err(Error::TypeMismatch(format!("host function returned {} for {t}", r.ty())));
         }
-        store.inner.stack.slots[args + i] = r.to_bits();
     }
     Ok(())
 }
