@@ -37,3 +37,29 @@ fn host_results_of_the_wrong_type_are_an_error() {
     let g = instance.get_typed_func::<(), i32>(&store, "g").unwrap();
     assert!(matches!(g.call(&mut store, ()), Err(Error::TypeMismatch(_))));
 }
+
+#[test]
+fn host_and_wasm_recursing_through_each_other_trap_instead_of_overflowing() {
+    use kuai::{Caller, Linker, Trap};
+    let engine = Engine::default();
+    let module = Module::new(
+        &engine,
+        r#"(module (import "host" "bounce" (func $bounce (param i32) (result i32)))
+             (func (export "down") (param i32) (result i32) (call $bounce (local.get 0))))"#,
+    )
+    .unwrap();
+    let mut linker = Linker::new(&engine);
+    linker
+        .func_wrap("host", "bounce", |mut caller: Caller<'_, ()>, n: i32| -> Result<i32, kuai::Error> {
+            let down = caller.get_export("down").and_then(|e| e.into_func()).unwrap();
+            let down = down.typed::<i32, i32>(&caller)?;
+            down.call(&mut caller, n + 1)
+        })
+        .unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = linker.instantiate(&mut store, &module).unwrap();
+    let down = instance.get_typed_func::<i32, i32>(&store, "down").unwrap();
+    // Runs on a test thread (2 MiB stack by default): the nesting limit must trip first.
+    let err = down.call(&mut store, 0).unwrap_err();
+    assert_eq!(err.as_trap(), Some(Trap::StackOverflow));
+}
