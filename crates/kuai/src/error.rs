@@ -29,7 +29,7 @@ pub struct CompileError {
 
 impl CompileError {
     pub(crate) fn new(kind: CompileErrorKind, message: impl Into<String>, offset: Option<u64>) -> Self {
-        CompileError { kind, message: message.into(), offset }
+        CompileError { kind, message: one_line(message.into()), offset }
     }
 
     /// Whether the module was malformed, invalid or unsupported.
@@ -63,6 +63,18 @@ impl fmt::Display for CompileError {
 }
 
 impl std::error::Error for CompileError {}
+
+/// Keeps the first line of a decoder message: some embed multi-line debug output (the bad
+/// magic number error prints the expected bytes as a list).
+fn one_line(message: String) -> String {
+    match message.split_once('\n') {
+        Some((first, _)) => first
+            .trim_end_matches(|c: char| c == '[' || c == ' ' || c == '=')
+            .trim_end_matches(" - expected")
+            .to_string(),
+        None => message,
+    }
+}
 
 /// Instantiation could not resolve or match an import.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -173,6 +185,12 @@ mod tests {
     fn compile_error_shows_stage_and_offset() {
         let e = CompileError::new(CompileErrorKind::Invalid, "type mismatch", Some(0x2a));
         assert_eq!(e.to_string(), "invalid module: type mismatch (at offset 0x2a)");
+    }
+
+    #[test]
+    fn messages_are_one_line() {
+        let e = CompileError::new(CompileErrorKind::Malformed, "bad magic number - expected=[\n    0x0,\n]", None);
+        assert_eq!(e.message(), "bad magic number");
     }
 
     #[test]

@@ -63,3 +63,17 @@ fn host_and_wasm_recursing_through_each_other_trap_instead_of_overflowing() {
     let err = down.call(&mut store, 0).unwrap_err();
     assert_eq!(err.as_trap(), Some(Trap::StackOverflow));
 }
+
+#[test]
+fn garbage_bytes_are_a_malformed_binary() {
+    use kuai::{CompileErrorKind, Error};
+    let engine = Engine::default();
+    let err = Module::new(&engine, [0xff, 0x00, 0x13, 0x37]).unwrap_err();
+    match err {
+        Error::Compile(e) => {
+            assert_eq!(e.kind(), CompileErrorKind::Malformed);
+            assert!(e.message().contains("magic"), "{e}");
+        }
+        other => panic!("expected a compile error, got {other}"),
+    }
+}

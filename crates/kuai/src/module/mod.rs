@@ -171,10 +171,11 @@ impl ModuleInner {
 impl Module {
     /// Decodes and validates a module from its binary or text (`.wat`) form.
     ///
-    /// Text is recognised by the absence of the `\0asm` magic number.
+    /// Bytes that start with the `\0asm` magic number, or are not UTF-8 (so cannot be
+    /// text), are decoded as a binary module; anything else is parsed as text.
     pub fn new(engine: &Engine, bytes: impl AsRef<[u8]>) -> Result<Module, Error> {
         let bytes = bytes.as_ref();
-        if bytes.starts_with(b"\0asm") {
+        if bytes.starts_with(b"\0asm") || std::str::from_utf8(bytes).is_err() {
             return Module::from_binary(engine, bytes);
         }
         let binary =
