@@ -68,10 +68,7 @@ impl std::error::Error for CompileError {}
 /// magic number error prints the expected bytes as a list).
 fn one_line(message: String) -> String {
     match message.split_once('\n') {
-        Some((first, _)) => first
-            .trim_end_matches(|c: char| c == '[' || c == ' ' || c == '=')
-            .trim_end_matches(" - expected")
-            .to_string(),
+        Some((first, _)) => first.trim_end_matches(['[', ' ', '=']).trim_end_matches(" - expected").to_string(),
         None => message,
     }
 }
