@@ -28,6 +28,11 @@ impl ValType {
         matches!(self, ValType::FuncRef | ValType::ExternRef)
     }
 
+    /// How many 64-bit slots a value of this type occupies in a frame.
+    pub(crate) fn slots(self) -> u32 {
+        1
+    }
+
     pub(crate) fn from_wasmparser(ty: wasmparser::ValType) -> Option<ValType> {
         Some(match ty {
             wasmparser::ValType::I32 => ValType::I32,

@@ -1,12 +1,12 @@
 //! Structured control flow, branches, returns and calls.
 //!
-//! Every block's values live in fixed slots: a block whose operand stack starts at height
-//! `h` keeps its params/results at `temp_base + h ..`. A branch copies the carried values
+//! Every block's values live in fixed slots: a block records the slot where its
+//! params/results start (`base`), and the widths of those values. A branch copies the carried values
 //! there and jumps; forward jumps are recorded as fix-ups and patched when the block's
 //! `end` binds its label. Conditional branches whose condition was computed by the
 //! instruction just before are fused into one compare-and-branch instruction.
 
-use super::{Operand, Translator};
+use super::{Entry, Operand, Translator};
 use crate::error::CompileError;
 use crate::ir::{IndirectSite, Instr, Slot, Target};
 
@@ -30,24 +30,27 @@ pub(super) enum ControlKind {
 #[derive(Debug)]
 pub(super) struct Control {
     kind: ControlKind,
-    /// Operand-stack height where the block's params/results start.
+    /// Operand-stack height (entries) where the block's params/results start.
     height: usize,
-    params: usize,
-    results: usize,
+    /// Slot where the block's params/results start.
+    base: Slot,
+    /// Slot widths of the params and of the results.
+    params: Vec<u32>,
+    results: Vec<u32>,
     /// Jumps to patch with the address of the block's end.
     fixups: Vec<usize>,
 }
 
 impl Control {
-    pub(super) fn function(results: u32) -> Control {
-        Control { kind: ControlKind::Function, height: 0, params: 0, results: results as usize, fixups: Vec::new() }
+    pub(super) fn function(results: Vec<u32>) -> Control {
+        Control { kind: ControlKind::Function, height: 0, base: 0, params: Vec::new(), results, fixups: Vec::new() }
     }
 
-    /// How many values a branch to this label carries.
-    fn arity(&self) -> usize {
+    /// Widths of the values a branch to this label carries.
+    fn carried(&self) -> &[u32] {
         match self.kind {
-            ControlKind::Loop { .. } => self.params,
-            _ => self.results,
+            ControlKind::Loop { .. } => &self.params,
+            _ => &self.results,
         }
     }
 }
@@ -102,13 +105,14 @@ fn fuse_compare(cmp: Instr, when: bool, target: Target) -> Option<Instr> {
 }
 
 impl Translator<'_> {
-    pub(super) fn block_arity(&self, ty: wasmparser::BlockType) -> (usize, usize) {
+    /// Slot widths of a block type's params and results.
+    pub(super) fn block_arity(&self, ty: wasmparser::BlockType) -> (Vec<u32>, Vec<u32>) {
         match ty {
-            wasmparser::BlockType::Empty => (0, 0),
-            wasmparser::BlockType::Type(_) => (0, 1),
+            wasmparser::BlockType::Empty => (Vec::new(), Vec::new()),
+            wasmparser::BlockType::Type(t) => (Vec::new(), vec![super::wasm_slots(t)]),
             wasmparser::BlockType::FuncType(idx) => {
                 let ft = &self.module.types[idx as usize];
-                (ft.params().len(), ft.results().len())
+                (ft.params().iter().map(|t| t.slots()).collect(), ft.results().iter().map(|t| t.slots()).collect())
             }
         }
     }
@@ -116,15 +120,16 @@ impl Translator<'_> {
     /// Enters a block, loop or if (whose condition was already consumed).
     fn enter(&mut self, kind: ControlKind, ty: wasmparser::BlockType) {
         let (params, results) = self.block_arity(ty);
-        let height = self.stack.len() - params;
-        self.frames.push(Control { kind, height, params, results, fixups: Vec::new() });
+        let height = self.stack.len() - params.len();
+        let base = self.stack.get(height).map_or_else(|| self.next_home(), |e| e.home);
+        self.frames.push(Control { kind, height, base, params, results, fixups: Vec::new() });
     }
 
     /// Prepares the stack for a block entry: params in their slots, no pending local reads.
     fn prepare_entry(&mut self, ty: wasmparser::BlockType) {
         let (params, _) = self.block_arity(ty);
         self.materialize_locals(None);
-        self.materialize_top(params);
+        self.materialize_top(params.len());
     }
 
     pub(super) fn block(&mut self, ty: wasmparser::BlockType) {
@@ -147,8 +152,8 @@ impl Translator<'_> {
 
     /// Emits a jump taken when `cond` is `when` (fusing a preceding compare); returns its
     /// index for patching.
-    fn branch_if(&mut self, cond: Operand, when: bool, target: Target) -> usize {
-        if let (Operand::Temp(s), Some(i)) = (cond, self.last_result) {
+    fn branch_if(&mut self, cond: Entry, when: bool, target: Target) -> usize {
+        if let (Operand::Temp(s), Some(i)) = (cond.op, self.last_result) {
             let cmp = self.code[i];
             let writes_cond = matches!(cmp.clone().result_slot_mut(), Some(d) if *d == s);
             if writes_cond && let Some(fused) = fuse_compare(cmp, when, target) {
@@ -157,7 +162,7 @@ impl Translator<'_> {
                 return i;
             }
         }
-        let cond = self.slot_of(cond, self.stack.len());
+        let cond = self.slot_of(cond);
         if when { self.emit(Instr::BrIfNez { cond, target }) } else { self.emit(Instr::BrIfEqz { cond, target }) }
     }
 
@@ -169,7 +174,7 @@ impl Translator<'_> {
             return;
         };
         frame.kind = ControlKind::Else;
-        let (height, params, results) = (frame.height, frame.params, frame.results);
+        let (height, params, results) = (frame.height, frame.params.clone(), frame.results.len());
         if self.reachable {
             self.materialize_top(results);
             let jump = self.emit(Instr::Br { target: 0 });
@@ -180,8 +185,8 @@ impl Translator<'_> {
         let here = self.here();
         set_target(&mut self.code[else_jump], here);
         self.stack.truncate(height);
-        for _ in 0..params {
-            self.push_temp();
+        for width in params {
+            self.push_temp_wide(width);
         }
         self.reachable = true;
     }
@@ -197,7 +202,7 @@ impl Translator<'_> {
             return;
         }
         if self.reachable {
-            self.materialize_top(frame.results);
+            self.materialize_top(frame.results.len());
         }
         let here = self.here();
         for fixup in &frame.fixups {
@@ -208,31 +213,39 @@ impl Translator<'_> {
             set_target(&mut self.code[else_jump], here);
         }
         self.stack.truncate(frame.height);
-        for _ in 0..frame.results {
-            self.push_temp();
+        for &width in &frame.results {
+            self.push_temp_wide(width);
         }
         self.reachable = true;
     }
 
-    /// Copies the top `arity` values into the slots of the label `depth` levels up.
-    fn copy_branch_values(&mut self, depth: u32) -> Result<(), CompileError> {
+    /// The carried values of a branch to `depth` and the slots they go to.
+    fn branch_moves(&self, depth: u32) -> Vec<(Slot, Entry)> {
         let frame = &self.frames[self.frames.len() - 1 - depth as usize];
-        let (arity, height) = (frame.arity(), frame.height);
-        let len = self.stack.len();
-        for i in 0..arity {
-            let op = self.stack[len - arity + i];
-            let dst = self.temp_slot(height + i);
-            self.copy_to(dst, op);
+        let arity = frame.carried().len();
+        let mut dst = frame.base;
+        self.stack[self.stack.len() - arity..]
+            .iter()
+            .map(|e| {
+                let to = dst;
+                dst += e.width;
+                (to, *e)
+            })
+            .collect()
+    }
+
+    /// Copies the carried values into the slots of the label `depth` levels up. Targets
+    /// never lie above their sources, so in-order copies are safe.
+    fn copy_branch_values(&mut self, depth: u32) -> Result<(), CompileError> {
+        for (dst, entry) in self.branch_moves(depth) {
+            self.copy_to(dst, entry);
         }
         Ok(())
     }
 
     /// Whether branching to `depth` needs no copies.
     fn values_in_place(&self, depth: u32) -> bool {
-        let frame = &self.frames[self.frames.len() - 1 - depth as usize];
-        let (arity, height) = (frame.arity(), frame.height);
-        let len = self.stack.len();
-        (0..arity).all(|i| self.stack[len - arity + i] == Operand::Temp(self.temp_slot(height + i)))
+        self.branch_moves(depth).iter().all(|(dst, e)| e.op == Operand::Temp(*dst))
     }
 
     /// Emits an unconditional jump to label `depth` (values already in place).
@@ -328,12 +341,12 @@ impl Translator<'_> {
         Ok(())
     }
 
-    /// Moves the function's results into slots `0..n` and returns.
+    /// Moves the function's results into slots `0..` and returns.
     fn emit_return_values(&mut self) {
-        let n = self.num_results as usize;
+        let n = self.result_widths.len();
         let len = self.stack.len();
-        if n == 1 {
-            match self.stack[len - 1] {
+        if n == 1 && self.result_widths[0] == 1 {
+            match self.stack[len - 1].op {
                 Operand::Local(s) | Operand::Temp(s) => {
                     self.emit(Instr::ReturnSlot { src: s });
                 }
@@ -344,19 +357,26 @@ impl Translator<'_> {
             }
             return;
         }
-        // Targets 0..n may overlap locals that are also sources: move such locals to their
-        // temporaries first, so that the in-order copies below never read a clobbered slot.
+        // Targets may overlap locals that are also sources: move such locals to their
+        // homes (temporaries, above every local) first, so that the in-order copies below
+        // never read a clobbered slot.
+        let total: u32 = self.result_widths.iter().sum();
+        let mut target = 0;
         for i in 0..n {
-            if let Operand::Local(s) = self.stack[len - n + i]
-                && (s as usize) < n
-                && s as usize != i
+            let entry = self.stack[len - n + i];
+            if let Operand::Local(s) = entry.op
+                && s < total
+                && s != target
             {
                 self.materialize(len - n + i);
             }
+            target += entry.width;
         }
+        let mut target = 0;
         for i in 0..n {
-            let op = self.stack[len - n + i];
-            self.copy_to(i as Slot, op);
+            let entry = self.stack[len - n + i];
+            self.copy_to(target, entry);
+            target += entry.width;
         }
         self.emit(Instr::Return {});
     }
@@ -377,13 +397,14 @@ impl Translator<'_> {
     fn call_args(&mut self, params: usize) -> Slot {
         self.materialize_top(params);
         let first = self.stack.len() - params;
+        let args = self.stack.get(first).map_or_else(|| self.next_home(), |e| e.home);
         self.stack.truncate(first);
-        self.temp_slot(first)
+        args
     }
 
-    fn call_results(&mut self, results: usize) {
-        for _ in 0..results {
-            self.push_temp();
+    fn call_results(&mut self, results: &[crate::ValType]) {
+        for r in results {
+            self.push_temp_wide(r.slots());
         }
     }
 
@@ -391,7 +412,7 @@ impl Translator<'_> {
         let ty = self.module.func_type(func).clone();
         let args = self.call_args(ty.params().len());
         self.emit(Instr::Call { func, args });
-        self.call_results(ty.results().len());
+        self.call_results(ty.results());
     }
 
     pub(super) fn call_indirect(&mut self, type_index: u32, table: u32) {
@@ -401,6 +422,6 @@ impl Translator<'_> {
         let site = self.indirect.len() as u32;
         self.indirect.push(IndirectSite { table, type_id: self.module.type_ids[type_index as usize] });
         self.emit(Instr::CallIndirect { site, args, index });
-        self.call_results(ty.results().len());
+        self.call_results(ty.results());
     }
 }

@@ -1,10 +1,11 @@
 //! Translation of validated function bodies into Kuai's register bytecode ([`crate::ir`]).
 //!
 //! The translator walks the wasm operators once, simulating the operand stack at compile
-//! time. Each simulated entry is an [`Operand`]: a local's slot, a constant, or a
-//! temporary slot. Temporaries are assigned by stack height (`temp_base + height`), so a
-//! value's slot is known from its position alone and block results always land in the
-//! same slots on every path. Reads of locals and constants are folded into the operands of
+//! time. Each simulated entry is an [`Operand`] — a local's slot, a constant, or a
+//! temporary — together with its *home*: the slot its stack position owns. Homes are laid
+//! out from `temp_base` upwards by the widths of the entries below (one slot per value, two
+//! for a `v128`), so a value's slot follows from its position alone and block results land
+//! in the same slots on every path. Reads of locals and constants are folded into the operands of
 //! the instruction that consumes them instead of being copied; a `local.set` right after
 //! an instruction retargets that instruction's result slot to the local.
 //!
@@ -30,15 +31,28 @@ enum Operand {
     Temp(Slot),
 }
 
+/// A compile-time stack entry: where the value is, which slot its position owns, and how
+/// many slots it spans.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Entry {
+    op: Operand,
+    home: Slot,
+    width: u32,
+}
+
 pub(crate) struct Translator<'m> {
     module: &'m ModuleInner,
     code: Vec<Instr>,
-    stack: Vec<Operand>,
+    stack: Vec<Entry>,
     frames: Vec<Control>,
-    /// First temporary slot (= number of params and locals).
+    /// First slot of each local (parameters first).
+    local_slots: Vec<Slot>,
+    /// Slots each local spans.
+    local_widths: Vec<u32>,
+    /// First temporary slot (= slots of params and locals).
     temp_base: u32,
-    /// Highest operand-stack height seen, to size the frame.
-    max_height: u32,
+    /// Most temporary slots in use at once, to size the frame.
+    max_temps: u32,
     /// False after an unconditional transfer until the end of the enclosing block.
     reachable: bool,
     /// Nesting depth of blocks opened inside dead code (skipped entirely).
@@ -46,7 +60,13 @@ pub(crate) struct Translator<'m> {
     /// Index of the last instruction if it only computed the top-of-stack temporary.
     last_result: Option<usize>,
     indirect: Vec<IndirectSite>,
-    num_results: u32,
+    /// Slots of each of the function's results.
+    result_widths: Vec<u32>,
+}
+
+/// Slots a value of a wasm type occupies.
+fn wasm_slots(ty: wasmparser::ValType) -> u32 {
+    if ty == wasmparser::ValType::V128 { 2 } else { 1 }
 }
 
 fn limit(what: &str) -> CompileError {
@@ -63,35 +83,56 @@ pub(crate) fn translate(module: &ModuleInner, def: u32) -> Result<CompiledFunc, 
     };
 
     let ty = module.func_type(module.num_imported_funcs + def);
-    let num_params = ty.params().len() as u32;
-    let mut num_locals: u32 = 0;
+    // (count, width) runs: each parameter, then the declared locals.
+    let mut runs: Vec<(u32, u32)> = ty.params().iter().map(|p| (1, p.slots())).collect();
+    let num_param_locals = runs.len();
     for local in body.get_locals_reader().map_err(bad)? {
-        let (count, _) = local.map_err(bad)?;
-        num_locals = num_locals.checked_add(count).ok_or_else(|| limit("locals"))?;
+        let (count, ty) = local.map_err(bad)?;
+        runs.push((count, wasm_slots(ty)));
     }
-    let temp_base = num_params.checked_add(num_locals).ok_or_else(|| limit("locals"))?;
+    let mut local_slots = Vec::new();
+    let mut local_widths = Vec::new();
+    let mut next: u32 = 0;
+    let mut num_params = 0;
+    for (i, &(count, width)) in runs.iter().enumerate() {
+        if i == num_param_locals {
+            num_params = next;
+        }
+        for _ in 0..count {
+            local_slots.push(next);
+            local_widths.push(width);
+            next = next.checked_add(width).ok_or_else(|| limit("locals"))?;
+        }
+    }
+    if runs.len() == num_param_locals {
+        num_params = next;
+    }
+    let temp_base = next;
+    let num_locals = temp_base - num_params;
 
     let mut t = Translator {
         module,
         code: Vec::new(),
         stack: Vec::new(),
         frames: Vec::new(),
+        local_slots,
+        local_widths,
         temp_base,
-        max_height: 0,
+        max_temps: 0,
         reachable: true,
         dead_depth: 0,
         last_result: None,
         indirect: Vec::new(),
-        num_results: ty.results().len() as u32,
+        result_widths: ty.results().iter().map(|r| r.slots()).collect(),
     };
-    t.frames.push(Control::function(t.num_results));
+    t.frames.push(Control::function(t.result_widths.clone()));
 
     let mut ops = body.get_operators_reader().map_err(bad)?;
     while !ops.eof() {
         let op = ops.read().map_err(bad)?;
         t.operator(op)?;
     }
-    let frame_size = temp_base.checked_add(t.max_height).ok_or_else(|| limit("frame size"))?;
+    let frame_size = temp_base.checked_add(t.max_temps).ok_or_else(|| limit("frame size"))?;
     let func = CompiledFunc {
         code: t.code.into_boxed_slice(),
         frame_size,
@@ -126,54 +167,66 @@ impl Translator<'_> {
         self.code.len() as u32
     }
 
-    fn temp_slot(&self, height: usize) -> Slot {
-        self.temp_base + height as u32
+    /// The home of the next value pushed.
+    fn next_home(&self) -> Slot {
+        self.stack.last().map_or(self.temp_base, |e| e.home + e.width)
     }
 
-    /// Pushes a fresh temporary and returns its slot.
+    fn push_entry(&mut self, op: Operand, width: u32) -> Slot {
+        let home = self.next_home();
+        self.stack.push(Entry { op, home, width });
+        self.max_temps = self.max_temps.max(home + width - self.temp_base);
+        home
+    }
+
+    /// Pushes a fresh temporary of `width` slots and returns its slot.
+    fn push_temp_wide(&mut self, width: u32) -> Slot {
+        let home = self.next_home();
+        self.push_entry(Operand::Temp(home), width)
+    }
+
+    /// Pushes a fresh one-slot temporary and returns its slot.
     fn push_temp(&mut self) -> Slot {
-        let height = self.stack.len();
-        let slot = self.temp_slot(height);
-        self.stack.push(Operand::Temp(slot));
-        self.max_height = self.max_height.max(height as u32 + 1);
-        slot
+        self.push_temp_wide(1)
     }
 
-    fn push(&mut self, op: Operand) {
-        self.stack.push(op);
-        self.max_height = self.max_height.max(self.stack.len() as u32);
+    /// Pushes a one-slot constant.
+    fn push_const(&mut self, value: u64) {
+        self.push_entry(Operand::Const(value), 1);
     }
 
-    fn pop(&mut self) -> Operand {
+    fn pop(&mut self) -> Entry {
         // Validation guarantees the stack is deep enough in reachable code.
-        self.stack.pop().unwrap_or(Operand::Const(0))
+        let home = self.temp_base;
+        self.stack.pop().unwrap_or(Entry { op: Operand::Const(0), home, width: 1 })
     }
 
     /// Pops an operand and returns a slot holding its value, materializing a constant
-    /// into the operand's own temporary slot if needed.
+    /// into the operand's own home if needed.
     fn pop_slot(&mut self) -> Slot {
-        let op = self.pop();
-        let height = self.stack.len();
-        self.slot_of(op, height)
+        let entry = self.pop();
+        self.slot_of(entry)
     }
 
-    fn slot_of(&mut self, op: Operand, height: usize) -> Slot {
-        match op {
+    fn slot_of(&mut self, entry: Entry) -> Slot {
+        match entry.op {
             Operand::Local(s) | Operand::Temp(s) => s,
             Operand::Const(value) => {
-                let dst = self.temp_slot(height);
-                self.emit(Instr::Const64 { dst, value });
-                dst
+                self.emit(Instr::Const64 { dst: entry.home, value });
+                entry.home
             }
         }
     }
 
-    /// Writes `op` into `dst` (a no-op if it is already there).
-    fn copy_to(&mut self, dst: Slot, op: Operand) {
-        match op {
+    /// Writes `entry`'s value into `dst..dst + width` (a no-op if it is already there).
+    /// Callers only copy downwards or between disjoint ranges, so slot-by-slot is safe.
+    fn copy_to(&mut self, dst: Slot, entry: Entry) {
+        match entry.op {
             Operand::Local(s) | Operand::Temp(s) if s == dst => {}
             Operand::Local(src) | Operand::Temp(src) => {
-                self.emit(Instr::Copy { dst, src });
+                for i in 0..entry.width {
+                    self.emit(Instr::Copy { dst: dst + i, src: src + i });
+                }
             }
             Operand::Const(value) => {
                 self.emit(Instr::Const64 { dst, value });
@@ -181,13 +234,12 @@ impl Translator<'_> {
         }
     }
 
-    /// Makes the stack entry at `height` a temporary in its canonical slot.
+    /// Makes the stack entry at `height` a temporary in its home.
     fn materialize(&mut self, height: usize) {
-        let op = self.stack[height];
-        if !matches!(op, Operand::Temp(_)) {
-            let dst = self.temp_slot(height);
-            self.copy_to(dst, op);
-            self.stack[height] = Operand::Temp(dst);
+        let entry = self.stack[height];
+        if !matches!(entry.op, Operand::Temp(_)) {
+            self.copy_to(entry.home, entry);
+            self.stack[height].op = Operand::Temp(entry.home);
         }
     }
 
@@ -203,7 +255,7 @@ impl Translator<'_> {
     /// change values already on the stack. Done at block entries and before writes.
     fn materialize_locals(&mut self, only: Option<Slot>) {
         for h in 0..self.stack.len() {
-            if let Operand::Local(s) = self.stack[h]
+            if let Operand::Local(s) = self.stack[h].op
                 && only.is_none_or(|o| o == s)
             {
                 self.materialize(h);
@@ -212,26 +264,28 @@ impl Translator<'_> {
     }
 
     fn local_get(&mut self, index: u32) {
-        self.push(Operand::Local(index));
+        let (slot, width) = (self.local_slots[index as usize], self.local_widths[index as usize]);
+        self.push_entry(Operand::Local(slot), width);
     }
 
     fn local_set(&mut self, index: u32, tee: bool) {
+        let (slot, width) = (self.local_slots[index as usize], self.local_widths[index as usize]);
         let value = self.pop();
-        let aliased = self.stack.contains(&Operand::Local(index));
+        let aliased = self.stack.iter().any(|e| e.op == Operand::Local(slot));
         if aliased {
-            self.materialize_locals(Some(index));
+            self.materialize_locals(Some(slot));
         }
-        match (value, self.last_result) {
+        match (value.op, self.last_result) {
             (Operand::Temp(s), Some(i)) if !aliased && self.code[i].result_slot_mut().is_some_and(|d| *d == s) => {
                 if let Some(d) = self.code[i].result_slot_mut() {
-                    *d = index;
+                    *d = slot;
                 }
                 self.last_result = None;
             }
-            _ => self.copy_to(index, value),
+            _ => self.copy_to(slot, value),
         }
         if tee {
-            self.push(Operand::Local(index));
+            self.push_entry(Operand::Local(slot), width);
         }
     }
 }

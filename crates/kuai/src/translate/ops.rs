@@ -4,7 +4,7 @@
 //! mirrorable, a constant left operand) use the `…Imm` instruction forms; conversions that
 //! do not change the bits (`i64.extend_i32_u`, reinterpretations) emit nothing.
 
-use super::{Operand, Translator};
+use super::{Entry, Operand, Translator};
 use crate::error::{CompileError, CompileErrorKind};
 use crate::ir::{Instr, Slot};
 use wasmparser::Operator as Op;
@@ -47,9 +47,10 @@ impl Translator<'_> {
         self.emit_result(make(dst, src));
     }
 
-    /// The immediate for `value` if it fits (`wide`: a 64-bit operand, sign-extended).
-    fn imm_of(op: Operand, wide: bool) -> Option<i32> {
-        match op {
+    /// The immediate for `entry` if it is a constant that fits (`wide`: a 64-bit operand,
+    /// sign-extended).
+    fn imm_of(entry: Entry, wide: bool) -> Option<i32> {
+        match entry.op {
             Operand::Const(v) if !wide => Some(v as u32 as i32),
             Operand::Const(v) if (v as i64) == (v as i32) as i64 => Some(v as i32),
             _ => None,
@@ -59,7 +60,6 @@ impl Translator<'_> {
     fn binary(&mut self, make: RR, imm: Imm, wide: bool) {
         let b = self.pop();
         let a = self.pop();
-        let height = self.stack.len();
         let with_imm = match imm {
             Imm::None => None,
             Imm::Rhs { form, commutes } => match (Self::imm_of(b, wide), Self::imm_of(a, wide)) {
@@ -78,13 +78,13 @@ impl Translator<'_> {
             },
         };
         if let Some((form, x, i)) = with_imm {
-            let x = self.slot_of(x, height);
+            let x = self.slot_of(x);
             let dst = self.push_temp();
             self.emit_result(form(dst, x, i));
             return;
         }
-        let a = self.slot_of(a, height);
-        let b = self.slot_of(b, height + 1);
+        let a = self.slot_of(a);
+        let b = self.slot_of(b);
         let dst = self.push_temp();
         self.emit_result(make(dst, a, b));
     }
@@ -111,10 +111,6 @@ impl Translator<'_> {
         let y = self.pop_slot();
         let x = self.pop_slot();
         (x, y, z)
-    }
-
-    fn push_const(&mut self, value: u64) {
-        self.push(Operand::Const(value));
     }
 
     /// Translates one operator.
@@ -155,11 +151,11 @@ impl Translator<'_> {
                 let cond = self.pop();
                 let b = self.pop();
                 let a = self.pop();
-                let h = self.stack.len();
-                let a = self.slot_of(a, h);
-                let b = self.slot_of(b, h + 1);
-                let cond = self.slot_of(cond, h + 2);
-                let dst = self.push_temp();
+                let width = a.width;
+                let a = self.slot_of(a);
+                let b = self.slot_of(b);
+                let cond = self.slot_of(cond);
+                let dst = self.push_temp_wide(width);
                 self.emit(Instr::Select { dst, cond, a });
                 self.emit(Instr::Data { a: b, b: 0, c: 0 });
             }
