@@ -20,6 +20,8 @@ pub enum ValType {
     FuncRef,
     /// A nullable reference to a host object.
     ExternRef,
+    /// A 128-bit vector (SIMD).
+    V128,
 }
 
 impl ValType {
@@ -30,7 +32,7 @@ impl ValType {
 
     /// How many 64-bit slots a value of this type occupies in a frame.
     pub(crate) fn slots(self) -> u32 {
-        1
+        if self == ValType::V128 { 2 } else { 1 }
     }
 
     pub(crate) fn from_wasmparser(ty: wasmparser::ValType) -> Option<ValType> {
@@ -40,7 +42,7 @@ impl ValType {
             wasmparser::ValType::F32 => ValType::F32,
             wasmparser::ValType::F64 => ValType::F64,
             wasmparser::ValType::Ref(r) => RefKind::from_wasmparser(r)?.into(),
-            wasmparser::ValType::V128 => return None,
+            wasmparser::ValType::V128 => ValType::V128,
         })
     }
 }
@@ -54,6 +56,7 @@ impl fmt::Display for ValType {
             ValType::F64 => "f64",
             ValType::FuncRef => "funcref",
             ValType::ExternRef => "externref",
+            ValType::V128 => "v128",
         })
     }
 }

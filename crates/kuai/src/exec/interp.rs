@@ -552,8 +552,12 @@ pub(super) fn run(store: &mut StoreInner, depth: usize) -> Result<Exit, Fault> {
                 Instr::Store64 { addr, value, offset } => store!(addr, value, offset, 8, |v| v.to_le_bytes()),
 
                 Instr::Const64 { dst, value } => r!(dst) = value,
-                Instr::GlobalGet { dst, global } => r!(dst) = globals[inst.globals[global as usize] as usize].value,
-                Instr::GlobalSet { global, src } => globals[inst.globals[global as usize] as usize].value = r!(src),
+                Instr::GlobalGet { dst, global } => {
+                    r!(dst) = globals[inst.globals[global as usize] as usize].value as u64
+                }
+                Instr::GlobalSet { global, src } => {
+                    globals[inst.globals[global as usize] as usize].value = r!(src) as u128
+                }
                 Instr::Select { dst, cond, a } => {
                     let (b, _) = data_word!();
                     r!(dst) = if r!(cond) as u32 != 0 { r!(a) } else { r!(b) };

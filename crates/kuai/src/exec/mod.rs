@@ -155,18 +155,22 @@ pub(crate) fn call<T>(store: &mut Store<T>, func: u32, params: &[Val], results: 
     }
     let depth = store.inner.stack.frames.len();
     let base = store.inner.stack.top();
-    let n = params.len().max(results.len());
-    store.inner.stack.reserve(base + n)?;
-    for (slot, p) in store.inner.stack.slots[base..].iter_mut().zip(params) {
-        *slot = p.to_bits();
+    let slots = |tys: &[crate::ValType]| tys.iter().map(|t| t.slots() as usize).sum::<usize>();
+    store.inner.stack.reserve(base + slots(data.ty.params()).max(slots(data.ty.results())))?;
+    let mut at = base;
+    for p in params {
+        p.write_slots(&mut store.inner.stack.slots[at..]);
+        at += p.ty().slots() as usize;
     }
     store.inner.stack.reentry += 1;
     let outcome = run_activation(store, func, base, depth);
     store.inner.stack.reentry -= 1;
     store.inner.stack.frames.truncate(depth);
     outcome?;
-    for ((r, ty), bits) in results.iter_mut().zip(data.ty.results()).zip(&store.inner.stack.slots[base..]) {
-        *r = Val::from_bits(*bits, *ty, &store.inner);
+    let mut at = base;
+    for (r, ty) in results.iter_mut().zip(data.ty.results()) {
+        *r = Val::read_slots(&store.inner.stack.slots[at..], *ty, &store.inner);
+        at += ty.slots() as usize;
     }
     Ok(())
 }
@@ -197,17 +201,19 @@ fn call_host_from_wasm<T>(store: &mut Store<T>, func: u32, args: usize) -> Resul
     let host = store.host_funcs[host as usize].clone();
     let instance = store.inner.stack.frames.last().map(|f| f.instance);
     let ty = &data.ty;
-    let params: Vec<Val> = ty
-        .params()
-        .iter()
-        .zip(&store.inner.stack.slots[args..])
-        .map(|(t, bits)| Val::from_bits(*bits, *t, &store.inner))
-        .collect();
+    let mut at = args;
+    let mut params = Vec::with_capacity(ty.params().len());
+    for t in ty.params() {
+        params.push(Val::read_slots(&store.inner.stack.slots[at..], *t, &store.inner));
+        at += t.slots() as usize;
+    }
     let mut results: Vec<Val> = ty.results().iter().map(|t| Val::default_for(*t)).collect();
     host(Caller { store: &mut *store, instance }, &params, &mut results)?;
     check_host_results(&store.inner, ty, &results)?;
-    for (i, r) in results.iter().enumerate() {
-        store.inner.stack.slots[args + i] = r.to_bits();
+    let mut at = args;
+    for r in &results {
+        r.write_slots(&mut store.inner.stack.slots[at..]);
+        at += r.ty().slots() as usize;
     }
     Ok(())
 }

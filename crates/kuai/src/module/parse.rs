@@ -84,6 +84,7 @@ fn const_expr(expr: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr, CompileErro
         Op::I64Const { value } => ConstExpr::I64(value),
         Op::F32Const { value } => ConstExpr::F32(value.bits()),
         Op::F64Const { value } => ConstExpr::F64(value.bits()),
+        Op::V128Const { value } => ConstExpr::V128(value.i128() as u128),
         Op::RefNull { .. } => ConstExpr::RefNull,
         Op::RefFunc { function_index } => ConstExpr::RefFunc(function_index),
         Op::GlobalGet { global_index } => ConstExpr::GlobalGet(global_index),

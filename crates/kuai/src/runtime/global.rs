@@ -21,7 +21,7 @@ impl Global {
         if val.ty() != ty.content() || val.foreign(inner.id) {
             return Err(Error::TypeMismatch(format!("global of type {} given {}", ty.content(), val.ty())));
         }
-        inner.globals.push(GlobalData { ty, value: val.to_bits() });
+        inner.globals.push(GlobalData { ty, value: val.to_raw() });
         Ok(Global { store: inner.id, index: inner.globals.len() as u32 - 1 })
     }
 
@@ -38,7 +38,7 @@ impl Global {
         let inner = ctx.inner();
         inner.check(self.store);
         let g = &inner.globals[self.index as usize];
-        Val::from_bits(g.value, g.ty.content(), inner)
+        Val::from_raw(g.value, g.ty.content(), inner)
     }
 
     /// Sets the value of a mutable global.
@@ -54,7 +54,7 @@ impl Global {
         if val.ty() != g.ty.content() || val.foreign(id) {
             return Err(Error::TypeMismatch(format!("global of type {} given {}", g.ty.content(), val.ty())));
         }
-        g.value = val.to_bits();
+        g.value = val.to_raw();
         Ok(())
     }
 }

@@ -142,17 +142,24 @@ fn import_matches(provided: &ExternType, wanted: &ExternType) -> bool {
     }
 }
 
-/// Evaluates a constant expression in the context of a (partially built) instance.
-fn eval_const(store: &StoreInner, data: &InstanceData, expr: ConstExpr) -> u64 {
+/// Evaluates a constant expression in the context of a (partially built) instance, to the
+/// untyped encoding (128 bits wide so that `v128` constants fit).
+fn eval_const(store: &StoreInner, data: &InstanceData, expr: ConstExpr) -> u128 {
     match expr {
-        ConstExpr::I32(v) => v as u32 as u64,
-        ConstExpr::I64(v) => v as u64,
-        ConstExpr::F32(v) => v as u64,
-        ConstExpr::F64(v) => v,
+        ConstExpr::I32(v) => v as u32 as u128,
+        ConstExpr::I64(v) => v as u64 as u128,
+        ConstExpr::F32(v) => v as u128,
+        ConstExpr::F64(v) => v as u128,
+        ConstExpr::V128(v) => v,
         ConstExpr::RefNull => 0,
-        ConstExpr::RefFunc(f) => data.funcs[f as usize] as u64 + 1,
+        ConstExpr::RefFunc(f) => data.funcs[f as usize] as u128 + 1,
         ConstExpr::GlobalGet(g) => store.globals[data.globals[g as usize] as usize].value,
     }
+}
+
+/// A reference-typed constant expression (table and element initializers).
+fn eval_ref(store: &StoreInner, data: &InstanceData, expr: ConstExpr) -> u64 {
+    eval_const(store, data, expr) as u64
 }
 
 /// Instantiates `module` in `store` with resolved `imports`.
@@ -224,7 +231,7 @@ pub(crate) fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[E
         data.globals = globals.clone().into_boxed_slice();
     }
     for (i, &ty) in m.tables.iter().enumerate().skip(m.num_imported_tables as usize) {
-        let init = m.table_inits[i].map_or(0, |e| eval_const(inner, &data, e));
+        let init = m.table_inits[i].map_or(0, |e| eval_ref(inner, &data, e));
         let table = TableData::new(ty, init).ok_or_else(|| Error::Limit(format!("cannot allocate {ty}")))?;
         inner.tables.push(table);
         tables.push(inner.tables.len() as u32 - 1);
@@ -236,7 +243,7 @@ pub(crate) fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[E
     }
     data.tables = tables.into_boxed_slice();
     data.memories = memories.into_boxed_slice();
-    let elems = m.elems.iter().map(|seg| seg.items.iter().map(|e| eval_const(inner, &data, *e)).collect()).collect();
+    let elems = m.elems.iter().map(|seg| seg.items.iter().map(|e| eval_ref(inner, &data, *e)).collect()).collect();
     inner.segments.push(InstanceSegments { elems, data_dropped: vec![false; m.datas.len()] });
     inner.instances.push(data);
     let instance = Instance { store: id, index: instance_index };

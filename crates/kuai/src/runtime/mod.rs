@@ -95,11 +95,11 @@ impl TableData {
     }
 }
 
-/// A global's current value (untyped slot encoding) and type.
+/// A global's current value (untyped encoding, 128 bits so a `v128` fits) and type.
 #[derive(Debug)]
 pub(crate) struct GlobalData {
     pub ty: GlobalType,
-    pub value: u64,
+    pub value: u128,
 }
 
 /// An external object: what can be imported and exported.

@@ -17,7 +17,7 @@ fn check_ref(val: &Val, ty: &TableType, store: StoreId) -> Result<u64, Error> {
     if val.ty() != ty.element() || val.foreign(store) {
         return Err(Error::TypeMismatch(format!("expected {} element, got {}", ty.element(), val.ty())));
     }
-    Ok(val.to_bits())
+    Ok(val.to_raw() as u64)
 }
 
 impl Table {
@@ -52,7 +52,7 @@ impl Table {
         inner.check(self.store);
         let table = &inner.tables[self.index as usize];
         let bits = *table.elems.get(usize::try_from(index).ok()?)?;
-        Some(Val::from_bits(bits, table.ty.element(), inner))
+        Some(Val::from_raw(bits as u128, table.ty.element(), inner))
     }
 
     /// Sets element `index`.

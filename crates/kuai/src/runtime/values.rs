@@ -46,6 +46,8 @@ pub enum Val {
     FuncRef(Option<Func>),
     /// An `externref` (`None` is null).
     ExternRef(Option<ExternRef>),
+    /// A `v128`, lane 0 in the least significant bits.
+    V128(u128),
 }
 
 impl Val {
@@ -58,6 +60,7 @@ impl Val {
             Val::F64(_) => ValType::F64,
             Val::FuncRef(_) => ValType::FuncRef,
             Val::ExternRef(_) => ValType::ExternRef,
+            Val::V128(_) => ValType::V128,
         }
     }
 
@@ -70,6 +73,7 @@ impl Val {
             ValType::F64 => Val::F64(0),
             ValType::FuncRef => Val::FuncRef(None),
             ValType::ExternRef => Val::ExternRef(None),
+            ValType::V128 => Val::V128(0),
         }
     }
 
@@ -102,20 +106,22 @@ impl Val {
         }
     }
 
-    /// The untyped slot encoding (see [`crate::ir`]).
-    pub(crate) fn to_bits(self) -> u64 {
+    /// The untyped encoding (see [`crate::ir`]): one slot's worth, or two for a `v128`.
+    pub(crate) fn to_raw(self) -> u128 {
         match self {
-            Val::I32(v) => v as u32 as u64,
-            Val::I64(v) => v as u64,
-            Val::F32(v) => v as u64,
-            Val::F64(v) => v,
-            Val::FuncRef(f) => f.map_or(0, |f| f.index as u64 + 1),
-            Val::ExternRef(e) => e.map_or(0, |e| e.index as u64 + 1),
+            Val::I32(v) => v as u32 as u128,
+            Val::I64(v) => v as u64 as u128,
+            Val::F32(v) => v as u128,
+            Val::F64(v) => v as u128,
+            Val::FuncRef(f) => f.map_or(0, |f| f.index as u128 + 1),
+            Val::ExternRef(e) => e.map_or(0, |e| e.index as u128 + 1),
+            Val::V128(v) => v,
         }
     }
 
-    /// Decodes a slot holding a value of type `ty`.
-    pub(crate) fn from_bits(bits: u64, ty: ValType, store: &StoreInner) -> Val {
+    /// Decodes the untyped encoding of a value of type `ty`.
+    pub(crate) fn from_raw(raw: u128, ty: ValType, store: &StoreInner) -> Val {
+        let bits = raw as u64;
         match ty {
             ValType::I32 => Val::I32(bits as u32 as i32),
             ValType::I64 => Val::I64(bits as i64),
@@ -125,7 +131,23 @@ impl Val {
             ValType::ExternRef => {
                 Val::ExternRef((bits != 0).then(|| ExternRef { store: store.id, index: (bits - 1) as u32 }))
             }
+            ValType::V128 => Val::V128(raw),
         }
+    }
+
+    /// Writes the value into its slots (one, or two for a `v128`: low half first).
+    pub(crate) fn write_slots(self, out: &mut [u64]) {
+        let raw = self.to_raw();
+        out[0] = raw as u64;
+        if self.ty().slots() == 2 {
+            out[1] = (raw >> 64) as u64;
+        }
+    }
+
+    /// Reads a value of type `ty` from its slots.
+    pub(crate) fn read_slots(slots: &[u64], ty: ValType, store: &StoreInner) -> Val {
+        let raw = if ty.slots() == 2 { slots[0] as u128 | (slots[1] as u128) << 64 } else { slots[0] as u128 };
+        Val::from_raw(raw, ty, store)
     }
 }
 

@@ -7,7 +7,7 @@
 //! |-------:|---------------|-------------------------------------------------------------|
 //! |      0 | `memory_base` | address of memory 0's first byte (0 if no memory)           |
 //! |      8 | `memory_len`  | memory 0's length in bytes                                  |
-//! |     16 | `globals`     | address of an array of addresses, one per global: its cell  |
+//! |     16 | `globals`     | address of an array of addresses, one per global: its 16-byte cell |
 //! |     24 | `tables`      | address of an array of [`VmTable`], one per table            |
 //! |     32 | `funcs`       | address of the function table, one [`VmFuncEntry`] per function index |
 //! |     40 | `num_funcs`   | number of function-table entries                            |
@@ -75,7 +75,7 @@ pub(crate) fn refresh(store: &mut StoreInner, instance: u32) {
         (bytes.as_ptr() as usize, bytes.len())
     });
     let globals: Box<[usize]> =
-        inst.globals.iter().map(|&g| &store.globals[g as usize].value as *const u64 as usize).collect();
+        inst.globals.iter().map(|&g| &store.globals[g as usize].value as *const u128 as usize).collect();
     let tables: Box<[VmTable]> = inst
         .tables
         .iter()
@@ -157,6 +157,6 @@ mod tests {
         assert_eq!(storage.funcs[1].vmctx, ctx as *const VmContext as usize);
         assert_eq!(storage.tables[0].len, 3);
         let global = &inner.globals[inner.instances[instance.index as usize].globals[0] as usize];
-        assert_eq!(storage.globals[0], &global.value as *const u64 as usize);
+        assert_eq!(storage.globals[0], &global.value as *const u128 as usize);
     }
 }
