@@ -35,15 +35,21 @@ use wast::token::Id;
 use wast::{QuoteWat, Wast, WastDirective, WastExecute, WastInvoke, WastRet, Wat};
 
 /// Runs `.wast` scripts on a Kuai [`Engine`].
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct WastRunner {
     engine: Engine,
 }
 
+impl Default for WastRunner {
+    fn default() -> Self {
+        WastRunner::new()
+    }
+}
+
 impl WastRunner {
-    /// A runner on an engine with the default configuration.
+    /// A runner on an engine with every WebAssembly 2.0 feature enabled (SIMD included).
     pub fn new() -> Self {
-        WastRunner::default()
+        WastRunner { engine: Engine::new(kuai::Config::new().wasm_simd(true)) }
     }
 
     /// A runner whose modules are compiled by `engine`.

