@@ -1,7 +1,7 @@
 //! The `run`, `wast` and `validate` subcommands.
 
 use crate::error::CliError;
-use crate::values::{format_val, parse_arg, zero};
+use crate::values::{format_val, parse_arg};
 use kuai::{Engine, ExternType, Linker, Module, Store, Val};
 use std::io::Write;
 use std::path::Path;
@@ -31,7 +31,7 @@ pub fn run(file: &Path, invoke: Option<&str>, args: &[String]) -> Result<ExitCod
         // Without --invoke and without `_start`, instantiating was all there was to do.
         return if invoke.is_some() { Err(CliError::NoSuchFunction(name.to_string())) } else { Ok(ExitCode::SUCCESS) };
     };
-    let mut results: Vec<Val> = func.ty(&store).results().iter().map(|&t| zero(t)).collect();
+    let mut results: Vec<Val> = func.ty(&store).results().iter().map(|&t| Val::default_for(t)).collect();
     func.call(&mut store, &params, &mut results)?;
     if invoke.is_some() {
         let mut out = std::io::stdout().lock();

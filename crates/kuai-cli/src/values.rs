@@ -36,6 +36,10 @@ pub fn parse_arg(text: &str, ty: ValType) -> Option<Val> {
         ValType::F64 => text.parse::<f64>().ok().map(|f| Val::F64(f.to_bits())),
         ValType::FuncRef => (text == "null").then_some(Val::FuncRef(None)),
         ValType::ExternRef => (text == "null").then_some(Val::ExternRef(None)),
+        ValType::V128 => {
+            let hex = text.strip_prefix("0x").or_else(|| text.strip_prefix("0X"))?;
+            u128::from_str_radix(&hex.replace('_', ""), 16).ok().map(Val::V128)
+        }
         _ => None,
     }
 }
@@ -55,20 +59,12 @@ pub fn format_val(val: &Val) -> String {
         if r.is_some() { "ref".into() } else { "null".into() }
     } else if let Val::ExternRef(r) = val {
         if r.is_some() { "ref".into() } else { "null".into() }
+    } else if let Val::V128(v) = val {
+        // As the spec interpreter prints vectors: four 32-bit lanes, lane 0 first.
+        let lanes: Vec<String> = (0..4).map(|i| format!("0x{:08x}", (v >> (32 * i)) as u32)).collect();
+        format!("i32x4 {}", lanes.join(" "))
     } else {
         format!("<{}>", val.ty())
-    }
-}
-
-/// A placeholder value of type `ty`, for result slots.
-pub fn zero(ty: ValType) -> Val {
-    match ty {
-        ValType::I64 => Val::I64(0),
-        ValType::F32 => Val::F32(0),
-        ValType::F64 => Val::F64(0),
-        ValType::FuncRef => Val::FuncRef(None),
-        ValType::ExternRef => Val::ExternRef(None),
-        _ => Val::I32(0),
     }
 }
 
@@ -120,6 +116,8 @@ mod tests {
         assert!(matches!(parse_arg("-inf", ValType::F64), Some(Val::F64(b)) if f64::from_bits(b) == f64::NEG_INFINITY));
         assert!(matches!(parse_arg("inf", ValType::F32), Some(Val::F32(b)) if f32::from_bits(b) == f32::INFINITY));
         assert!(parse_arg("x", ValType::F32).is_none());
+        assert_eq!(parse_arg("0x1_0000_0000", ValType::V128), Some(Val::V128(1 << 32)));
+        assert_eq!(format_val(&Val::V128(1 << 32 | 2)), "i32x4 0x00000002 0x00000001 0x00000000 0x00000000");
     }
 
     #[test]

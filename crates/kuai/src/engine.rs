@@ -15,12 +15,7 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Self {
-        Config {
-            max_call_depth: 100_000,
-            max_stack_slots: 16 * 1024 * 1024,
-            eager_translation: false,
-            wasm_simd: false,
-        }
+        Config { max_call_depth: 100_000, max_stack_slots: 16 * 1024 * 1024, eager_translation: false, wasm_simd: true }
     }
 }
 
@@ -55,8 +50,8 @@ impl Config {
 }
 
 impl Config {
-    /// Accept the 128-bit vector (SIMD) instructions of WebAssembly 2.0 (default: off while
-    /// their implementation is incomplete; modules using them are rejected as invalid).
+    /// Accept the 128-bit vector (SIMD) instructions of WebAssembly 2.0 (default: on). With
+    /// `false`, modules using them are rejected as invalid.
     pub fn wasm_simd(&mut self, enable: bool) -> &mut Self {
         self.wasm_simd = enable;
         self

@@ -77,3 +77,23 @@ fn garbage_bytes_are_a_malformed_binary() {
         other => panic!("expected a compile error, got {other}"),
     }
 }
+
+#[test]
+fn v128_values_cross_the_typed_api_and_host_calls() {
+    use kuai::Linker;
+    let engine = Engine::default();
+    let module = Module::new(
+        &engine,
+        r#"(module (import "host" "twice" (func $twice (param v128) (result v128)))
+             (func (export "f") (param v128) (result v128)
+               (call $twice (i32x4.mul (local.get 0) (v128.const i32x4 1 2 3 4)))))"#,
+    )
+    .unwrap();
+    let mut linker = Linker::new(&engine);
+    linker.func_wrap("host", "twice", |v: u128| v << 1).unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = linker.instantiate(&mut store, &module).unwrap();
+    let f = instance.get_typed_func::<u128, u128>(&store, "f").unwrap();
+    let lanes = |l: [u32; 4]| l.iter().enumerate().fold(0u128, |acc, (i, &x)| acc | (x as u128) << (32 * i));
+    assert_eq!(f.call(&mut store, lanes([5, 5, 5, 5])).unwrap(), lanes([10, 20, 30, 40]));
+}

@@ -6,8 +6,8 @@
 //! reloads that state for the new top frame; a return pops and does the same. See
 //! docs/RATIONALE.md ("Why a `match` loop?") for the dispatch choice.
 
-use super::numeric;
 use super::{Exit, Fault, Stack};
+use super::{numeric, simd};
 use crate::ir::Instr;
 use crate::runtime::func::FuncKind;
 use crate::runtime::store::StoreInner;
@@ -67,6 +67,19 @@ pub(super) fn run(store: &mut StoreInner, depth: usize) -> Result<Exit, Fault> {
             ($s:expr) => {
                 regs[$s as usize]
             };
+        }
+        // A `v128` operand: two slots, low half first.
+        macro_rules! v {
+            ($s:expr) => {
+                r!($s) as u128 | (r!($s + 1) as u128) << 64
+            };
+        }
+        macro_rules! set_v {
+            ($s:expr, $v:expr) => {{
+                let v: u128 = $v;
+                r!($s) = v as u64;
+                r!($s + 1) = (v >> 64) as u64;
+            }};
         }
         macro_rules! un {
             ($dst:expr, $src:expr, |$x:ident: $t:ty| $e:expr) => {{
@@ -574,6 +587,36 @@ pub(super) fn run(store: &mut StoreInner, depth: usize) -> Result<Exit, Fault> {
                 }
                 Instr::GlobalSet { global, src } => {
                     globals[inst.globals[global as usize] as usize].value = r!(src) as u128
+                }
+                Instr::V128Unary { dst, src, op } => set_v!(dst, simd::unary(op, v!(src))),
+                Instr::V128Binary { dst, a, b, op } => set_v!(dst, simd::binary(op, v!(a), v!(b))),
+                Instr::V128Test { dst, src, op } => r!(dst) = simd::test(op, v!(src)) as u64,
+                Instr::V128Shift { dst, a, b, op } => set_v!(dst, simd::shift(op, v!(a), r!(b) as u32)),
+                Instr::V128Splat { dst, src, op } => set_v!(dst, simd::splat(op, r!(src))),
+                Instr::V128Extract { dst, src, op, lane } => r!(dst) = simd::extract(op, lane, v!(src)),
+                Instr::V128Replace { dst, src, x, op, lane } => set_v!(dst, simd::replace(op, lane, v!(src), r!(x))),
+                Instr::V128Bitselect { dst, a, b } => {
+                    let (mask, _) = data_word!();
+                    let m = v!(mask);
+                    set_v!(dst, (v!(a) & m) | (v!(b) & !m));
+                }
+                Instr::I8x16Shuffle { dst, a, b } => {
+                    let (index, _) = data_word!();
+                    let lanes = func.shuffles.get(index as usize).ok_or(Trap::Unreachable)?;
+                    set_v!(dst, simd::shuffle(lanes, v!(a), v!(b)));
+                }
+                Instr::V128LoadExt { dst, addr, op, offset } => {
+                    let ea = r!(addr) as u32 as usize + offset as usize;
+                    set_v!(dst, simd::load(op, &mem.bytes, ea)?);
+                }
+                Instr::V128LoadLane { dst, addr, op, lane, offset } => {
+                    let (vector, _) = data_word!();
+                    let ea = r!(addr) as u32 as usize + offset as usize;
+                    set_v!(dst, simd::load_lane(op, lane, v!(vector), &mem.bytes, ea)?);
+                }
+                Instr::V128StoreLane { addr, value, op, lane, offset } => {
+                    let ea = r!(addr) as u32 as usize + offset as usize;
+                    simd::store_lane(op, lane, v!(value), &mut mem.bytes, ea)?;
                 }
                 Instr::GlobalGet128 { dst, global } => {
                     let v = globals[inst.globals[global as usize] as usize].value;

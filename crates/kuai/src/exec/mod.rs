@@ -13,6 +13,7 @@
 
 mod interp;
 mod numeric;
+mod simd;
 
 use crate::error::{CompileError, Error};
 use crate::runtime::func::{Caller, FuncData, FuncKind};

@@ -47,6 +47,7 @@ wasm_ty!(f32, F32, |v| Val::F32(v.to_bits()), Val::F32(x) => f32::from_bits(x));
 wasm_ty!(f64, F64, |v| Val::F64(v.to_bits()), Val::F64(x) => f64::from_bits(x));
 wasm_ty!(Option<Func>, FuncRef, |v| Val::FuncRef(v), Val::FuncRef(x) => x);
 wasm_ty!(Option<ExternRef>, ExternRef, |v| Val::ExternRef(v), Val::ExternRef(x) => x);
+wasm_ty!(u128, V128, |v| Val::V128(v), Val::V128(x) => x);
 
 /// A list of wasm values as a Rust type: `()`, a single [`WasmTy`], or a tuple.
 pub trait WasmTyList: Sized + Send + 'static {

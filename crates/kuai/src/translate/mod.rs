@@ -14,6 +14,7 @@
 
 mod control;
 mod ops;
+mod simd;
 
 use crate::error::{CompileError, CompileErrorKind};
 use crate::ir::{CompiledFunc, IndirectSite, Instr, Slot};
@@ -60,6 +61,7 @@ pub(crate) struct Translator<'m> {
     /// Index of the last instruction if it only computed the top-of-stack temporary.
     last_result: Option<usize>,
     indirect: Vec<IndirectSite>,
+    shuffles: Vec<[u8; 16]>,
     /// Slots of each of the function's results.
     result_widths: Vec<u32>,
 }
@@ -123,6 +125,7 @@ pub(crate) fn translate(module: &ModuleInner, def: u32) -> Result<CompiledFunc, 
         dead_depth: 0,
         last_result: None,
         indirect: Vec::new(),
+        shuffles: Vec::new(),
         result_widths: ty.results().iter().map(|r| r.slots()).collect(),
     };
     t.frames.push(Control::function(t.result_widths.clone()));
@@ -139,6 +142,7 @@ pub(crate) fn translate(module: &ModuleInner, def: u32) -> Result<CompiledFunc, 
         num_params,
         num_locals,
         indirect: t.indirect.into_boxed_slice(),
+        shuffles: t.shuffles.into_boxed_slice(),
     };
     // The interpreter's unchecked slot and code accesses rely on these invariants.
     func.verify().map_err(|e| {

@@ -476,7 +476,11 @@ impl Translator<'_> {
             Op::F64ConvertI64U => self.unary(|dst, src| Instr::F64ConvertI64U { dst, src }),
             Op::F64PromoteF32 => self.unary(|dst, src| Instr::F64PromoteF32 { dst, src }),
 
-            other => return Err(unsupported(&format!("{other:?}"))),
+            other => {
+                if !self.simd_operator(&other)? {
+                    return Err(unsupported(&format!("{other:?}")));
+                }
+            }
         }
         Ok(())
     }

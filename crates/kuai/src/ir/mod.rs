@@ -17,6 +17,10 @@
 //! are followed by a [`Instr::Data`] word that the executor reads and skips.
 //! Branch targets are absolute instruction indices resolved at translation time.
 
+mod simd;
+
+pub(crate) use simd::{SimdBinary, SimdLane, SimdLoad, SimdShift, SimdSplat, SimdTest, SimdUnary, for_each_simd_op};
+
 /// Index of a slot in the current frame.
 pub(crate) type Slot = u32;
 /// Absolute index of an instruction in its function's code.
@@ -122,6 +126,28 @@ define_instrs! {
         Select { cond, a ; },
         /// `select` of `v128` values; followed by `Data { a: b, .. }`.
         Select128 { cond, a ; },
+        /// `dst = op(src)` on vectors.
+        V128Unary { src ; op: SimdUnary },
+        /// `dst = op(a, b)` on vectors.
+        V128Binary { a, b ; op: SimdBinary },
+        /// `dst (i32) = op(src)`: any/all true, bitmask.
+        V128Test { src ; op: SimdTest },
+        /// `dst = op(a, b)`: vector `a` shifted by the scalar `b`.
+        V128Shift { a, b ; op: SimdShift },
+        /// `dst = op(src)`: a scalar copied into every lane.
+        V128Splat { src ; op: SimdSplat },
+        /// `dst (scalar) = lane` of vector `src`.
+        V128Extract { src ; op: SimdLane, lane: u8 },
+        /// `dst = src` with `lane` replaced by the scalar `x`.
+        V128Replace { src, x ; op: SimdLane, lane: u8 },
+        /// `dst = (a & mask) | (b & !mask)`; followed by `Data { a: mask, .. }`.
+        V128Bitselect { a, b ; },
+        /// Followed by `Data { a: index into CompiledFunc::shuffles, .. }`.
+        I8x16Shuffle { a, b ; },
+        /// Loads that widen, splat or zero-extend.
+        V128LoadExt { addr ; op: SimdLoad, offset: u32 },
+        /// `dst = vector` with `lane` loaded from memory; followed by `Data { a: vector, .. }`.
+        V128LoadLane { addr ; op: SimdLane, lane: u8, offset: u32 },
     }
     other {
         /// Operands of the previous instruction that did not fit in it. Never executed.
@@ -179,6 +205,8 @@ define_instrs! {
         Store32 { addr, value ; offset: u32 },
         Store64 { addr, value ; offset: u32 },
         V128Store { addr, value ; offset: u32 },
+        /// Stores `lane` of vector `value`.
+        V128StoreLane { addr, value ; op: SimdLane, lane: u8, offset: u32 },
         MemoryFill { dst, value, len ; },
         MemoryCopy { dst, src, len ; },
         /// Followed by `Data { a: segment, .. }`.
@@ -249,10 +277,23 @@ impl Instr {
             Instr::V128Load { dst, .. } | Instr::GlobalGet128 { dst, .. } => f(dst),
             Instr::V128Store { value, .. } => f(value),
             Instr::GlobalSet128 { src, .. } => f(src),
-            Instr::Select128 { dst, a, .. } => {
+            Instr::Select128 { dst, a, .. }
+            | Instr::V128Unary { dst, src: a, .. }
+            | Instr::V128Shift { dst, a, .. }
+            | Instr::V128Replace { dst, src: a, .. } => {
                 f(dst);
                 f(a);
             }
+            Instr::V128Binary { dst, a, b, .. }
+            | Instr::V128Bitselect { dst, a, b }
+            | Instr::I8x16Shuffle { dst, a, b } => {
+                f(dst);
+                f(a);
+                f(b);
+            }
+            Instr::V128Test { src, .. } | Instr::V128Extract { src, .. } => f(src),
+            Instr::V128Splat { dst, .. } | Instr::V128LoadExt { dst, .. } | Instr::V128LoadLane { dst, .. } => f(dst),
+            Instr::V128StoreLane { value, .. } => f(value),
             _ => {}
         }
     }
@@ -263,6 +304,9 @@ impl Instr {
             self,
             Instr::Select { .. }
                 | Instr::Select128 { .. }
+                | Instr::V128Bitselect { .. }
+                | Instr::I8x16Shuffle { .. }
+                | Instr::V128LoadLane { .. }
                 | Instr::MemoryInit { .. }
                 | Instr::TableGrow { .. }
                 | Instr::TableFill { .. }
@@ -289,6 +333,8 @@ pub(crate) struct CompiledFunc {
     /// Declared (non-parameter) locals, zeroed on entry.
     pub num_locals: u32,
     pub indirect: Box<[IndirectSite]>,
+    /// Lane selectors of the function's `i8x16.shuffle` instructions.
+    pub shuffles: Box<[[u8; 16]]>,
 }
 
 impl CompiledFunc {
@@ -332,7 +378,10 @@ impl CompiledFunc {
                     Some(Instr::Data { a, .. })
                         if match instr {
                             Instr::Select { .. } => *a < self.frame_size,
-                            Instr::Select128 { .. } => *a + 1 < self.frame_size,
+                            Instr::Select128 { .. } | Instr::V128Bitselect { .. } | Instr::V128LoadLane { .. } => {
+                                *a + 1 < self.frame_size
+                            }
+                            Instr::I8x16Shuffle { .. } => (*a as usize) < self.shuffles.len(),
                             _ => true,
                         } => {}
                     _ => return Err(format!("{instr:?} at {pc} lacks a valid data word")),
@@ -353,7 +402,14 @@ mod tests {
     use super::*;
 
     fn func(code: Vec<Instr>, frame_size: u32) -> CompiledFunc {
-        CompiledFunc { code: code.into(), frame_size, num_params: 0, num_locals: 0, indirect: Box::new([]) }
+        CompiledFunc {
+            code: code.into(),
+            frame_size,
+            num_params: 0,
+            num_locals: 0,
+            indirect: Box::new([]),
+            shuffles: Box::new([]),
+        }
     }
 
     #[test]
