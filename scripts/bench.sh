@@ -29,6 +29,8 @@ kuai=target/release/kuai
 kernels=(
   "fib-rec|examples/fib.wat|fib|30|832040"
   "loop|bench/kernels/loop.wat|loop|100000000|-1632588160"
+  "dot-scalar|bench/kernels/dot.wat|dot_scalar|2000|-192610304"
+  "dot-simd|bench/kernels/dot.wat|dot_simd|2000|-192610304"
 )
 
 {
@@ -65,6 +67,8 @@ done
   cat "$tmp/table.md"
   echo
   echo "Versions: kuai $(git rev-parse --short HEAD)$(command -v wasmi >/dev/null && echo ", $(wasmi --version)")$( [ -n "$wasmtime_bin" ] && echo ", $("$wasmtime_bin" --version)")."
+  echo "Kernels: fib-rec = calls (examples/fib.wat), loop = a register-bound loop, dot-scalar and"
+  echo "dot-simd = the same 4096-element i32 dot product (bench/kernels/dot.wat) without and with SIMD."
   echo "wasm3 (PyPI pywasm3) is not in the table yet: it has no command line of its own."
 } > "$out"
 cat "$out"
