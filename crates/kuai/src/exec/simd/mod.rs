@@ -15,7 +15,7 @@ mod unary;
 pub(super) use binary::binary;
 pub(super) use unary::unary;
 
-use crate::ir::{SimdLane, SimdLoad, SimdShift, SimdSplat, SimdTest};
+use crate::ir::{SimdLane, SimdLoad, SimdShift, SimdSplat, SimdTest, SimdUnary};
 use crate::trap::Trap;
 use std::array::from_fn;
 
@@ -141,30 +141,13 @@ fn read<const N: usize>(memory: &[u8], ea: usize) -> Result<[u8; N], Trap> {
 pub(super) fn load(op: SimdLoad, memory: &[u8], ea: usize) -> Result<V, Trap> {
     let half = || read::<8>(memory, ea).map(u64::from_le_bytes);
     Ok(match op {
-        SimdLoad::V128Load8x8S => {
-            let h = half()?;
-            from_u16s(from_fn(|i| (h >> (8 * i)) as u8 as i8 as i16 as u16))
-        }
-        SimdLoad::V128Load8x8U => {
-            let h = half()?;
-            from_u16s(from_fn(|i| (h >> (8 * i)) as u8 as u16))
-        }
-        SimdLoad::V128Load16x4S => {
-            let h = half()?;
-            from_u32s(from_fn(|i| (h >> (16 * i)) as u16 as i16 as i32 as u32))
-        }
-        SimdLoad::V128Load16x4U => {
-            let h = half()?;
-            from_u32s(from_fn(|i| (h >> (16 * i)) as u16 as u32))
-        }
-        SimdLoad::V128Load32x2S => {
-            let h = half()?;
-            from_u64s(from_fn(|i| (h >> (32 * i)) as u32 as i32 as i64 as u64))
-        }
-        SimdLoad::V128Load32x2U => {
-            let h = half()?;
-            from_u64s(from_fn(|i| (h >> (32 * i)) as u32 as u64))
-        }
+        // A widening load is the low-half extension of the 8 bytes it reads.
+        SimdLoad::V128Load8x8S => unary(SimdUnary::I16x8ExtendLowI8x16S, half()? as V),
+        SimdLoad::V128Load8x8U => unary(SimdUnary::I16x8ExtendLowI8x16U, half()? as V),
+        SimdLoad::V128Load16x4S => unary(SimdUnary::I32x4ExtendLowI16x8S, half()? as V),
+        SimdLoad::V128Load16x4U => unary(SimdUnary::I32x4ExtendLowI16x8U, half()? as V),
+        SimdLoad::V128Load32x2S => unary(SimdUnary::I64x2ExtendLowI32x4S, half()? as V),
+        SimdLoad::V128Load32x2U => unary(SimdUnary::I64x2ExtendLowI32x4U, half()? as V),
         SimdLoad::V128Load8Splat => from_u8s([read::<1>(memory, ea)?[0]; 16]),
         SimdLoad::V128Load16Splat => from_u16s([u16::from_le_bytes(read::<2>(memory, ea)?); 8]),
         SimdLoad::V128Load32Splat => from_u32s([u32::from_le_bytes(read::<4>(memory, ea)?); 4]),
