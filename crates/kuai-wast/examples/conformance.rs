@@ -42,7 +42,7 @@ fn run_all(scripts: &[Script]) -> Vec<ScriptResult> {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(script) = scripts.get(i) else { break };
-                    let result = run_script(&script.name, script.source);
+                    let result = run_script(script);
                     eprintln!("{}: {}", script.name, summary_of(&result));
                     let mut slots = results.lock().unwrap_or_else(|e| e.into_inner());
                     slots[i] = Some(ScriptResult { name: script.name.clone(), result });

@@ -108,7 +108,7 @@ fn cut_points(len: usize) -> Vec<usize> {
 
 #[test]
 fn truncated_modules_do_not_panic() {
-    let engine = Engine::default();
+    let engine = Engine::new(&common::all_features());
     let modules = spec_modules();
     assert!(modules.len() > 100, "found only {} modules in the spec suites", modules.len());
     let mut failures = Failures::default();
@@ -161,7 +161,7 @@ fn mutate(bytes: &[u8], rng: &mut XorShift) -> Vec<u8> {
 
 #[test]
 fn mutated_modules_do_not_panic() {
-    let engine = Engine::default();
+    let engine = Engine::new(&common::all_features());
     let modules = spec_modules();
     let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
     let mut failures = Failures::default();

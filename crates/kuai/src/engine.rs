@@ -11,11 +11,18 @@ pub struct Config {
     pub(crate) max_stack_slots: usize,
     pub(crate) eager_translation: bool,
     pub(crate) wasm_simd: bool,
+    pub(crate) wasm_multi_memory: bool,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Config { max_call_depth: 100_000, max_stack_slots: 16 * 1024 * 1024, eager_translation: false, wasm_simd: true }
+        Config {
+            max_call_depth: 100_000,
+            max_stack_slots: 16 * 1024 * 1024,
+            eager_translation: false,
+            wasm_simd: true,
+            wasm_multi_memory: false,
+        }
     }
 }
 
@@ -57,10 +64,22 @@ impl Config {
         self
     }
 
-    /// The WebAssembly features accepted: exactly WebAssembly 2.0, SIMD per [`Config::wasm_simd`].
+    /// Accept modules with more than one memory and memory instructions naming a memory
+    /// index — the multi-memory proposal, part of WebAssembly 3.0 (default: off, so that
+    /// Kuai accepts exactly WebAssembly 2.0 unless asked).
+    pub fn wasm_multi_memory(&mut self, enable: bool) -> &mut Self {
+        self.wasm_multi_memory = enable;
+        self
+    }
+
+    /// The WebAssembly features accepted: WebAssembly 2.0, SIMD per [`Config::wasm_simd`],
+    /// plus multi-memory per [`Config::wasm_multi_memory`].
     pub(crate) fn wasm_features(&self) -> wasmparser::WasmFeatures {
-        let all = wasmparser::WasmFeatures::WASM2;
-        if self.wasm_simd { all } else { all.difference(wasmparser::WasmFeatures::SIMD) }
+        use wasmparser::WasmFeatures as F;
+        let mut features = F::WASM2;
+        features.set(F::SIMD, self.wasm_simd);
+        features.set(F::MULTI_MEMORY, self.wasm_multi_memory);
+        features
     }
 }
 

@@ -18,9 +18,38 @@ pub enum Suite {
 }
 
 /// The suites that the `spec` test, the robustness test and the conformance report run.
-/// SIMD (`proposals/simd`) is part of WebAssembly 2.0.
-pub const SUITES: &[Suite] =
-    &[Suite::Spec(SpecVersion::V1), Suite::Spec(SpecVersion::V2), Suite::Proposal(Proposal::Simd)];
+/// SIMD (`proposals/simd`) is part of WebAssembly 2.0; multi-memory is a WebAssembly 3.0
+/// feature Kuai offers behind [`kuai::Config::wasm_multi_memory`].
+pub const SUITES: &[Suite] = &[
+    Suite::Spec(SpecVersion::V1),
+    Suite::Spec(SpecVersion::V2),
+    Suite::Proposal(Proposal::Simd),
+    Suite::Proposal(Proposal::MultiMemory),
+];
+
+/// The engine configuration a suite's scripts run on: the features its scripts assume,
+/// and no others, so that the 1.0/2.0 scripts' "multiple memories" rejections still hold.
+pub fn suite_config(suite: Suite) -> kuai::Config {
+    let mut config = kuai::Config::new();
+    config.wasm_simd(true);
+    match suite {
+        Suite::Spec(_) => {}
+        // `simd_memory-multi.wast` uses lane loads/stores on a second memory.
+        Suite::Proposal(Proposal::Simd) | Suite::Proposal(Proposal::MultiMemory) => {
+            config.wasm_multi_memory(true);
+        }
+        Suite::Proposal(_) => {}
+    }
+    config
+}
+
+/// Every feature Kuai implements: the configuration for checks that are not about
+/// conformance (robustness against hostile input).
+pub fn all_features() -> kuai::Config {
+    let mut config = kuai::Config::new();
+    config.wasm_simd(true).wasm_multi_memory(true);
+    config
+}
 
 /// Stack size of the threads that run scripts: generous, so that `assert_exhaustion`
 /// tests hit Kuai's own call-depth limit long before the host stack.
@@ -32,6 +61,8 @@ pub struct Script {
     pub name: String,
     /// The script text.
     pub source: &'static str,
+    /// The suite it belongs to, which decides the features enabled.
+    pub suite: Suite,
 }
 
 /// The name of a suite's set, as used in trial names (`wasm-v1`, `simd`, ...).
@@ -51,7 +82,7 @@ pub fn suite_scripts(suite: Suite) -> Vec<Script> {
     let mut scripts: Vec<Script> = files
         .into_iter()
         .filter(|f| f.name().ends_with(".wast"))
-        .map(|f| Script { name: format!("{}/{}", f.parent(), f.name()), source: f.raw() })
+        .map(|f| Script { name: format!("{}/{}", f.parent(), f.name()), source: f.raw(), suite })
         .collect();
     scripts.sort_by(|a, b| a.name.cmp(&b.name));
     scripts
@@ -71,13 +102,15 @@ pub enum RunError {
     Panicked(String),
 }
 
-/// Runs `source` on a fresh thread with a [`SCRIPT_STACK_SIZE`] stack.
-pub fn run_script(name: &str, source: &'static str) -> Result<WastReport, RunError> {
-    let file_name = name.to_string();
+/// Runs `script` on a fresh thread with a [`SCRIPT_STACK_SIZE`] stack, on an engine
+/// configured for its suite.
+pub fn run_script(script: &Script) -> Result<WastReport, RunError> {
+    let (file_name, source) = (script.name.clone(), script.source);
+    let engine = kuai::Engine::new(&suite_config(script.suite));
     let handle = std::thread::Builder::new()
-        .name(name.to_string())
+        .name(script.name.clone())
         .stack_size(SCRIPT_STACK_SIZE)
-        .spawn(move || WastRunner::new().run(source, &file_name))
+        .spawn(move || WastRunner::with_engine(engine).run(source, &file_name))
         .map_err(RunError::Spawn)?;
     match handle.join() {
         Ok(result) => Ok(result?),

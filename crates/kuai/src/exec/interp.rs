@@ -58,7 +58,7 @@ pub(super) fn run(store: &mut StoreInner, depth: usize) -> Result<Exit, Fault> {
         let base = frame.base;
         let Stack { slots, frames, .. } = &mut *stack;
         let regs = &mut slots[base..base + func.frame_size as usize];
-        let mem: &mut MemoryData = match inst.memories.first() {
+        let mut mem: &mut MemoryData = match inst.memories.first() {
             Some(&m) => &mut memories[m as usize],
             None => &mut no_memory,
         };
@@ -740,6 +740,53 @@ pub(super) fn run(store: &mut StoreInner, depth: usize) -> Result<Exit, Fault> {
                         range(r!(src) as u32 as u64, n, mem.bytes.len()).map_err(|()| Trap::MemoryOutOfBounds)?;
                     let to = range(r!(dst) as u32 as u64, n, mem.bytes.len()).map_err(|()| Trap::MemoryOutOfBounds)?;
                     mem.bytes.copy_within(from, to.start);
+                }
+                Instr::SelectMemory { index } => {
+                    mem = match inst.memories.get(index as usize) {
+                        Some(&m) => &mut memories[m as usize],
+                        None => &mut no_memory,
+                    };
+                }
+                Instr::MemoryCopyAcross { dst, src, len } => {
+                    let (dst_memory, src_memory) = data_word!();
+                    let ids = [dst_memory, src_memory].map(|i| inst.memories.get(i as usize).map(|&m| m as usize));
+                    let [Some(to_id), Some(from_id)] = ids else {
+                        return Err(Fault::Trap(Trap::MemoryOutOfBounds));
+                    };
+                    let n = r!(len) as u32 as u64;
+                    let copied = match memories.get_disjoint_mut([to_id, from_id]) {
+                        Ok([to_mem, from_mem]) => {
+                            let from = range(r!(src) as u32 as u64, n, from_mem.bytes.len());
+                            let to = range(r!(dst) as u32 as u64, n, to_mem.bytes.len());
+                            match (from, to) {
+                                (Ok(from), Ok(to)) => {
+                                    to_mem.bytes[to].copy_from_slice(&from_mem.bytes[from]);
+                                    Ok(())
+                                }
+                                _ => Err(Trap::MemoryOutOfBounds),
+                            }
+                        }
+                        // Two memory indices of one instance naming the same store memory
+                        // (the same import twice): an overlapping copy within it.
+                        Err(_) => {
+                            let m = &mut memories[to_id];
+                            let from = range(r!(src) as u32 as u64, n, m.bytes.len());
+                            let to = range(r!(dst) as u32 as u64, n, m.bytes.len());
+                            match (from, to) {
+                                (Ok(from), Ok(to)) => {
+                                    m.bytes.copy_within(from, to.start);
+                                    Ok(())
+                                }
+                                _ => Err(Trap::MemoryOutOfBounds),
+                            }
+                        }
+                    };
+                    // The borrow of `memories` above ended `mem`'s; re-select memory 0.
+                    mem = match inst.memories.first() {
+                        Some(&m) => &mut memories[m as usize],
+                        None => &mut no_memory,
+                    };
+                    copied?;
                 }
                 Instr::MemoryInit { dst, src, len } => {
                     let (segment, _) = data_word!();

@@ -207,8 +207,15 @@ define_instrs! {
         V128Store { addr, value ; offset: u32 },
         /// Stores `lane` of vector `value`.
         V128StoreLane { addr, value ; op: SimdLane, lane: u8, offset: u32 },
+        /// Makes memory `index` of the instance the one the memory instructions use.
+        /// Brackets each instruction on a memory other than 0 (multi-memory), with
+        /// `SelectMemory { index: 0 }` after it: frames start on memory 0.
+        SelectMemory { ; index: u32 },
         MemoryFill { dst, value, len ; },
         MemoryCopy { dst, src, len ; },
+        /// `memory.copy` between two different memories; followed by
+        /// `Data { a: dst_memory, b: src_memory }`.
+        MemoryCopyAcross { dst, src, len ; },
         /// Followed by `Data { a: segment, .. }`.
         MemoryInit { dst, src, len ; },
         DataDrop { ; segment: u32 },
@@ -308,6 +315,7 @@ impl Instr {
                 | Instr::I8x16Shuffle { .. }
                 | Instr::V128LoadLane { .. }
                 | Instr::MemoryInit { .. }
+                | Instr::MemoryCopyAcross { .. }
                 | Instr::TableGrow { .. }
                 | Instr::TableFill { .. }
                 | Instr::TableCopy { .. }

@@ -12,6 +12,8 @@
 
 mod parse;
 
+pub(crate) use parse::scalar_memarg;
+
 use crate::engine::Engine;
 use crate::error::{CompileError, CompileErrorKind, Error};
 use crate::ir::CompiledFunc;

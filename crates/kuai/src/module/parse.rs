@@ -140,8 +140,18 @@ fn decode_only(engine: &Engine, bytes: &[u8]) -> Result<(), CompileError> {
 
 /// Alignment exponents of 32 and more cannot be encoded in a 2.0 memarg.
 fn check_memarg((op, offset): &(wasmparser::Operator<'_>, u64)) -> Result<(), CompileError> {
+    match scalar_memarg(op) {
+        Some(memarg) if memarg.align >= 32 => {
+            Err(CompileError::new(CompileErrorKind::Malformed, "malformed memop flags", Some(*offset)))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The memory argument of a scalar load or store.
+pub(crate) fn scalar_memarg(op: &wasmparser::Operator<'_>) -> Option<wasmparser::MemArg> {
     use wasmparser::Operator as Op;
-    let memarg = match op {
+    match *op {
         Op::I32Load { memarg }
         | Op::I64Load { memarg }
         | Op::F32Load { memarg }
@@ -164,13 +174,9 @@ fn check_memarg((op, offset): &(wasmparser::Operator<'_>, u64)) -> Result<(), Co
         | Op::I32Store16 { memarg }
         | Op::I64Store8 { memarg }
         | Op::I64Store16 { memarg }
-        | Op::I64Store32 { memarg } => memarg,
-        _ => return Ok(()),
-    };
-    if memarg.align >= 32 {
-        return Err(CompileError::new(CompileErrorKind::Malformed, "malformed memop flags", Some(*offset)));
+        | Op::I64Store32 { memarg } => Some(memarg),
+        _ => None,
     }
-    Ok(())
 }
 
 fn empty_module(engine: &Engine, bytes: &[u8]) -> ModuleInner {

@@ -129,6 +129,19 @@ impl Translator<'_> {
             }
             return Ok(());
         }
+        // Multi-memory: an operator on a memory other than 0 is bracketed by selections.
+        let memory = memory_index(&op);
+        if memory == 0 {
+            return self.live_operator(op);
+        }
+        self.emit(Instr::SelectMemory { index: memory });
+        self.live_operator(op)?;
+        self.emit(Instr::SelectMemory { index: 0 });
+        Ok(())
+    }
+
+    /// Translates one operator of reachable code.
+    fn live_operator(&mut self, op: Op<'_>) -> Result<(), CompileError> {
         let wide = true;
         let narrow = false;
         match op {
@@ -251,6 +264,11 @@ impl Translator<'_> {
             Op::MemoryFill { .. } => {
                 let (dst, value, len) = self.pop3();
                 self.emit(Instr::MemoryFill { dst, value, len });
+            }
+            Op::MemoryCopy { dst_mem, src_mem } if dst_mem != src_mem => {
+                let (dst, src, len) = self.pop3();
+                self.emit(Instr::MemoryCopyAcross { dst, src, len });
+                self.emit(Instr::Data { a: dst_mem, b: src_mem, c: 0 });
             }
             Op::MemoryCopy { .. } => {
                 let (dst, src, len) = self.pop3();
@@ -483,5 +501,23 @@ impl Translator<'_> {
             }
         }
         Ok(())
+    }
+}
+
+/// The memory an operator accesses (0 for operators on none, and for a `memory.copy`
+/// between two different memories, which names both itself).
+fn memory_index(op: &Op<'_>) -> u32 {
+    match *op {
+        Op::MemorySize { mem } | Op::MemoryGrow { mem } | Op::MemoryFill { mem } | Op::MemoryInit { mem, .. } => mem,
+        Op::MemoryCopy { dst_mem, src_mem } if dst_mem == src_mem => dst_mem,
+        _ => crate::module::scalar_memarg(op).or_else(|| super::simd::simd_memarg(op)).map_or(0, |m| memory_of(&m)),
+    }
+}
+
+/// The memory index of a memory argument (validation rejects the GC proposal's arrays).
+fn memory_of(memarg: &wasmparser::MemArg) -> u32 {
+    match memarg.target {
+        wasmparser::MemArgTarget::Memory(index) => index,
+        wasmparser::MemArgTarget::Array(_) => 0,
     }
 }

@@ -38,6 +38,23 @@ macro_rules! simd_dispatch {
                 Ok(true)
             }
         }
+
+        /// The memory argument of a vector operator that accesses memory.
+        pub(super) fn simd_memarg(op: &Op<'_>) -> Option<wasmparser::MemArg> {
+            match *op {
+                $( Op::$l { memarg } )|* => Some(memarg),
+                Op::V128Load { memarg } | Op::V128Store { memarg } => Some(memarg),
+                Op::V128Load8Lane { memarg, .. }
+                | Op::V128Load16Lane { memarg, .. }
+                | Op::V128Load32Lane { memarg, .. }
+                | Op::V128Load64Lane { memarg, .. }
+                | Op::V128Store8Lane { memarg, .. }
+                | Op::V128Store16Lane { memarg, .. }
+                | Op::V128Store32Lane { memarg, .. }
+                | Op::V128Store64Lane { memarg, .. } => Some(memarg),
+                _ => None,
+            }
+        }
     };
 }
 for_each_simd_op!(simd_dispatch);
