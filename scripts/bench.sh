@@ -46,9 +46,9 @@ kernels=(
 
 for k in "${kernels[@]}"; do
   IFS='|' read -r name module func arg expected <<<"$k"
-  got=$($kuai run "$module" --invoke "$func" "$arg")
+  got=$($kuai run --invoke "$func" "$module" "$arg")
   [ "$got" = "$expected" ] || { echo "kuai printed $got for $name, expected $expected" >&2; exit 1; }
-  cmds=("$kuai run $module --invoke $func $arg")
+  cmds=("$kuai run --invoke $func $module $arg")
   command -v wasmi >/dev/null && cmds+=("wasmi run --invoke $func $module $arg")
   [ -n "$wasmtime_bin" ] && cmds+=("$wasmtime_bin run --invoke $func $module $arg")
   hyperfine -N --warmup 2 --runs "$RUNS" --export-json "$tmp/$name.json" "${cmds[@]}" >/dev/null

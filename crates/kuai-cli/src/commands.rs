@@ -1,78 +1,10 @@
-//! The `run`, `wast` and `validate` subcommands.
+//! The `wast` and `validate` subcommands (`run` is in `run.rs`).
 
 use crate::error::CliError;
-use crate::values::{format_val, parse_arg};
-use kuai::{Engine, ExternType, Linker, Module, Store, Val};
+use kuai::{Engine, Module};
 use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
-
-/// The export called by `kuai run` without `--invoke`, as in WASI command modules.
-const START_EXPORT: &str = "_start";
-
-/// `kuai run FILE [--invoke NAME] [ARGS...]`.
-pub fn run(file: &Path, invoke: Option<&str>, args: &[String]) -> Result<ExitCode, CliError> {
-    let engine = Engine::default();
-    let module = Module::from_file(&engine, file)?;
-    // Check the call before instantiating, so bad arguments never run the start function.
-    let params = match invoke {
-        Some(name) => Some(parse_call(&module, name, args)?),
-        None if !args.is_empty() => return Err(CliError::ArgsWithoutInvoke),
-        None => None,
-    };
-    let mut store = Store::new(&engine, ());
-    let linker = Linker::new(&engine);
-    let instance = linker.instantiate(&mut store, &module)?;
-    let (name, params) = match (invoke, params) {
-        (Some(name), Some(params)) => (name, params),
-        _ => (START_EXPORT, Vec::new()),
-    };
-    let Some(func) = instance.get_func(&store, name) else {
-        // Without --invoke and without `_start`, instantiating was all there was to do.
-        return if invoke.is_some() { Err(CliError::NoSuchFunction(name.to_string())) } else { Ok(ExitCode::SUCCESS) };
-    };
-    let mut results: Vec<Val> = func.ty(&store).results().iter().map(|&t| Val::default_for(t)).collect();
-    func.call(&mut store, &params, &mut results)?;
-    if invoke.is_some() {
-        let mut out = std::io::stdout().lock();
-        for result in &results {
-            writeln!(out, "{}", format_val(result)).map_err(CliError::Output)?;
-        }
-        out.flush().map_err(CliError::Output)?;
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-/// Parses `args` by the parameter types of the exported function `name`.
-fn parse_call(module: &Module, name: &str, args: &[String]) -> Result<Vec<Val>, CliError> {
-    let ty = module
-        .exports()
-        .find_map(|e| match e.ty() {
-            ExternType::Func(ty) if e.name() == name => Some(ty.clone()),
-            _ => None,
-        })
-        .ok_or_else(|| CliError::NoSuchFunction(name.to_string()))?;
-    if ty.params().len() != args.len() {
-        return Err(CliError::ArgCount {
-            name: name.to_string(),
-            expected: ty.params().len(),
-            got: args.len(),
-            signature: ty.to_string(),
-        });
-    }
-    args.iter()
-        .zip(ty.params())
-        .enumerate()
-        .map(|(i, (arg, &param))| {
-            parse_arg(arg, param).ok_or_else(|| CliError::BadArg {
-                name: name.to_string(),
-                index: i + 1,
-                value: arg.clone(),
-                ty: param,
-            })
-        })
-        .collect()
-}
 
 /// `kuai wast FILE...`: runs each script, prints its failures and a final
 /// `N passed, N failed` line (assertion counts). A script that cannot be read or parsed

@@ -2,7 +2,8 @@
 //!
 //! Every error prints as one line on stderr, `error: <message>`; a trap adds the wasm
 //! backtrace below it. Traps exit with 134 (128 + SIGABRT) like wasmtime's CLI does on
-//! Unix (3 on Windows); every other error exits with 1.
+//! Unix (3 on Windows); a guest's `proc_exit` status is the process's; every other error
+//! exits with 1.
 
 use kuai::ValType;
 use std::io::Write;
@@ -59,9 +60,31 @@ pub enum CliError {
         /// The parameter type.
         ty: ValType,
     },
-    /// Arguments were given without `--invoke`.
-    #[error("arguments were given but no function to call: use --invoke NAME")]
-    ArgsWithoutInvoke,
+    /// A malformed option value.
+    #[error("{0}")]
+    Usage(String),
+    /// A `--dir` directory could not be opened.
+    #[error("cannot open the directory `{path}` for --dir: {source}")]
+    Preopen {
+        /// The host directory.
+        path: String,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// A `--tcplisten` address could not be bound.
+    #[error("cannot listen on `{addr}`: {source}")]
+    Listen {
+        /// The address.
+        addr: String,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The guest called `proc_exit` with this status.
+    #[error("exit status {0}")]
+    Exit(i32),
+    /// The guest raised a signal that ends a process (`proc_raise`).
+    #[error("terminated by signal {0} (proc_raise)")]
+    Signal(u32),
     /// A `.wast` script could not be run at all.
     #[error(transparent)]
     Wast(#[from] kuai_wast::WastError),
@@ -75,12 +98,19 @@ impl CliError {
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::Kuai(e) if e.as_trap_error().is_some() => EXIT_TRAP,
+            CliError::Exit(code) => u8::try_from(*code).unwrap_or(EXIT_ERROR),
+            // As a shell reports a process killed by a signal.
+            CliError::Signal(signal) => u8::try_from(128 + signal).unwrap_or(EXIT_ERROR),
             _ => EXIT_ERROR,
         }
     }
 
     /// Prints the error (and a trap's backtrace) on stderr.
     pub fn report(&self) {
+        if let CliError::Exit(_) = self {
+            // The guest ended itself; it has said what it wanted to.
+            return;
+        }
         let mut stderr = std::io::stderr().lock();
         let trap = match self {
             CliError::Kuai(e) => e.as_trap_error(),

@@ -1,16 +1,20 @@
 //! `kuai`: run WebAssembly modules and spec scripts from the command line.
 //!
 //! ```text
-//! kuai run FILE.wasm|FILE.wat [--invoke NAME] [ARGS...]
+//! kuai run [--dir HOST[::GUEST]]... [--env NAME[=VALUE]]... [--tcplisten ADDR]...
+//!          [--invoke NAME] [--argv0 NAME] [--trap-unknown-imports] [--preload NAME=FILE]...
+//!          [-W FEATURE[=y|n]]... FILE.wasm|FILE.wat [ARGS...]
 //! kuai wast FILE.wast...
 //! kuai validate FILE
 //! ```
 //!
 //! Errors print one line on stderr (`error: ...`) and exit with status 1; a trap prints
-//! the wasm backtrace too and exits with 134, like wasmtime.
+//! the wasm backtrace too and exits with 134, like wasmtime; a WASI guest's `proc_exit`
+//! status becomes the process's.
 
 mod commands;
 mod error;
+mod run;
 mod values;
 
 use clap::{Parser, Subcommand};
@@ -29,20 +33,44 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Instantiate a module (imports are not provided) and call a function.
+    /// Run a WebAssembly module (binary or text) with WASI preview1, like `wasmtime run`.
     ///
-    /// Without --invoke, calls `_start` if the module exports it; otherwise instantiating
-    /// (which runs the start function) is all it does.
+    /// Options come before the module; what follows it is the guest's: its arguments, or
+    /// with --invoke the function's. Without --invoke, runs `_start` (a WASI command);
+    /// a reactor's `_initialize` runs first. Exit status: the guest's `proc_exit` code,
+    /// 0 when it returns, 134 on a trap, 1 on other errors.
     Run {
-        /// The module: binary (.wasm) or text (.wat).
-        file: PathBuf,
-        /// The exported function to call; its results are printed one per line.
+        /// Give the guest the host directory HOST, seen as GUEST (default: HOST as given).
+        #[arg(long = "dir", value_name = "HOST[::GUEST]")]
+        dirs: Vec<String>,
+        /// Pass an environment variable (NAME alone: the host's value).
+        #[arg(long = "env", value_name = "NAME[=VALUE]")]
+        envs: Vec<String>,
+        /// Listen on ADDR (host:port) and give the guest the listening socket.
+        #[arg(long = "tcplisten", value_name = "ADDR")]
+        tcplisten: Vec<String>,
+        /// Call this exported function instead of `_start` and print its results; the
+        /// arguments after the module are its arguments, parsed by its parameter types
+        /// (integers in decimal or 0x hex, floats in decimal or nan/inf, v128 as 0x hex,
+        /// references as null).
         #[arg(long, value_name = "NAME")]
         invoke: Option<String>,
-        /// Arguments for the function, parsed by its parameter types (integers in decimal
-        /// or 0x hex, floats in decimal or nan/inf, references as null).
-        #[arg(value_name = "ARGS", trailing_var_arg = true, allow_hyphen_values = true)]
-        args: Vec<String>,
+        /// The guest's argv[0] (default: the module path as given).
+        #[arg(long, value_name = "NAME")]
+        argv0: Option<String>,
+        /// Let the module import functions nobody defines; calling one fails.
+        #[arg(long)]
+        trap_unknown_imports: bool,
+        /// Instantiate FILE first and let the module import its exports from NAME.
+        #[arg(long = "preload", value_name = "NAME=FILE")]
+        preloads: Vec<String>,
+        /// WebAssembly features: `simd` (default on), `multi-memory` (default off);
+        /// `-W multi-memory` or `-W simd=n`, comma-separated.
+        #[arg(short = 'W', value_name = "FEATURE[=y|n]")]
+        wasm_features: Vec<String>,
+        /// The module, then the guest's arguments.
+        #[arg(value_name = "FILE [ARGS]", required = true, num_args = 1.., trailing_var_arg = true, allow_hyphen_values = true)]
+        module_and_args: Vec<String>,
     },
     /// Run WebAssembly spec scripts (.wast) and report failed assertions.
     Wast {
@@ -68,7 +96,32 @@ const STACK_SIZE: usize = 256 << 20;
 
 fn execute(command: Command) -> Result<ExitCode, CliError> {
     match command {
-        Command::Run { file, invoke, args } => commands::run(&file, invoke.as_deref(), &args),
+        Command::Run {
+            dirs,
+            envs,
+            tcplisten,
+            invoke,
+            argv0,
+            trap_unknown_imports,
+            preloads,
+            wasm_features,
+            module_and_args,
+        } => {
+            let mut rest = module_and_args.into_iter();
+            let file = rest.next().map(PathBuf::from).unwrap_or_default();
+            run::run(&run::RunOptions {
+                file,
+                args: rest.collect(),
+                invoke,
+                dirs,
+                envs,
+                tcplisten,
+                argv0,
+                trap_unknown_imports,
+                preloads,
+                wasm_features,
+            })
+        }
         Command::Wast { files, mismatches } => commands::wast(&files, mismatches),
         Command::Validate { file } => commands::validate(&file),
     }

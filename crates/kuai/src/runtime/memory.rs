@@ -67,6 +67,15 @@ impl Memory {
         &mut inner.inner.memories[self.index as usize].bytes
     }
 
+    /// The memory's bytes and the store's host state, both mutably — what a host function
+    /// needs to move data between guest memory and its own state (WASI does).
+    pub fn data_and_store_mut<'a, T: 'a>(&self, store: impl Into<StoreContextMut<'a, T>>) -> (&'a mut [u8], &'a mut T) {
+        let ctx = store.into();
+        let store = ctx.0;
+        store.inner.check(self.store);
+        (&mut store.inner.memories[self.index as usize].bytes, &mut store.data)
+    }
+
     /// Copies `buf.len()` bytes at `offset` into `buf`.
     pub fn read(&self, store: impl AsContext, offset: usize, buf: &mut [u8]) -> Result<(), MemoryAccessError> {
         let ctx = store.as_context();

@@ -55,7 +55,7 @@ impl StoreInner {
 pub struct Store<T> {
     pub(crate) inner: StoreInner,
     pub(crate) host_funcs: Vec<Arc<HostFunc<T>>>,
-    data: T,
+    pub(crate) data: T,
 }
 
 impl<T> Store<T> {

@@ -116,6 +116,10 @@ tuple_list!(A1, A2, A3, A4, A5);
 tuple_list!(A1, A2, A3, A4, A5, A6);
 tuple_list!(A1, A2, A3, A4, A5, A6, A7);
 tuple_list!(A1, A2, A3, A4, A5, A6, A7, A8);
+tuple_list!(A1, A2, A3, A4, A5, A6, A7, A8, A9);
+tuple_list!(A1, A2, A3, A4, A5, A6, A7, A8, A9, A10);
+tuple_list!(A1, A2, A3, A4, A5, A6, A7, A8, A9, A10, A11);
+tuple_list!(A1, A2, A3, A4, A5, A6, A7, A8, A9, A10, A11, A12);
 
 /// What a host closure may return: results, or `Result<results, Error>`.
 pub trait WasmRet: Send + 'static {
@@ -203,6 +207,10 @@ into_func!(A1, A2, A3, A4, A5);
 into_func!(A1, A2, A3, A4, A5, A6);
 into_func!(A1, A2, A3, A4, A5, A6, A7);
 into_func!(A1, A2, A3, A4, A5, A6, A7, A8);
+into_func!(A1, A2, A3, A4, A5, A6, A7, A8, A9);
+into_func!(A1, A2, A3, A4, A5, A6, A7, A8, A9, A10);
+into_func!(A1, A2, A3, A4, A5, A6, A7, A8, A9, A10, A11);
+into_func!(A1, A2, A3, A4, A5, A6, A7, A8, A9, A10, A11, A12);
 
 /// A function whose parameter and result types were checked once, called with Rust values.
 pub struct TypedFunc<Params, Results> {
