@@ -53,7 +53,9 @@ macro_rules! link {
     ($linker:ident, $get:ident, $module:expr, $( $family:ident :: $name:ident ( $($arg:ident : $ty:ty),* ) )* ) => {
         $(
             $linker.func_wrap($module, stringify!($name), move |mut caller: Caller<'_, T>, $($arg: $ty),*| {
-                with_memory(&mut caller, $get, |cx, mem| $family::$name(cx, mem, $($arg),*))
+                let r = with_memory(&mut caller, $get, |cx, mem| $family::$name(cx, mem, $($arg),*));
+                if std::env::var_os("KUAI_TRACE").is_some() { eprintln!("TRACE {}({:?}) -> {:?}", stringify!($name), ($($arg,)*), r); }
+                r
             })?;
         )*
     };

@@ -644,6 +644,8 @@ pub(super) fn run(store: &mut StoreInner, depth: usize) -> Result<Exit, Fault> {
                 Instr::Br { target } => pc = target as usize,
                 Instr::BrIfNez { cond, target } => branch!(r!(cond) as u32 != 0, target),
                 Instr::BrIfEqz { cond, target } => branch!(r!(cond) as u32 == 0, target),
+                Instr::BrI64Nez { cond, target } => branch!(r!(cond) != 0, target),
+                Instr::BrI64Eqz { cond, target } => branch!(r!(cond) == 0, target),
                 Instr::BrI32Eq { a, b, target } => branch!(r!(a) as u32 == r!(b) as u32, target),
                 Instr::BrI32Ne { a, b, target } => branch!(r!(a) as u32 != r!(b) as u32, target),
                 Instr::BrI32LtS { a, b, target } => {

@@ -156,6 +156,10 @@ define_instrs! {
         Br { ; target: Target },
         BrIfNez { cond ; target: Target },
         BrIfEqz { cond ; target: Target },
+        /// Jumps if the 64-bit `cond` is not zero (a fused `i64.eqz` + `br_if`/`if`).
+        BrI64Nez { cond ; target: Target },
+        /// Jumps if the 64-bit `cond` is zero.
+        BrI64Eqz { cond ; target: Target },
         BrI32Eq { a, b ; target: Target },
         BrI32Ne { a, b ; target: Target },
         BrI32LtS { a, b ; target: Target },
@@ -239,6 +243,8 @@ impl Instr {
             Instr::Br { target }
             | Instr::BrIfNez { target, .. }
             | Instr::BrIfEqz { target, .. }
+            | Instr::BrI64Nez { target, .. }
+            | Instr::BrI64Eqz { target, .. }
             | Instr::BrI32Eq { target, .. }
             | Instr::BrI32Ne { target, .. }
             | Instr::BrI32LtS { target, .. }

@@ -68,8 +68,11 @@ fn fuse_compare(cmp: Instr, when: bool, target: Target) -> Option<Instr> {
     use Instr::*;
     // For `when == false` use the negated comparison (exact for integers).
     Some(match (cmp, when) {
-        (I32Eqz { src, .. }, true) | (I64Eqz { src, .. }, true) => BrIfEqz { cond: src, target },
-        (I32Eqz { src, .. }, false) | (I64Eqz { src, .. }, false) => BrIfNez { cond: src, target },
+        (I32Eqz { src, .. }, true) => BrIfEqz { cond: src, target },
+        (I32Eqz { src, .. }, false) => BrIfNez { cond: src, target },
+        // `BrIfEqz`/`BrIfNez` test 32 bits: an `i64` needs its own forms.
+        (I64Eqz { src, .. }, true) => BrI64Eqz { cond: src, target },
+        (I64Eqz { src, .. }, false) => BrI64Nez { cond: src, target },
         (I32Eq { a, b, .. }, true) | (I32Ne { a, b, .. }, false) => BrI32Eq { a, b, target },
         (I32Ne { a, b, .. }, true) | (I32Eq { a, b, .. }, false) => BrI32Ne { a, b, target },
         (I32LtS { a, b, .. }, true) | (I32GeS { a, b, .. }, false) => BrI32LtS { a, b, target },
