@@ -3,6 +3,7 @@
 //! Options come before the module; everything after it is the guest's (its `argv[1..]`,
 //! or with `--invoke` the function's arguments). The exit status is the guest's
 //! `proc_exit` code, 0 when `_start` returns, 134 on a trap, 1 on any other error.
+//! `KUAI_LOG=wasi` prints every WASI call on stderr.
 
 use crate::error::CliError;
 use crate::values::{format_val, parse_arg};
@@ -65,6 +66,7 @@ fn config(features: &[String]) -> Result<Config, CliError> {
 fn wasi_context(o: &RunOptions) -> Result<WasiCtx, CliError> {
     let mut wasi = WasiCtx::builder();
     wasi.inherit_stdio();
+    wasi.trace(std::env::var_os("KUAI_LOG").is_some_and(|v| v == "wasi"));
     wasi.arg(o.argv0.clone().unwrap_or_else(|| o.file.display().to_string()));
     if o.invoke.is_none() {
         wasi.args(&o.args);

@@ -71,6 +71,7 @@ pub struct WasiCtx {
     pub(crate) args: Vec<Vec<u8>>,
     pub(crate) env: Vec<Vec<u8>>,
     pub(crate) fds: BTreeMap<u32, Descriptor>,
+    pub(crate) trace: bool,
 }
 
 impl std::fmt::Debug for WasiCtx {
@@ -113,6 +114,7 @@ pub struct WasiCtxBuilder {
     stderr: Output,
     preopens: Vec<(cap_std::fs::Dir, String)>,
     listeners: Vec<TcpListener>,
+    trace: bool,
 }
 
 impl Default for WasiCtxBuilder {
@@ -132,7 +134,14 @@ impl WasiCtxBuilder {
             stderr: Output::Writer(Box::new(std::io::sink())),
             preopens: Vec::new(),
             listeners: Vec::new(),
+            trace: false,
         }
+    }
+
+    /// Print every call, its arguments and its errno on the host's stderr (debugging).
+    pub fn trace(&mut self, on: bool) -> &mut Self {
+        self.trace = on;
+        self
     }
 
     /// Appends a program argument (the first is the program's name, `argv[0]`).
@@ -215,6 +224,6 @@ impl WasiCtxBuilder {
             fds.insert(next, Descriptor::new(Kind::Listener(listener), rights::LISTENER, rights::SOCKET));
             next += 1;
         }
-        WasiCtx { args: this.args, env: this.env, fds }
+        WasiCtx { args: this.args, env: this.env, fds, trace: this.trace }
     }
 }

@@ -49,13 +49,27 @@ fn with_memory<T>(
     })
 }
 
+/// Prints one call and its outcome on stderr ([`crate::WasiCtxBuilder::trace`]).
+fn trace(name: &str, args: &[i128], result: WasiResult) {
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    let outcome = match result {
+        Ok(()) => "ok".to_string(),
+        Err(e) => format!("{} ({})", e as u16, e.name()),
+    };
+    eprintln!("wasi: {name}({}) -> {outcome}", args.join(", "));
+}
+
 macro_rules! link {
     ($linker:ident, $get:ident, $module:expr, $( $family:ident :: $name:ident ( $($arg:ident : $ty:ty),* ) )* ) => {
         $(
             $linker.func_wrap($module, stringify!($name), move |mut caller: Caller<'_, T>, $($arg: $ty),*| {
-                let r = with_memory(&mut caller, $get, |cx, mem| $family::$name(cx, mem, $($arg),*));
-                if std::env::var_os("KUAI_TRACE").is_some() { eprintln!("TRACE {}({:?}) -> {:?}", stringify!($name), ($($arg,)*), r); }
-                r
+                with_memory(&mut caller, $get, |cx, mem| {
+                    let result = $family::$name(cx, mem, $($arg),*);
+                    if cx.trace {
+                        trace(stringify!($name), &[$(i128::from($arg)),*], result);
+                    }
+                    result
+                })
             })?;
         )*
     };
