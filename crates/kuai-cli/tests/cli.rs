@@ -149,3 +149,65 @@ fn usage_errors_exit_with_1() {
     assert!(!stderr(&o).contains("panicked"));
     assert!(kuai(&["--help"]).status.success());
 }
+
+#[test]
+fn reactor_is_initialized_before_invoke() {
+    let o = kuai(&["run", "--invoke", "answer", &data("reactor.wat"), "2"]);
+    assert_eq!((o.status.code(), stdout(&o).as_str()), (Some(0), "42\n"), "stderr: {}", stderr(&o));
+}
+
+#[test]
+fn proc_exit_status_is_the_exit_status() {
+    let o = kuai(&["run", "--invoke", "quit", &data("reactor.wat"), "9"]);
+    assert_eq!((o.status.code(), stderr(&o).as_str()), (Some(9), ""));
+    // Statuses from 126 up are reserved: an error, as in wasmtime.
+    assert_one_line_error(&kuai(&["run", "--invoke", "quit", &data("reactor.wat"), "200"]), 1);
+}
+
+#[test]
+fn unknown_imports_are_named_or_stubbed() {
+    let o = kuai(&["run", &data("unknown-import.wat")]);
+    assert_one_line_error(&o, 1);
+    assert!(stderr(&o).contains("`env::missing`"), "{}", stderr(&o));
+    // With --trap-unknown-imports it links, and fails only when the import is called.
+    let o = kuai(&["run", "--trap-unknown-imports", &data("unknown-import.wat")]);
+    assert_one_line_error(&o, 1);
+    assert!(stderr(&o).contains("called the unknown import `env::missing`"), "{}", stderr(&o));
+    let o = kuai(&["run", "--trap-unknown-imports", "--invoke", "answer", &data("reactor.wat"), "1"]);
+    assert_eq!(stdout(&o), "41\n", "stderr: {}", stderr(&o));
+}
+
+#[test]
+fn bad_options_are_one_line_errors() {
+    assert_one_line_error(&kuai(&["run", "--dir", "/no/such/dir", &fib_wat()]), 1);
+    assert_one_line_error(&kuai(&["run", "-W", "threads", &fib_wat()]), 1);
+    assert_one_line_error(&kuai(&["run", "--preload", "nofile", &fib_wat()]), 1);
+}
+
+/// The `examples/lz` compressor (C compiled by clang) end to end through WASI.
+#[test]
+fn lz_example_round_trips_through_preopened_directories() {
+    let examples = path(&["..", "..", "examples", "lz"]);
+    let lz = path(&["..", "..", "examples", "lz", "lz.wasm"]);
+    let data = format!("{examples}::/data");
+    let o = kuai(&["run", "--dir", &data, &lz, "t", "/data/sample.txt"]);
+    assert_eq!(
+        (o.status.code(), stdout(&o).as_str()),
+        (Some(0), "original 48791 bytes, compressed 12025 bytes, ratio 4.057, crc ffd1f09f, ok\n"),
+        "stderr: {}",
+        stderr(&o)
+    );
+    let out = std::env::temp_dir().join(format!("kuai-lz-{}", std::process::id()));
+    std::fs::create_dir_all(&out).unwrap();
+    let out_dir = format!("{}::/out", out.display());
+    let o = kuai(&["run", "--dir", &data, "--dir", &out_dir, &lz, "c", "/data/sample.txt", "/out/s.lz"]);
+    assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
+    let o = kuai(&["run", "--dir", &out_dir, &lz, "d", "/out/s.lz", "/out/s.txt"]);
+    assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
+    let original = std::fs::read(path(&["..", "..", "examples", "lz", "sample.txt"])).unwrap();
+    assert_eq!(std::fs::read(out.join("s.txt")).unwrap(), original);
+    // Outside the preopens nothing is reachable.
+    let o = kuai(&["run", "--dir", &out_dir, &lz, "t", "/data/sample.txt"]);
+    assert_eq!(o.status.code(), Some(1), "stdout: {}", stdout(&o));
+    std::fs::remove_dir_all(&out).unwrap();
+}
