@@ -301,12 +301,17 @@ impl Translator<'_> {
         }
         // Skip over the value copies when the condition is false.
         let skip = self.branch_if(cond, false, 0);
+        // Moving the values may materialize stack entries (record them as temporaries in
+        // their homes); those copies run only when the branch is taken, so the
+        // fall-through path must keep the stack as it was.
+        let fall_through = self.stack.clone();
         if self.is_function_label(depth) {
             self.emit_return_values();
         } else {
             self.copy_branch_values(depth)?;
             self.jump_to(depth);
         }
+        self.stack = fall_through;
         let here = self.here();
         set_target(&mut self.code[skip], here);
         Ok(())
@@ -324,8 +329,12 @@ impl Translator<'_> {
         for _ in &depths {
             self.emit(Instr::Br { target: 0 });
         }
+        // Each stub starts from the stack as it is at the `br_table`: one stub's
+        // materializations are not executed on the way to another.
+        let at_branch = self.stack.clone();
         for (i, &depth) in depths.iter().enumerate() {
             let entry = table_start + i;
+            self.stack.clone_from(&at_branch);
             if !self.is_function_label(depth) && self.values_in_place(depth) {
                 self.link_jump(entry, depth);
             } else {
