@@ -1,4 +1,5 @@
-//! Differential execution of one module in Kuai and in an oracle engine (wasmi).
+//! Differential execution of one module in Kuai and in an oracle engine (wasmi; with the
+//! `wasmtime` feature, wasmtime breaks ties when the two disagree).
 //!
 //! [`generate`] turns random bytes into a valid module with `wasm-smith`, limited to the
 //! features Kuai implements (WebAssembly 2.0 with SIMD) and instrumented so that every
@@ -48,6 +49,12 @@ pub fn generate(bytes: &[u8]) -> Option<Vec<u8>> {
     Some(module.to_bytes())
 }
 
+mod runners;
+
+#[cfg(feature = "wasmtime")]
+pub use runners::WasmtimeRunner;
+pub use runners::{KuaiRunner, Runner, WasmiRunner};
+
 /// What one step (instantiation or a call) produced, engine-neutral.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
@@ -71,15 +78,15 @@ pub enum Value {
     Ref(bool),
 }
 
-fn f32_value(bits: u32) -> Value {
+pub(crate) fn f32_value(bits: u32) -> Value {
     Value::F32(if f32::from_bits(bits).is_nan() { 0x7fc0_0000 } else { bits })
 }
 
-fn f64_value(bits: u64) -> Value {
+pub(crate) fn f64_value(bits: u64) -> Value {
     Value::F64(if f64::from_bits(bits).is_nan() { 0x7ff8_0000_0000_0000 } else { bits })
 }
 
-fn kuai_value(v: &kuai::Val) -> Value {
+pub(crate) fn kuai_value(v: &kuai::Val) -> Value {
     match *v {
         kuai::Val::I32(x) => Value::I32(x),
         kuai::Val::I64(x) => Value::I64(x),
@@ -91,7 +98,7 @@ fn kuai_value(v: &kuai::Val) -> Value {
     }
 }
 
-fn wasmi_value(v: &wasmi::Val) -> Value {
+pub(crate) fn wasmi_value(v: &wasmi::Val) -> Value {
     match v {
         wasmi::Val::I32(x) => Value::I32(*x),
         wasmi::Val::I64(x) => Value::I64(*x),
@@ -104,7 +111,7 @@ fn wasmi_value(v: &wasmi::Val) -> Value {
 }
 
 /// The trap kinds both engines distinguish, by Kuai's (spec) names.
-fn kuai_outcome<T>(r: Result<T, kuai::Error>, ok: impl FnOnce(T) -> Vec<Value>) -> Outcome {
+pub(crate) fn kuai_outcome<T>(r: Result<T, kuai::Error>, ok: impl FnOnce(T) -> Vec<Value>) -> Outcome {
     use kuai::Trap;
     match r {
         Ok(v) => Outcome::Values(ok(v)),
@@ -125,7 +132,7 @@ fn kuai_outcome<T>(r: Result<T, kuai::Error>, ok: impl FnOnce(T) -> Vec<Value>) 
     }
 }
 
-fn wasmi_outcome<T>(r: Result<T, wasmi::Error>, ok: impl FnOnce(T) -> Vec<Value>) -> Outcome {
+pub(crate) fn wasmi_outcome<T>(r: Result<T, wasmi::Error>, ok: impl FnOnce(T) -> Vec<Value>) -> Outcome {
     use wasmi::TrapCode as C;
     match r {
         Ok(v) => Outcome::Values(ok(v)),
@@ -153,14 +160,23 @@ fn stack_limited(a: &Outcome, b: &Outcome) -> bool {
     matches!(a, Outcome::Trap("stack")) || matches!(b, Outcome::Trap("stack"))
 }
 
-/// The observable state after a step: exported globals and memory contents.
-#[derive(Debug, Clone, PartialEq)]
-struct State {
-    globals: Vec<(String, Value)>,
-    memories: Vec<(String, u64, usize)>,
+/// The observable state after a step: exported globals (by name) and, per exported
+/// memory, a hash and the length of its bytes.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct State {
+    pub globals: Vec<(String, Value)>,
+    pub memories: Vec<(String, u64, usize)>,
 }
 
-fn hash(bytes: &[u8]) -> u64 {
+impl State {
+    pub(crate) fn sorted(mut self) -> State {
+        self.globals.sort_by(|a, b| a.0.cmp(&b.0));
+        self.memories.sort_by(|a, b| a.0.cmp(&b.0));
+        self
+    }
+}
+
+pub(crate) fn hash(bytes: &[u8]) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
     bytes.hash(&mut h);
@@ -172,7 +188,7 @@ fn hash(bytes: &[u8]) -> u64 {
 pub struct Mismatch {
     /// The step: `validate`, `instantiate`, or `call NAME`.
     pub step: String,
-    /// Kuai's view.
+    /// Kuai's (the first engine's) view.
     pub kuai: String,
     /// The oracle's view.
     pub oracle: String,
@@ -184,119 +200,55 @@ impl std::fmt::Display for Mismatch {
     }
 }
 
-/// Runs `wasm` in both engines; `Ok(calls)` when they agree on every step.
+/// Runs `wasm` in Kuai and in wasmi; `Ok(calls)` when they agree on every step.
 pub fn compare(wasm: &[u8]) -> Result<usize, Mismatch> {
-    let mismatch = |step: &str, k: &dyn std::fmt::Debug, o: &dyn std::fmt::Debug| Mismatch {
+    compare_with::<KuaiRunner, WasmiRunner>(wasm)
+}
+
+/// Runs `wasm` in engines `A` and `B`: instantiation, then every exported function in name
+/// order with zero arguments, comparing each outcome and the state after it.
+pub fn compare_with<A: Runner, B: Runner>(wasm: &[u8]) -> Result<usize, Mismatch> {
+    let verbose = std::env::var_os("KUAI_FUZZ_VERBOSE").is_some();
+    let mismatch = |step: &str, a: &dyn std::fmt::Debug, b: &dyn std::fmt::Debug| Mismatch {
         step: step.to_string(),
-        kuai: format!("{k:?}"),
-        oracle: format!("{o:?}"),
+        kuai: format!("{a:?}"),
+        oracle: format!("{b:?}"),
     };
-    // Compile.
-    let kengine = kuai::Engine::default();
-    let mut wconfig = wasmi::Config::default();
-    wconfig.wasm_simd(true);
-    let wengine = wasmi::Engine::new(&wconfig);
-    let kmodule = kuai::Module::new(&kengine, wasm);
-    let wmodule = wasmi::Module::new(&wengine, wasm);
-    let (kmodule, wmodule) = match (kmodule, wmodule) {
-        (Ok(k), Ok(w)) => (k, w),
-        (Err(k), Err(_)) => return Err(mismatch("validate (both rejected a wasm-smith module)", &k, &"rejected")),
-        (k, w) => return Err(mismatch("validate", &k.map(|_| "ok"), &w.map(|_| "ok"))),
+    let (mut a, mut b) = match (A::compile(wasm), B::compile(wasm)) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(a), Err(_)) => return Err(mismatch("validate (both rejected a wasm-smith module)", &a, &"rejected")),
+        (a, b) => return Err(mismatch("validate", &a.map(|_| "ok"), &b.map(|_| "ok"))),
     };
-
-    // Instantiate (runs segment initialisation and the start function).
-    let mut kstore = kuai::Store::new(&kengine, ());
-    // The oracle gets Kuai's fixed limit on table sizes (10 Mi elements), so that a
-    // `table.grow` both may refuse is refused by both.
-    let limits = wasmi::StoreLimitsBuilder::new().table_elements(10 * 1024 * 1024).build();
-    let mut wstore = wasmi::Store::new(&wengine, limits);
-    wstore.limiter(|limits| limits);
-    let kinst = kuai::Linker::new(&kengine).instantiate(&mut kstore, &kmodule);
-    let winst = wasmi::Linker::new(&wengine).instantiate_and_start(&mut wstore, &wmodule);
-    let (kinst, winst) = match (kinst, winst) {
-        (Ok(k), Ok(w)) => (k, w),
-        (k, w) => {
-            let ko = kuai_outcome(k, |_| Vec::new());
-            let wo = wasmi_outcome(w, |_| Vec::new());
-            return if ko == wo || stack_limited(&ko, &wo) { Ok(0) } else { Err(mismatch("instantiate", &ko, &wo)) };
-        }
-    };
-
-    let kstate = |store: &kuai::Store<()>| {
-        let mut s = State { globals: Vec::new(), memories: Vec::new() };
-        for (name, ext) in kinst.exports(store) {
-            match ext {
-                kuai::Extern::Global(g) => s.globals.push((name, kuai_value(&g.get(store)))),
-                kuai::Extern::Memory(m) => {
-                    let d = m.data(store);
-                    s.memories.push((name, hash(d), d.len()));
-                }
-                _ => {}
-            }
-        }
-        s.globals.sort_by(|a, b| a.0.cmp(&b.0));
-        s.memories.sort_by(|a, b| a.0.cmp(&b.0));
-        s
-    };
-    let wstate = |store: &wasmi::Store<wasmi::StoreLimits>| {
-        let mut s = State { globals: Vec::new(), memories: Vec::new() };
-        for export in winst.exports(store) {
-            let name = export.name().to_string();
-            match export.into_extern() {
-                wasmi::Extern::Global(g) => s.globals.push((name, wasmi_value(&g.get(store)))),
-                wasmi::Extern::Memory(m) => {
-                    let d = m.data(store);
-                    s.memories.push((name, hash(d), d.len()));
-                }
-                _ => {}
-            }
-        }
-        s.globals.sort_by(|a, b| a.0.cmp(&b.0));
-        s.memories.sort_by(|a, b| a.0.cmp(&b.0));
-        s
-    };
-    let (ks, ws) = (kstate(&kstore), wstate(&wstore));
-    if ks != ws {
-        return Err(mismatch("state after instantiation", &ks, &ws));
+    let (ao, bo) = (a.instantiate(), b.instantiate());
+    if ao != bo || ao != Outcome::Values(Vec::new()) {
+        return if ao == bo || stack_limited(&ao, &bo) { Ok(0) } else { Err(mismatch("instantiate", &ao, &bo)) };
     }
-
-    let mut names: Vec<String> = kinst
-        .exports(&kstore)
-        .into_iter()
-        .filter(|(_, e)| matches!(e, kuai::Extern::Func(_)))
-        .map(|(n, _)| n)
-        .collect();
-    names.sort();
+    let (as_, bs) = (a.state(), b.state());
+    if as_ != bs {
+        return Err(mismatch("state after instantiation", &as_, &bs));
+    }
+    let names = a.functions();
+    if names != b.functions() {
+        return Err(mismatch("exported functions", &names, &b.functions()));
+    }
     for name in &names {
-        let (Some(kf), Some(wf)) = (kinst.get_func(&kstore, name), winst.get_func(&wstore, name)) else {
-            return Err(mismatch(&format!("export {name}"), &"function", &"missing"));
-        };
-        let kty = kf.ty(&kstore);
-        let kparams: Vec<kuai::Val> = kty.params().iter().map(|&t| kuai::Val::default_for(t)).collect();
-        let mut kres: Vec<kuai::Val> = kty.results().iter().map(|&t| kuai::Val::default_for(t)).collect();
-        let wty = wf.ty(&wstore);
-        let wparams: Vec<wasmi::Val> = wty.params().iter().map(|&t| wasmi::Val::default_for_ty(t)).collect();
-        let mut wres: Vec<wasmi::Val> = wty.results().iter().map(|&t| wasmi::Val::default_for_ty(t)).collect();
-        let kr = kf.call(&mut kstore, &kparams, &mut kres);
-        let ko = kuai_outcome(kr, |()| kres.iter().map(kuai_value).collect());
-        let wr = wf.call(&mut wstore, &wparams, &mut wres);
-        let wo = wasmi_outcome(wr, |()| wres.iter().map(wasmi_value).collect());
-        if std::env::var_os("KUAI_FUZZ_VERBOSE").is_some() {
-            eprintln!("call {name:?}: kuai {ko:?} / oracle {wo:?}");
+        let (ao, bo) = (a.call(name), b.call(name));
+        if verbose {
+            eprintln!("call {name:?}: {} {ao:?} / {} {bo:?}", A::NAME, B::NAME);
         }
-        if ko != wo && stack_limited(&ko, &wo) {
+        if ao != bo && stack_limited(&ao, &bo) {
             // The stacks' sizes differ: the states diverge from here; stop comparing.
             break;
         }
-        if ko != wo {
-            return Err(mismatch(&format!("call {name}"), &ko, &wo));
+        if ao != bo {
+            return Err(mismatch(&format!("call {name}"), &ao, &bo));
         }
-        let (ks, ws) = (kstate(&kstore), wstate(&wstore));
-        if std::env::var_os("KUAI_FUZZ_VERBOSE").is_some() {
-            eprintln!("  kuai state {ks:?}\n  oracle state {ws:?}");
+        let (as_, bs) = (a.state(), b.state());
+        if verbose {
+            eprintln!("  {} state {as_:?}\n  {} state {bs:?}", A::NAME, B::NAME);
         }
-        if ks != ws {
-            return Err(mismatch(&format!("state after call {name}"), &ks, &ws));
+        if as_ != bs {
+            return Err(mismatch(&format!("state after call {name}"), &as_, &bs));
         }
     }
     Ok(names.len())

@@ -7,9 +7,15 @@
 //! ```
 //!
 //! Each disagreement is printed and its module saved as `DIR/diff-SEED-I.wasm`
-//! (default `findings/`); the exit status is 1 if there was any.
+//! (default `findings/`), a panic in Kuai as `panic-SEED-I.wasm`; the exit status is 1 if
+//! there was any. A panic inside the oracle is counted and saved as
+//! `oracle-panic-SEED-I.wasm`, not as a finding.
 
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+/// Where the last panic happened, recorded by the panic hook.
+static PANIC_AT: Mutex<String> = Mutex::new(String::new());
 
 /// xorshift64*: reproducible inputs from a seed.
 struct Rng(u64);
@@ -32,6 +38,11 @@ fn main() {
             Ok(calls) => println!("{file}: agree ({calls} calls)"),
             Err(m) => {
                 println!("{file}: {m}");
+                #[cfg(feature = "wasmtime")]
+                match kuai_fuzz::compare_with::<kuai_fuzz::KuaiRunner, kuai_fuzz::WasmtimeRunner>(&wasm) {
+                    Ok(_) => println!("{file}: wasmtime agrees with kuai: wasmi's disagreement"),
+                    Err(m) => println!("{file}: wasmtime also disagrees with kuai: {m}"),
+                }
                 std::process::exit(1);
             }
         }
@@ -43,7 +54,15 @@ fn main() {
     let out = opt("--out").unwrap_or_else(|| "findings".to_string());
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
-    let (mut modules, mut calls, mut findings) = (0u64, 0usize, 0usize);
+    let (mut modules, mut calls, mut findings, mut oracle_panics) = (0u64, 0usize, 0usize, 0usize);
+    #[allow(unused_mut)]
+    let mut oracle_disagreements = 0usize;
+    std::panic::set_hook(Box::new(|info| {
+        let at = info.location().map(|l| format!("{}:{}", l.file(), l.line())).unwrap_or_default();
+        if let Ok(mut p) = PANIC_AT.lock() {
+            *p = format!("{at}: {}", info.payload_as_str().unwrap_or(""));
+        }
+    }));
     let mut i = 0u64;
     while i < iterations && Instant::now() < deadline {
         i += 1;
@@ -51,7 +70,39 @@ fn main() {
         let bytes: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
         let Some(wasm) = kuai_fuzz::generate(&bytes) else { continue };
         modules += 1;
-        match kuai_fuzz::compare(&wasm) {
+        let outcome = std::panic::catch_unwind(|| kuai_fuzz::compare(&wasm));
+        let outcome = match outcome {
+            Ok(outcome) => outcome,
+            Err(_) => {
+                let at = PANIC_AT.lock().map(|p| p.clone()).unwrap_or_default();
+                let _ = std::fs::create_dir_all(&out);
+                if at.contains("/wasmi") {
+                    // The oracle crashed: not Kuai's finding, but keep the module.
+                    oracle_panics += 1;
+                    let path = format!("{out}/oracle-panic-{seed}-{i}.wasm");
+                    let _ = std::fs::write(&path, &wasm);
+                    println!("oracle panicked at {at} ({path})");
+                    continue;
+                }
+                let path = format!("{out}/panic-{seed}-{i}.wasm");
+                let _ = std::fs::write(&path, &wasm);
+                Err(kuai_fuzz::Mismatch { step: "panic".into(), kuai: at, oracle: String::new() })
+            }
+        };
+        // A disagreement with wasmi that wasmtime resolves in Kuai's favour is wasmi's.
+        #[cfg(feature = "wasmtime")]
+        let outcome = match outcome {
+            Err(m) if kuai_fuzz::compare_with::<kuai_fuzz::KuaiRunner, kuai_fuzz::WasmtimeRunner>(&wasm).is_ok() => {
+                oracle_disagreements += 1;
+                let _ = std::fs::create_dir_all(&out);
+                let path = format!("{out}/oracle-diff-{seed}-{i}.wasm");
+                let _ = std::fs::write(&path, &wasm);
+                println!("wasmi alone disagrees, wasmtime agrees with kuai ({path}): {}", m.step);
+                continue;
+            }
+            other => other,
+        };
+        match outcome {
             Ok(n) => calls += n,
             Err(m) => {
                 findings += 1;
@@ -62,7 +113,10 @@ fn main() {
             }
         }
     }
-    println!("seed {seed}: {modules} modules, {calls} calls compared, {findings} disagreements");
+    println!(
+        "seed {seed}: {modules} modules, {calls} calls compared, {findings} disagreements, \
+         {oracle_disagreements} wasmi-only disagreements, {oracle_panics} oracle panics"
+    );
     if findings > 0 {
         std::process::exit(1);
     }

@@ -1,0 +1,261 @@
+//! One engine behind the [`Runner`] interface the comparison drives: compile,
+//! instantiate (no imports), call an export with zero arguments, report the state.
+
+use crate::{Outcome, State, hash, kuai_outcome, kuai_value, wasmi_outcome, wasmi_value};
+#[cfg(feature = "wasmtime")]
+use crate::{Value, f32_value, f64_value};
+
+/// Kuai's fixed limit on table elements; oracles get the same, so that a `table.grow`
+/// both may refuse is refused by both.
+const TABLE_ELEMENTS: usize = 10 * 1024 * 1024;
+
+/// An engine running one module.
+pub trait Runner: Sized {
+    /// Short name for messages.
+    const NAME: &'static str;
+    /// Compiles `wasm`; `Err` if the engine rejects it.
+    fn compile(wasm: &[u8]) -> Result<Self, String>;
+    /// Instantiates (segments, start function).
+    fn instantiate(&mut self) -> Outcome;
+    /// The exported functions' names, sorted.
+    fn functions(&self) -> Vec<String>;
+    /// Calls export `name` with zero-valued arguments.
+    fn call(&mut self, name: &str) -> Outcome;
+    /// Exported globals and memories.
+    fn state(&mut self) -> State;
+}
+
+/// Kuai.
+pub struct KuaiRunner {
+    store: kuai::Store<()>,
+    module: kuai::Module,
+    instance: Option<kuai::Instance>,
+}
+
+impl Runner for KuaiRunner {
+    const NAME: &'static str = "kuai";
+
+    fn compile(wasm: &[u8]) -> Result<Self, String> {
+        let engine = kuai::Engine::default();
+        let module = kuai::Module::new(&engine, wasm).map_err(|e| e.to_string())?;
+        Ok(KuaiRunner { store: kuai::Store::new(&engine, ()), module, instance: None })
+    }
+
+    fn instantiate(&mut self) -> Outcome {
+        let engine = self.module.engine().clone();
+        let r = kuai::Linker::new(&engine).instantiate(&mut self.store, &self.module);
+        kuai_outcome(r.map(|i| self.instance = Some(i)), |()| Vec::new())
+    }
+
+    fn functions(&self) -> Vec<String> {
+        let Some(instance) = self.instance else { return Vec::new() };
+        let mut names: Vec<String> = instance
+            .exports(&self.store)
+            .into_iter()
+            .filter(|(_, e)| matches!(e, kuai::Extern::Func(_)))
+            .map(|(n, _)| n)
+            .collect();
+        names.sort();
+        names
+    }
+
+    fn call(&mut self, name: &str) -> Outcome {
+        let Some(f) = self.instance.and_then(|i| i.get_func(&self.store, name)) else {
+            return Outcome::Error(format!("no function {name}"));
+        };
+        let ty = f.ty(&self.store);
+        let params: Vec<kuai::Val> = ty.params().iter().map(|&t| kuai::Val::default_for(t)).collect();
+        let mut results: Vec<kuai::Val> = ty.results().iter().map(|&t| kuai::Val::default_for(t)).collect();
+        let r = f.call(&mut self.store, &params, &mut results);
+        kuai_outcome(r, |()| results.iter().map(kuai_value).collect())
+    }
+
+    fn state(&mut self) -> State {
+        let mut s = State::default();
+        let Some(instance) = self.instance else { return s };
+        for (name, ext) in instance.exports(&self.store) {
+            match ext {
+                kuai::Extern::Global(g) => s.globals.push((name, kuai_value(&g.get(&self.store)))),
+                kuai::Extern::Memory(m) => {
+                    let d = m.data(&self.store);
+                    s.memories.push((name, hash(d), d.len()));
+                }
+                _ => {}
+            }
+        }
+        s.sorted()
+    }
+}
+
+/// The wasmi interpreter.
+pub struct WasmiRunner {
+    store: wasmi::Store<wasmi::StoreLimits>,
+    module: wasmi::Module,
+    instance: Option<wasmi::Instance>,
+}
+
+impl Runner for WasmiRunner {
+    const NAME: &'static str = "wasmi";
+
+    fn compile(wasm: &[u8]) -> Result<Self, String> {
+        let mut config = wasmi::Config::default();
+        config.wasm_simd(true);
+        let engine = wasmi::Engine::new(&config);
+        let module = wasmi::Module::new(&engine, wasm).map_err(|e| e.to_string())?;
+        let limits = wasmi::StoreLimitsBuilder::new().table_elements(TABLE_ELEMENTS).build();
+        let mut store = wasmi::Store::new(&engine, limits);
+        store.limiter(|limits| limits);
+        Ok(WasmiRunner { store, module, instance: None })
+    }
+
+    fn instantiate(&mut self) -> Outcome {
+        let linker = wasmi::Linker::new(self.module.engine());
+        let r = linker.instantiate_and_start(&mut self.store, &self.module);
+        wasmi_outcome(r.map(|i| self.instance = Some(i)), |()| Vec::new())
+    }
+
+    fn functions(&self) -> Vec<String> {
+        let Some(instance) = self.instance else { return Vec::new() };
+        let mut names: Vec<String> = instance
+            .exports(&self.store)
+            .filter(|e| e.clone().into_func().is_some())
+            .map(|e| e.name().to_string())
+            .collect();
+        names.sort();
+        names
+    }
+
+    fn call(&mut self, name: &str) -> Outcome {
+        let Some(f) = self.instance.and_then(|i| i.get_func(&self.store, name)) else {
+            return Outcome::Error(format!("no function {name}"));
+        };
+        let ty = f.ty(&self.store);
+        let params: Vec<wasmi::Val> = ty.params().iter().map(|&t| wasmi::Val::default_for_ty(t)).collect();
+        let mut results: Vec<wasmi::Val> = ty.results().iter().map(|&t| wasmi::Val::default_for_ty(t)).collect();
+        let r = f.call(&mut self.store, &params, &mut results);
+        wasmi_outcome(r, |()| results.iter().map(wasmi_value).collect())
+    }
+
+    fn state(&mut self) -> State {
+        let mut s = State::default();
+        let Some(instance) = self.instance else { return s };
+        for export in instance.exports(&self.store) {
+            let name = export.name().to_string();
+            match export.into_extern() {
+                wasmi::Extern::Global(g) => s.globals.push((name, wasmi_value(&g.get(&self.store)))),
+                wasmi::Extern::Memory(m) => {
+                    let d = m.data(&self.store);
+                    s.memories.push((name, hash(d), d.len()));
+                }
+                _ => {}
+            }
+        }
+        s.sorted()
+    }
+}
+
+/// wasmtime (Cranelift), the tie-breaker.
+#[cfg(feature = "wasmtime")]
+pub struct WasmtimeRunner {
+    store: wasmtime::Store<wasmtime::StoreLimits>,
+    module: wasmtime::Module,
+    instance: Option<wasmtime::Instance>,
+}
+
+#[cfg(feature = "wasmtime")]
+fn wasmtime_value(v: &wasmtime::Val) -> Value {
+    match v {
+        wasmtime::Val::I32(x) => Value::I32(*x),
+        wasmtime::Val::I64(x) => Value::I64(*x),
+        wasmtime::Val::F32(b) => f32_value(*b),
+        wasmtime::Val::F64(b) => f64_value(*b),
+        wasmtime::Val::V128(x) => Value::V128(x.as_u128()),
+        wasmtime::Val::FuncRef(f) => Value::Ref(f.is_none()),
+        wasmtime::Val::ExternRef(r) => Value::Ref(r.is_none()),
+        _ => Value::Ref(false),
+    }
+}
+
+#[cfg(feature = "wasmtime")]
+fn wasmtime_outcome<T>(r: wasmtime::Result<T>, ok: impl FnOnce(T) -> Vec<Value>) -> Outcome {
+    use wasmtime::Trap as T;
+    match r {
+        Ok(v) => Outcome::Values(ok(v)),
+        Err(e) => match e.downcast_ref::<wasmtime::Trap>() {
+            Some(T::UnreachableCodeReached) => Outcome::Trap("unreachable"),
+            Some(T::MemoryOutOfBounds) => Outcome::Trap("memory"),
+            Some(T::TableOutOfBounds) => Outcome::Trap("table"),
+            Some(T::IndirectCallToNull) => Outcome::Trap("null element"),
+            Some(T::BadSignature) => Outcome::Trap("signature"),
+            Some(T::IntegerDivisionByZero) => Outcome::Trap("divide by zero"),
+            Some(T::IntegerOverflow) => Outcome::Trap("overflow"),
+            Some(T::BadConversionToInteger) => Outcome::Trap("conversion"),
+            Some(T::StackOverflow) => Outcome::Trap("stack"),
+            Some(other) => Outcome::Error(format!("trap {other:?}")),
+            None => Outcome::Error(format!("{e:#}")),
+        },
+    }
+}
+
+#[cfg(feature = "wasmtime")]
+impl Runner for WasmtimeRunner {
+    const NAME: &'static str = "wasmtime";
+
+    fn compile(wasm: &[u8]) -> Result<Self, String> {
+        let mut config = wasmtime::Config::new();
+        config.wasm_simd(true).wasm_relaxed_simd(false).cranelift_nan_canonicalization(false);
+        let engine = wasmtime::Engine::new(&config).map_err(|e| e.to_string())?;
+        let module = wasmtime::Module::new(&engine, wasm).map_err(|e| format!("{e:#}"))?;
+        let limits = wasmtime::StoreLimitsBuilder::new().table_elements(TABLE_ELEMENTS).build();
+        let mut store = wasmtime::Store::new(&engine, limits);
+        store.limiter(|limits| limits);
+        Ok(WasmtimeRunner { store, module, instance: None })
+    }
+
+    fn instantiate(&mut self) -> Outcome {
+        let r = wasmtime::Instance::new(&mut self.store, &self.module, &[]);
+        wasmtime_outcome(r.map(|i| self.instance = Some(i)), |()| Vec::new())
+    }
+
+    fn functions(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .module
+            .exports()
+            .filter(|e| matches!(e.ty(), wasmtime::ExternType::Func(_)))
+            .map(|e| e.name().to_string())
+            .collect();
+        if self.instance.is_none() {
+            names.clear();
+        }
+        names.sort();
+        names
+    }
+
+    fn call(&mut self, name: &str) -> Outcome {
+        let Some(f) = self.instance.and_then(|i| i.get_func(&mut self.store, name)) else {
+            return Outcome::Error(format!("no function {name}"));
+        };
+        let ty = f.ty(&self.store);
+        let params: Vec<wasmtime::Val> =
+            ty.params().map(|t| wasmtime::Val::default_for_ty(&t).unwrap_or(wasmtime::Val::I32(0))).collect();
+        let mut results: Vec<wasmtime::Val> =
+            ty.results().map(|t| wasmtime::Val::default_for_ty(&t).unwrap_or(wasmtime::Val::I32(0))).collect();
+        let r = f.call(&mut self.store, &params, &mut results);
+        wasmtime_outcome(r, |()| results.iter().map(wasmtime_value).collect())
+    }
+
+    fn state(&mut self) -> State {
+        let mut s = State::default();
+        let Some(instance) = self.instance else { return s };
+        let names: Vec<String> = self.module.exports().map(|e| e.name().to_string()).collect();
+        for name in names {
+            if let Some(g) = instance.get_global(&mut self.store, &name) {
+                s.globals.push((name, wasmtime_value(&g.get(&mut self.store))));
+            } else if let Some(m) = instance.get_memory(&mut self.store, &name) {
+                let d = m.data(&self.store);
+                s.memories.push((name, hash(d), d.len()));
+            }
+        }
+        s.sorted()
+    }
+}
