@@ -271,6 +271,14 @@ pub mod fstflags {
     pub const ATIM_NOW: u16 = 2;
     pub const MTIM: u16 = 4;
     pub const MTIM_NOW: u16 = 8;
+
+    /// The flags of a `*_set_times` call, checked: no unknown bits.
+    pub fn check(flags: u32) -> super::WasiResult<u16> {
+        match u16::try_from(flags) {
+            Ok(f) if f & !(ATIM | ATIM_NOW | MTIM | MTIM_NOW) == 0 => Ok(f),
+            _ => Err(super::Errno::Inval),
+        }
+    }
 }
 
 /// `rights`.

@@ -61,10 +61,8 @@ pub(crate) fn timestamp(ns: u64, set: bool, now: bool) -> WasiResult<rustix::fs:
 }
 
 /// The access and modification times requested by `fst_flags`.
-pub(crate) fn timestamps(atim: u64, mtim: u64, flags: u16) -> WasiResult<rustix::fs::Timestamps> {
-    if flags & !(fstflags::ATIM | fstflags::ATIM_NOW | fstflags::MTIM | fstflags::MTIM_NOW) != 0 {
-        return Err(Errno::Inval);
-    }
+pub(crate) fn timestamps(atim: u64, mtim: u64, flags: u32) -> WasiResult<rustix::fs::Timestamps> {
+    let flags = fstflags::check(flags)?;
     Ok(rustix::fs::Timestamps {
         last_access: timestamp(atim, flags & fstflags::ATIM != 0, flags & fstflags::ATIM_NOW != 0)?,
         last_modification: timestamp(mtim, flags & fstflags::MTIM != 0, flags & fstflags::MTIM_NOW != 0)?,
@@ -425,7 +423,7 @@ pub(crate) fn fd_filestat_set_times(
     mtim: u64,
     flags: u32,
 ) -> WasiResult {
-    let times = timestamps(atim, mtim, u16::try_from(flags).map_err(|_| Errno::Inval)?)?;
+    let times = timestamps(atim, mtim, flags)?;
     match &cx.get(fd)?.kind {
         Kind::File { file, .. } => rustix::fs::futimens(file, &times)?,
         Kind::Dir { dir, .. } => rustix::fs::futimens(dir, &times)?,

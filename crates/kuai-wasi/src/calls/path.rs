@@ -19,6 +19,18 @@ fn dir_of(cx: &WasiCtx, fd: u32) -> WasiResult<&Dir> {
     }
 }
 
+/// The directory `fd` and the path argument relative to it.
+fn dir_and_path<'a>(
+    cx: &'a WasiCtx,
+    mem: &GuestMemory<'_>,
+    fd: u32,
+    path: u32,
+    len: u32,
+) -> WasiResult<(&'a Dir, String)> {
+    let path = mem.read_str(path, len)?;
+    Ok((dir_of(cx, fd)?, path))
+}
+
 /// The `filestat` of host metadata.
 fn filestat(m: &cap_std::fs::Metadata) -> Filestat {
     let ns = |s: i64, n: i64| (s as u64).wrapping_mul(1_000_000_000).wrapping_add(n as u64);
@@ -45,8 +57,8 @@ pub(crate) fn path_create_directory(
     path: u32,
     len: u32,
 ) -> WasiResult {
-    let path = mem.read_str(path, len)?;
-    Ok(dir_of(cx, fd)?.create_dir(path)?)
+    let (dir, path) = dir_and_path(cx, mem, fd, path, len)?;
+    Ok(dir.create_dir(path)?)
 }
 
 pub(crate) fn path_remove_directory(
@@ -56,8 +68,8 @@ pub(crate) fn path_remove_directory(
     path: u32,
     len: u32,
 ) -> WasiResult {
-    let path = mem.read_str(path, len)?;
-    Ok(dir_of(cx, fd)?.remove_dir(path)?)
+    let (dir, path) = dir_and_path(cx, mem, fd, path, len)?;
+    Ok(dir.remove_dir(path)?)
 }
 
 pub(crate) fn path_unlink_file(
@@ -67,8 +79,7 @@ pub(crate) fn path_unlink_file(
     path: u32,
     len: u32,
 ) -> WasiResult {
-    let path = mem.read_str(path, len)?;
-    let dir = dir_of(cx, fd)?;
+    let (dir, path) = dir_and_path(cx, mem, fd, path, len)?;
     // POSIX `unlink` on a directory is `EISDIR` on Linux but `EPERM` elsewhere; WASI wants
     // `EISDIR`, so check first when the host says "not permitted".
     match dir.remove_file(&path) {
@@ -89,8 +100,7 @@ pub(crate) fn path_filestat_get(
     len: u32,
     ptr: u32,
 ) -> WasiResult {
-    let path = mem.read_str(path, len)?;
-    let dir = dir_of(cx, fd)?;
+    let (dir, path) = dir_and_path(cx, mem, fd, path, len)?;
     let meta = if follows(flags) { dir.metadata(path)? } else { dir.symlink_metadata(path)? };
     filestat(&meta).write(mem, ptr)
 }
@@ -122,10 +132,7 @@ pub(crate) fn path_filestat_set_times(
     fst: u32,
 ) -> WasiResult {
     let path = mem.read_str(path, len)?;
-    let fst = u16::try_from(fst).map_err(|_| Errno::Inval)?;
-    if fst & !(fstflags::ATIM | fstflags::ATIM_NOW | fstflags::MTIM | fstflags::MTIM_NOW) != 0 {
-        return Err(Errno::Inval);
-    }
+    let fst = fstflags::check(fst)?;
     let atime = time_spec(atim, fst & fstflags::ATIM != 0, fst & fstflags::ATIM_NOW != 0)?;
     let mtime = time_spec(mtim, fst & fstflags::MTIM != 0, fst & fstflags::MTIM_NOW != 0)?;
     let dir = dir_of(cx, fd)?;
@@ -202,9 +209,9 @@ pub(crate) fn path_readlink(
     buf_len: u32,
     bufused: u32,
 ) -> WasiResult {
-    let path = mem.read_str(path, len)?;
+    let (dir, path) = dir_and_path(cx, mem, fd, path, len)?;
     // cap-std refuses to reveal an absolute target (`EPERM`): it names a host path.
-    let target = dir_of(cx, fd)?.read_link(path)?;
+    let target = dir.read_link(path)?;
     let bytes = std::os::unix::ffi::OsStrExt::as_bytes(target.as_os_str());
     let n = bytes.len().min(buf_len as usize);
     mem.write(buf, &bytes[..n])?;
