@@ -3,6 +3,7 @@
 //! ```text
 //! kuai run [--dir HOST[::GUEST]]... [--env NAME[=VALUE]]... [--tcplisten ADDR]...
 //!          [--invoke NAME] [--argv0 NAME] [--trap-unknown-imports] [--preload NAME=FILE]...
+//!          [--fuel N] [--timeout DURATION] [--max-memory SIZE]
 //!          [-W FEATURE[=y|n]]... FILE.wasm|FILE.wat [ARGS...]
 //! kuai wast FILE.wast...
 //! kuai validate FILE
@@ -31,6 +32,8 @@ struct Cli {
     command: Command,
 }
 
+// Parsed once per process: the size of the `run` variant costs nothing worth boxing for.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run a WebAssembly module (binary or text) with WASI preview1, like `wasmtime run`.
@@ -64,8 +67,21 @@ enum Command {
         /// Instantiate FILE first and let the module import its exports from NAME.
         #[arg(long = "preload", value_name = "NAME=FILE")]
         preloads: Vec<String>,
+        /// Give the guest N units of fuel (one per wasm instruction, roughly); running out
+        /// traps with "all fuel consumed by WebAssembly".
+        #[arg(long, value_name = "N")]
+        fuel: Option<u64>,
+        /// Interrupt the guest after DURATION (like 500ms, 10s, 2m; a bare number is
+        /// seconds); it traps with "interrupt".
+        #[arg(long, value_name = "DURATION")]
+        timeout: Option<String>,
+        /// The most bytes any linear memory may grow to (suffixes K, M, G: binary
+        /// multiples); `memory.grow` beyond returns -1.
+        #[arg(long, value_name = "SIZE")]
+        max_memory: Option<String>,
         /// WebAssembly features: `simd` (default on), `multi-memory` (default off);
-        /// `-W multi-memory` or `-W simd=n`, comma-separated.
+        /// `-W multi-memory` or `-W simd=n`, comma-separated. Also wasmtime's spellings
+        /// of the limits: `-W fuel=N`, `-W timeout=DURATION`, `-W max-memory-size=SIZE`.
         #[arg(short = 'W', value_name = "FEATURE[=y|n]")]
         wasm_features: Vec<String>,
         /// The module, then the guest's arguments.
@@ -104,6 +120,9 @@ fn execute(command: Command) -> Result<ExitCode, CliError> {
             argv0,
             trap_unknown_imports,
             preloads,
+            fuel,
+            timeout,
+            max_memory,
             wasm_features,
             module_and_args,
         } => {
@@ -119,6 +138,9 @@ fn execute(command: Command) -> Result<ExitCode, CliError> {
                 argv0,
                 trap_unknown_imports,
                 preloads,
+                fuel,
+                timeout,
+                max_memory,
                 wasm_features,
             })
         }

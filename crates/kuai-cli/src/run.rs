@@ -7,11 +7,12 @@
 
 use crate::error::CliError;
 use crate::values::{format_val, parse_arg};
-use kuai::{Config, Engine, ExternType, Linker, Module, Store, Val};
+use kuai::{Config, Engine, ExternType, Linker, Module, Store, StoreLimits, StoreLimitsBuilder, Val};
 use kuai_wasi::{I32Exit, Raised, WasiCtx};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 /// The export a WASI command runs.
 const START_EXPORT: &str = "_start";
@@ -39,15 +40,85 @@ pub struct RunOptions {
     pub trap_unknown_imports: bool,
     /// `--preload NAME=FILE`.
     pub preloads: Vec<String>,
-    /// `-W NAME[=y|n]` WebAssembly feature switches.
+    /// `--fuel N`.
+    pub fuel: Option<u64>,
+    /// `--timeout DURATION`.
+    pub timeout: Option<String>,
+    /// `--max-memory SIZE`.
+    pub max_memory: Option<String>,
+    /// `-W NAME[=y|n]` WebAssembly feature switches (and `-W fuel=`, `timeout=`,
+    /// `max-memory-size=`).
     pub wasm_features: Vec<String>,
 }
 
-/// The engine configuration `-W` options ask for.
-fn config(features: &[String]) -> Result<Config, CliError> {
+/// The store's host state: WASI and the resource limits.
+struct Host {
+    wasi: WasiCtx,
+    limits: StoreLimits,
+}
+
+/// What the options ask of the engine and the store.
+#[derive(Debug)]
+struct Settings {
+    config: Config,
+    fuel: Option<u64>,
+    timeout: Option<Duration>,
+    max_memory: Option<usize>,
+}
+
+/// Parses `500ms`, `10s`, `2m`, `1h` or a bare number of seconds.
+fn parse_duration(text: &str) -> Option<Duration> {
+    let split = text.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let value: f64 = number.parse().ok()?;
+    let seconds = match unit {
+        "ns" => value / 1e9,
+        "us" => value / 1e6,
+        "ms" => value / 1e3,
+        "" | "s" => value,
+        "m" => value * 60.0,
+        "h" => value * 3600.0,
+        _ => return None,
+    };
+    Duration::try_from_secs_f64(seconds).ok()
+}
+
+/// Parses a byte count with an optional binary suffix: `65536`, `64K`, `512M`, `4G`, `4GiB`.
+fn parse_size(text: &str) -> Option<usize> {
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let shift = match unit.to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        _ => return None,
+    };
+    number.parse::<usize>().ok()?.checked_mul(1 << shift)
+}
+
+/// The engine configuration and store settings the options ask for.
+fn settings(o: &RunOptions) -> Result<Settings, CliError> {
     let mut config = Config::new();
-    for item in features.iter().flat_map(|s| s.split(',')) {
+    let (mut fuel, mut timeout, mut max_memory) = (o.fuel, o.timeout.clone(), o.max_memory.clone());
+    for item in o.wasm_features.iter().flat_map(|s| s.split(',')) {
         let (name, value) = item.split_once('=').unwrap_or((item, "y"));
+        match name {
+            "fuel" => {
+                let n = value.parse().map_err(|_| CliError::Usage(format!("-W {item}: expected a number")))?;
+                fuel = Some(n);
+                continue;
+            }
+            "timeout" => {
+                timeout = Some(value.to_string());
+                continue;
+            }
+            "max-memory-size" => {
+                max_memory = Some(value.to_string());
+                continue;
+            }
+            _ => {}
+        }
         let on = match value {
             "y" | "yes" | "true" => true,
             "n" | "no" | "false" => false,
@@ -59,7 +130,22 @@ fn config(features: &[String]) -> Result<Config, CliError> {
             _ => return Err(CliError::Usage(format!("-W {name}: unknown or unsupported WebAssembly feature"))),
         };
     }
-    Ok(config)
+    let timeout = match timeout {
+        Some(t) => Some(
+            parse_duration(&t)
+                .ok_or_else(|| CliError::Usage(format!("--timeout {t}: expected a duration like 500ms, 10s or 2m")))?,
+        ),
+        None => None,
+    };
+    let max_memory = match max_memory {
+        Some(m) => Some(
+            parse_size(&m)
+                .ok_or_else(|| CliError::Usage(format!("--max-memory {m}: expected a size like 65536, 64K or 1G")))?,
+        ),
+        None => None,
+    };
+    config.consume_fuel(fuel.is_some()).epoch_interruption(timeout.is_some());
+    Ok(Settings { config, fuel, timeout, max_memory })
 }
 
 /// The guest's WASI context: arguments, environment, preopened directories and sockets.
@@ -100,16 +186,37 @@ fn wasi_context(o: &RunOptions) -> Result<WasiCtx, CliError> {
 
 /// `kuai run [OPTIONS] FILE [ARGS...]`.
 pub fn run(o: &RunOptions) -> Result<ExitCode, CliError> {
-    let engine = Engine::new(&config(&o.wasm_features)?);
+    let settings = settings(o)?;
+    let engine = Engine::new(&settings.config);
     let module = Module::from_file(&engine, &o.file)?;
     // Check the call before instantiating, so bad arguments never run the start function.
     let params = match &o.invoke {
         Some(name) => Some(parse_call(&module, name, &o.args)?),
         None => None,
     };
-    let mut store = Store::new(&engine, wasi_context(o)?);
+    let mut limits = StoreLimitsBuilder::new();
+    if let Some(bytes) = settings.max_memory {
+        limits = limits.memory_size(bytes);
+    }
+    let mut store = Store::new(&engine, Host { wasi: wasi_context(o)?, limits: limits.build() });
+    store.limiter(|host| &mut host.limits);
+    if let Some(fuel) = settings.fuel {
+        store.set_fuel(fuel)?;
+    }
+    if let Some(timeout) = settings.timeout {
+        // The deadline is one tick away; a timer thread gives that tick.
+        store.set_epoch_deadline(1);
+        let timer = engine.clone();
+        std::thread::Builder::new()
+            .name("kuai-timeout".into())
+            .spawn(move || {
+                std::thread::sleep(timeout);
+                timer.increment_epoch();
+            })
+            .map_err(CliError::Output)?;
+    }
     let mut linker = Linker::new(&engine);
-    kuai_wasi::add_to_linker(&mut linker, |cx: &mut WasiCtx| cx)?;
+    kuai_wasi::add_to_linker(&mut linker, |host: &mut Host| &mut host.wasi)?;
     for preload in &o.preloads {
         let (name, file) = preload
             .split_once('=')
@@ -176,8 +283,8 @@ struct UnknownImportCalled {
 
 /// Defines every function import of `module` that `linker` lacks as a function that fails.
 fn define_unknown_imports_as_traps(
-    linker: &mut Linker<WasiCtx>,
-    store: &mut Store<WasiCtx>,
+    linker: &mut Linker<Host>,
+    store: &mut Store<Host>,
     module: &Module,
 ) -> Result<(), CliError> {
     for import in module.imports() {
@@ -222,4 +329,24 @@ fn parse_call(module: &Module, name: &str, args: &[String]) -> Result<Vec<Val>, 
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_and_sizes_parse() {
+        assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2"), Some(Duration::from_secs(2)));
+        assert_eq!(parse_duration("1.5s"), Some(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("2m"), Some(Duration::from_secs(120)));
+        assert_eq!(parse_duration("soon"), None);
+        assert_eq!(parse_duration("-1s"), None);
+        assert_eq!(parse_size("65536"), Some(65536));
+        assert_eq!(parse_size("64K"), Some(65536));
+        assert_eq!(parse_size("1GiB"), Some(1 << 30));
+        assert_eq!(parse_size("1T"), None);
+        assert_eq!(parse_size("M"), None);
+    }
 }

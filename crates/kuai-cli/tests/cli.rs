@@ -211,3 +211,58 @@ fn lz_example_round_trips_through_preopened_directories() {
     assert_eq!(o.status.code(), Some(1), "stdout: {}", stdout(&o));
     std::fs::remove_dir_all(&out).unwrap();
 }
+
+#[test]
+fn fuel_stops_a_guest_deterministically() {
+    // `count(n)` costs 8n + 1 fuel.
+    let o = kuai(&["run", "--fuel", "81", "--invoke", "count", &data("spin.wat"), "10"]);
+    assert_eq!(stdout(&o), "10\n", "stderr: {}", stderr(&o));
+    for fuel in [&["--fuel", "80"], &["-W", "fuel=80"]] {
+        let o = kuai(&[&["run"], &fuel[..], &["--invoke", "count", &data("spin.wat"), "10"]].concat());
+        assert_eq!(o.status.code(), Some(134));
+        assert!(stderr(&o).contains("all fuel consumed by WebAssembly"), "{}", stderr(&o));
+    }
+}
+
+#[test]
+fn timeout_interrupts_an_infinite_loop() {
+    let o = kuai(&["run", "--timeout", "100ms", &data("spin.wat")]);
+    assert_eq!(o.status.code(), Some(134));
+    assert!(stderr(&o).starts_with("error: wasm trap: interrupt"), "{}", stderr(&o));
+    let o = kuai(&["run", "--timeout", "soon", &data("spin.wat")]);
+    assert_one_line_error(&o, 1);
+}
+
+#[test]
+fn max_memory_bounds_memory_grow() {
+    let grow = data("grow.wat");
+    let o = kuai(&["run", "--max-memory", "128K", "--invoke", "grow", &grow, "1"]);
+    assert_eq!(stdout(&o), "1\n", "stderr: {}", stderr(&o));
+    let o = kuai(&["run", "--max-memory", "128K", "--invoke", "grow", &grow, "2"]);
+    assert_eq!(stdout(&o), "-1\n", "stderr: {}", stderr(&o));
+    let o = kuai(&["run", "-W", "max-memory-size=32768", "--invoke", "grow", &grow, "0"]);
+    assert_one_line_error(&o, 1);
+    assert!(stderr(&o).contains("memory minimum size of 1 pages exceeds memory limits"));
+}
+
+/// Runs kuai with its address space limited to 2 GB, so that allocations of several
+/// GiB really fail.
+fn kuai_in_2gb(args: &[&str]) -> Output {
+    let script = "ulimit -v 2000000 && exec \"$0\" \"$@\"";
+    match Command::new("sh").arg("-c").arg(script).arg(env!("CARGO_BIN_EXE_kuai")).args(args).output() {
+        Ok(output) => output,
+        Err(e) => panic!("cannot run sh: {e}"),
+    }
+}
+
+#[test]
+fn allocations_the_host_cannot_make_fail_cleanly() {
+    // Growing to 4 GiB: memory.grow answers -1.
+    let o = kuai_in_2gb(&["run", "--invoke", "grow", &data("grow.wat"), "65535"]);
+    assert_eq!(stdout(&o), "-1\n", "stderr: {}", stderr(&o));
+    assert!(o.status.success());
+    // An initial memory of 3.7 GiB: a one-line error, not an abort.
+    let o = kuai_in_2gb(&["run", &data("huge-memory.wat")]);
+    assert_one_line_error(&o, 1);
+    assert!(stderr(&o).contains("cannot allocate"), "{}", stderr(&o));
+}

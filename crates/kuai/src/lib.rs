@@ -53,6 +53,9 @@ pub use error::{CompileError, CompileErrorKind, Error, LinkError};
 pub use module::Module;
 pub use runtime::func::Caller;
 pub use runtime::instance::Instance;
+pub use runtime::limits::{
+    DEFAULT_INSTANCE_LIMIT, DEFAULT_MEMORY_LIMIT, DEFAULT_TABLE_LIMIT, ResourceLimiter, StoreLimits, StoreLimitsBuilder,
+};
 pub use runtime::linker::Linker;
 pub use runtime::memory::MemoryAccessError;
 pub use runtime::store::{AsContext, AsContextMut, Store, StoreContext, StoreContextMut};

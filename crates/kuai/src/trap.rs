@@ -35,6 +35,11 @@ pub enum Trap {
     StackOverflow,
     /// A null reference was dereferenced.
     NullReference,
+    /// The store's fuel ran out ([`Config::consume_fuel`](crate::Config::consume_fuel)).
+    OutOfFuel,
+    /// The store's epoch deadline passed
+    /// ([`Config::epoch_interruption`](crate::Config::epoch_interruption)).
+    Interrupt,
 }
 
 impl Trap {
@@ -52,6 +57,8 @@ impl Trap {
             Trap::InvalidConversionToInteger => "invalid conversion to integer",
             Trap::StackOverflow => "call stack exhausted",
             Trap::NullReference => "null reference",
+            Trap::OutOfFuel => "all fuel consumed by WebAssembly",
+            Trap::Interrupt => "interrupt",
         }
     }
 }

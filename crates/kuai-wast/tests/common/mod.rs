@@ -105,8 +105,13 @@ pub enum RunError {
 /// Runs `script` on a fresh thread with a [`SCRIPT_STACK_SIZE`] stack, on an engine
 /// configured for its suite.
 pub fn run_script(script: &Script) -> Result<WastReport, RunError> {
+    run_script_with(script, suite_config(script.suite))
+}
+
+/// Runs a script on an engine with `config` (the suite's features plus, say, metering).
+pub fn run_script_with(script: &Script, config: kuai::Config) -> Result<WastReport, RunError> {
     let (file_name, source) = (script.name.clone(), script.source);
-    let engine = kuai::Engine::new(&suite_config(script.suite));
+    let engine = kuai::Engine::new(&config);
     let handle = std::thread::Builder::new()
         .name(script.name.clone())
         .stack_size(SCRIPT_STACK_SIZE)

@@ -14,6 +14,7 @@ use crate::runtime::store::StoreInner;
 use crate::runtime::{MemoryData, TableData};
 use crate::trap::Trap;
 use crate::types::{Limits, MemoryType};
+use std::sync::atomic::Ordering;
 
 /// Mutable references to two distinct tables, or one if they are the same.
 fn two_tables(tables: &mut [TableData], a: usize, b: usize) -> (&mut TableData, Option<&TableData>) {
@@ -40,8 +41,12 @@ fn range(start: u64, len: u64, bound: usize) -> Result<std::ops::Range<usize>, (
 
 /// Runs the top frame until the frame at `depth` returns, a host call is needed, or a trap.
 pub(super) fn run(store: &mut StoreInner, depth: usize) -> Result<Exit, Fault> {
-    let StoreInner { funcs, instances, segments, memories, tables, globals, stack, .. } = store;
+    let StoreInner {
+        funcs, instances, segments, memories, tables, globals, stack, engine, fuel, epoch_deadline, ..
+    } = store;
     let instances = &*instances;
+    let epoch = engine.epoch();
+    let epoch_deadline = *epoch_deadline;
     let mut no_memory = MemoryData { ty: MemoryType { limits: Limits { min: 0, max: Some(0) } }, bytes: Vec::new() };
     'frame: loop {
         let Some(frame) = stack.frames.last() else {
@@ -62,6 +67,8 @@ pub(super) fn run(store: &mut StoreInner, depth: usize) -> Result<Exit, Fault> {
             Some(&m) => &mut memories[m as usize],
             None => &mut no_memory,
         };
+        // The store index of `mem` (for `memory.grow`, which the driver performs).
+        let mut mem_id = inst.memories.first().copied().unwrap_or(u32::MAX);
 
         macro_rules! r {
             ($s:expr) => {
@@ -640,6 +647,14 @@ pub(super) fn run(store: &mut StoreInner, depth: usize) -> Result<Exit, Fault> {
                 Instr::RefFunc { dst, func } => r!(dst) = inst.funcs[func as usize] as u64 + 1,
 
                 Instr::Unreachable {} => return Err(Fault::Trap(Trap::Unreachable)),
+                Instr::ConsumeFuel { amount } => {
+                    *fuel = fuel.checked_sub(amount as u64).ok_or(Trap::OutOfFuel)?;
+                }
+                Instr::CheckEpoch {} => {
+                    if epoch.load(Ordering::Relaxed) >= epoch_deadline {
+                        return Err(Fault::Trap(Trap::Interrupt));
+                    }
+                }
                 Instr::Data { .. } => return Err(Fault::Trap(Trap::Unreachable)),
                 Instr::Br { target } => pc = target as usize,
                 Instr::BrIfNez { cond, target } => branch!(r!(cond) as u32 != 0, target),
@@ -727,9 +742,13 @@ pub(super) fn run(store: &mut StoreInner, depth: usize) -> Result<Exit, Fault> {
                 }
 
                 Instr::MemorySize { dst } => r!(dst) = mem.pages(),
+                // Growth goes through the driver, which consults the store's limiter.
                 Instr::MemoryGrow { dst, delta } => {
                     let delta = r!(delta) as u32 as u64;
-                    r!(dst) = mem.grow(delta).map_or(u32::MAX as u64, |old| old as u32 as u64);
+                    if let Some(f) = frames.last_mut() {
+                        f.pc = pc;
+                    }
+                    return Ok(Exit::MemoryGrow { memory: mem_id, delta, dst: base + dst as usize });
                 }
                 Instr::MemoryFill { dst, value, len } => {
                     let at = range(r!(dst) as u32 as u64, r!(len) as u32 as u64, mem.bytes.len())
@@ -744,6 +763,7 @@ pub(super) fn run(store: &mut StoreInner, depth: usize) -> Result<Exit, Fault> {
                     mem.bytes.copy_within(from, to.start);
                 }
                 Instr::SelectMemory { index } => {
+                    mem_id = inst.memories.get(index as usize).copied().unwrap_or(u32::MAX);
                     mem = match inst.memories.get(index as usize) {
                         Some(&m) => &mut memories[m as usize],
                         None => &mut no_memory,
@@ -813,9 +833,15 @@ pub(super) fn run(store: &mut StoreInner, depth: usize) -> Result<Exit, Fault> {
                 }
                 Instr::TableGrow { dst, init, delta } => {
                     let (table, _) = data_word!();
-                    let t = &mut tables[inst.tables[table as usize] as usize];
-                    let grown = t.grow(r!(delta) as u32 as u64, r!(init));
-                    r!(dst) = grown.map_or(u32::MAX as u64, |old| old as u32 as u64);
+                    if let Some(f) = frames.last_mut() {
+                        f.pc = pc;
+                    }
+                    return Ok(Exit::TableGrow {
+                        table: inst.tables[table as usize],
+                        delta: r!(delta) as u32 as u64,
+                        init: r!(init),
+                        dst: base + dst as usize,
+                    });
                 }
                 Instr::TableFill { index, value, len } => {
                     let (table, _) = data_word!();

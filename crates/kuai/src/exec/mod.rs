@@ -60,6 +60,11 @@ pub(crate) enum Exit {
     Returned,
     /// The top frame calls host function `func` with arguments at absolute slot `args`.
     Host { func: u32, args: usize },
+    /// `memory.grow` of store memory `memory` by `delta` pages; the old size (or -1) goes
+    /// to absolute slot `dst`.
+    MemoryGrow { memory: u32, delta: u64, dst: usize },
+    /// `table.grow` of store table `table` by `delta` elements set to `init`.
+    TableGrow { table: u32, delta: u64, init: u64, dst: usize },
 }
 
 /// A failure inside the interpreter.
@@ -116,6 +121,8 @@ impl Stack {
         }
         if end > self.slots.len() {
             let new_len = end.max(self.slots.len() * 2).max(1024).min(self.max_slots);
+            // A host that cannot allocate the stack gets the trap, not an abort.
+            self.slots.try_reserve_exact(new_len - self.slots.len()).map_err(|_| Trap::StackOverflow)?;
             self.slots.resize(new_len, 0);
         }
         Ok(())
@@ -184,6 +191,14 @@ fn run_activation<T>(store: &mut Store<T>, func: u32, base: usize, depth: usize)
             match interp::run(&mut store.inner, depth) {
                 Ok(Exit::Returned) => return Ok(()),
                 Ok(Exit::Host { func, args }) => call_host_from_wasm(store, func, args)?,
+                Ok(Exit::MemoryGrow { memory, delta, dst }) => {
+                    let old = store.grow_memory(memory, delta)?;
+                    store.inner.stack.slots[dst] = old.map_or(u32::MAX as u64, |old| old as u32 as u64);
+                }
+                Ok(Exit::TableGrow { table, delta, init, dst }) => {
+                    let old = store.grow_table(table, delta, init)?;
+                    store.inner.stack.slots[dst] = old.map_or(u32::MAX as u64, |old| old as u32 as u64);
+                }
                 Err(fault) => break fault,
             }
         },

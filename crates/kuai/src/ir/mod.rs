@@ -153,6 +153,13 @@ define_instrs! {
         /// Operands of the previous instruction that did not fit in it. Never executed.
         Data { ; a: u32, b: u32, c: u32 },
         Unreachable { ; },
+        /// Charges `amount` fuel for the straight-line run of wasm instructions it starts;
+        /// traps with "all fuel consumed by WebAssembly" (charging nothing) if the store
+        /// has less. Emitted only with `Config::consume_fuel`.
+        ConsumeFuel { ; amount: u32 },
+        /// Traps with "interrupt" if the engine's epoch has reached the store's deadline.
+        /// At function entries and loop heads, only with `Config::epoch_interruption`.
+        CheckEpoch { ; },
         Br { ; target: Target },
         BrIfNez { cond ; target: Target },
         BrIfEqz { cond ; target: Target },

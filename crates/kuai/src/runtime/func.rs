@@ -143,6 +143,24 @@ impl<T> Caller<'_, T> {
     pub fn engine(&self) -> &crate::Engine {
         self.store.engine()
     }
+
+    /// The store's fuel left; see [`Store::get_fuel`].
+    pub fn get_fuel(&self) -> Result<u64, Error> {
+        self.store.get_fuel()
+    }
+
+    /// Sets the store's fuel; see [`Store::set_fuel`].
+    pub fn set_fuel(&mut self, fuel: u64) -> Result<(), Error> {
+        self.store.set_fuel(fuel)
+    }
+
+    /// Charges `amount` fuel for work the host does on the guest's behalf: fails with the
+    /// trap "all fuel consumed by WebAssembly" (charging nothing) if less is left.
+    pub fn consume_fuel(&mut self, amount: u64) -> Result<(), Error> {
+        let left = self.store.get_fuel()?;
+        let rest = left.checked_sub(amount).ok_or(crate::Trap::OutOfFuel)?;
+        self.store.set_fuel(rest)
+    }
 }
 
 impl<T> AsContext for Caller<'_, T> {

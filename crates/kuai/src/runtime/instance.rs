@@ -5,7 +5,7 @@
 use super::func::{FuncData, FuncKind};
 use super::store::{AsContext, AsContextMut, Store, StoreId, StoreInner};
 use super::typed::{TypedFunc, WasmParams, WasmResults};
-use super::{Extern, Func, Global, GlobalData, Memory, MemoryData, Table, TableData};
+use super::{Extern, Func, Global, GlobalData, Memory, Table};
 use crate::error::{Error, LinkError};
 use crate::module::{ConstExpr, DataMode, ElemMode, ExportIndex, ImportKind, Module};
 use crate::trap::Trap;
@@ -171,6 +171,7 @@ pub(crate) fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[E
     if imports.len() != m.imports.len() {
         return Err(Error::TypeMismatch(format!("module needs {} imports, {} given", m.imports.len(), imports.len())));
     }
+    store.check_instance_count()?;
     let inner = &mut store.inner;
     let id = inner.id;
     let mut data = InstanceData {
@@ -231,16 +232,13 @@ pub(crate) fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[E
         data.globals = globals.clone().into_boxed_slice();
     }
     for (i, &ty) in m.tables.iter().enumerate().skip(m.num_imported_tables as usize) {
-        let init = m.table_inits[i].map_or(0, |e| eval_ref(inner, &data, e));
-        let table = TableData::new(ty, init).ok_or_else(|| Error::Limit(format!("cannot allocate {ty}")))?;
-        inner.tables.push(table);
-        tables.push(inner.tables.len() as u32 - 1);
+        let init = m.table_inits[i].map_or(0, |e| eval_ref(&store.inner, &data, e));
+        tables.push(store.create_table(ty, init)?);
     }
     for &ty in m.memories.iter().skip(m.num_imported_memories as usize) {
-        let mem = MemoryData::new(ty).ok_or_else(|| Error::Limit(format!("cannot allocate {ty}")))?;
-        inner.memories.push(mem);
-        memories.push(inner.memories.len() as u32 - 1);
+        memories.push(store.create_memory(ty)?);
     }
+    let inner = &mut store.inner;
     data.tables = tables.into_boxed_slice();
     data.memories = memories.into_boxed_slice();
     let elems = m.elems.iter().map(|seg| seg.items.iter().map(|e| eval_ref(inner, &data, *e)).collect()).collect();

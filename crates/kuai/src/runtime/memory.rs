@@ -20,11 +20,9 @@ pub struct MemoryAccessError;
 impl Memory {
     /// Creates a memory of the given type in `store`.
     pub fn new(mut store: impl AsContextMut, ty: MemoryType) -> Result<Memory, Error> {
-        let mut ctx = store.as_context_mut();
-        let inner = ctx.inner();
-        let data = MemoryData::new(ty).ok_or_else(|| Error::Limit(format!("cannot allocate {ty}")))?;
-        inner.memories.push(data);
-        Ok(Memory { store: inner.id, index: inner.memories.len() as u32 - 1 })
+        let ctx = store.as_context_mut();
+        let index = ctx.0.create_memory(ty)?;
+        Ok(Memory { store: ctx.0.inner.id, index })
     }
 
     fn data_ref<'a>(&self, store: &StoreContext<'a, impl Sized>) -> &'a MemoryData {
@@ -94,11 +92,14 @@ impl Memory {
         Ok(())
     }
 
-    /// Grows the memory by `delta` pages and returns the previous size in pages.
+    /// Grows the memory by `delta` pages and returns the previous size in pages. Fails if
+    /// the memory's maximum, the store's [`ResourceLimiter`](crate::ResourceLimiter) or
+    /// the host's allocator refuses.
     pub fn grow(&self, mut store: impl AsContextMut, delta: u64) -> Result<u64, Error> {
-        let mut ctx = store.as_context_mut();
-        self.data_mut_ref(&mut ctx)
-            .grow(delta)
+        let ctx = store.as_context_mut();
+        ctx.0.inner.check(self.store);
+        ctx.0
+            .grow_memory(self.index, delta)?
             .ok_or_else(|| Error::Limit(format!("cannot grow memory by {delta} pages")))
     }
 }

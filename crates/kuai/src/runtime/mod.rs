@@ -6,6 +6,7 @@
 pub(crate) mod func;
 pub(crate) mod global;
 pub(crate) mod instance;
+pub(crate) mod limits;
 pub(crate) mod linker;
 pub(crate) mod memory;
 pub(crate) mod store;
@@ -77,7 +78,10 @@ impl TableData {
         if ty.limits.min > Self::MAX_ELEMS {
             return None;
         }
-        Some(TableData { ty, elems: vec![init; ty.limits.min as usize] })
+        let mut elems = Vec::new();
+        elems.try_reserve_exact(ty.limits.min as usize).ok()?;
+        elems.resize(ty.limits.min as usize, init);
+        Some(TableData { ty, elems })
     }
 
     /// Grows by `delta` elements set to `init`; returns the old size, or `None`.

@@ -8,8 +8,10 @@
 
 use super::func::{FuncData, HostFunc};
 use super::instance::{InstanceData, InstanceSegments};
+use super::limits::ResourceLimiter;
 use super::{GlobalData, MemoryData, TableData};
 use crate::engine::Engine;
+use crate::error::Error;
 use crate::exec::Stack;
 use std::any::Any;
 use std::sync::Arc;
@@ -42,6 +44,10 @@ pub(crate) struct StoreInner {
     pub stack: Stack,
     /// Compiled-tier context of each instance (same index as `instances`).
     pub vmctx: Vec<super::vmctx::VmContextStorage>,
+    /// Fuel left (meaningful with `Config::consume_fuel`).
+    pub fuel: u64,
+    /// The engine epoch at which running code traps with "interrupt".
+    pub epoch_deadline: u64,
 }
 
 impl StoreInner {
@@ -56,7 +62,11 @@ pub struct Store<T> {
     pub(crate) inner: StoreInner,
     pub(crate) host_funcs: Vec<Arc<HostFunc<T>>>,
     pub(crate) data: T,
+    pub(crate) limiter: Option<LimiterFn<T>>,
 }
+
+/// Finds a store's [`ResourceLimiter`] inside its host state.
+pub(crate) type LimiterFn<T> = Box<dyn (FnMut(&mut T) -> &mut dyn ResourceLimiter) + Send + Sync>;
 
 impl<T> Store<T> {
     /// An empty store whose host functions can reach `data`.
@@ -75,9 +85,12 @@ impl<T> Store<T> {
                 externs: Vec::new(),
                 stack: Stack::new(config.max_call_depth, config.max_stack_slots),
                 vmctx: Vec::new(),
+                fuel: 0,
+                epoch_deadline: u64::MAX,
             },
             host_funcs: Vec::new(),
             data,
+            limiter: None,
         }
     }
 
@@ -99,6 +112,42 @@ impl<T> Store<T> {
     /// The engine this store belongs to.
     pub fn engine(&self) -> &Engine {
         &self.inner.engine
+    }
+
+    /// Sets the fuel left for wasm code (and host functions that charge it). Fails unless
+    /// the engine was configured with [`Config::consume_fuel`](crate::Config::consume_fuel).
+    pub fn set_fuel(&mut self, fuel: u64) -> Result<(), Error> {
+        self.fuel_enabled()?;
+        self.inner.fuel = fuel;
+        Ok(())
+    }
+
+    /// The fuel left. Fails unless fuel is enabled.
+    pub fn get_fuel(&self) -> Result<u64, Error> {
+        self.fuel_enabled()?;
+        Ok(self.inner.fuel)
+    }
+
+    fn fuel_enabled(&self) -> Result<(), Error> {
+        match self.inner.engine.config().consume_fuel {
+            true => Ok(()),
+            false => Err(Error::NotEnabled("fuel (Config::consume_fuel)")),
+        }
+    }
+
+    /// Makes running code trap with "interrupt" once the engine's epoch has advanced
+    /// `ticks_beyond_current` times from now (checked at function entries and loop
+    /// heads, with [`Config::epoch_interruption`](crate::Config::epoch_interruption)).
+    /// A new store has no deadline.
+    pub fn set_epoch_deadline(&mut self, ticks_beyond_current: u64) {
+        let now = self.inner.engine.epoch().load(Ordering::Relaxed);
+        self.inner.epoch_deadline = now.saturating_add(ticks_beyond_current);
+    }
+
+    /// Installs a [`ResourceLimiter`] that the store finds in its host state with `f`;
+    /// it decides every later memory and table creation and growth and instance count.
+    pub fn limiter(&mut self, f: impl (FnMut(&mut T) -> &mut dyn ResourceLimiter) + Send + Sync + 'static) {
+        self.limiter = Some(Box::new(f));
     }
 }
 

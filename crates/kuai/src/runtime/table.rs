@@ -1,6 +1,5 @@
 //! [`Table`]: handle to a table of references.
 
-use super::TableData;
 use super::store::{AsContext, AsContextMut, StoreId};
 use super::values::Val;
 use crate::error::Error;
@@ -23,12 +22,11 @@ fn check_ref(val: &Val, ty: &TableType, store: StoreId) -> Result<u64, Error> {
 impl Table {
     /// Creates a table of the given type, every element set to `init`.
     pub fn new(mut store: impl AsContextMut, ty: TableType, init: Val) -> Result<Table, Error> {
-        let mut ctx = store.as_context_mut();
-        let inner = ctx.inner();
-        let bits = check_ref(&init, &ty, inner.id)?;
-        let data = TableData::new(ty, bits).ok_or_else(|| Error::Limit(format!("cannot allocate {ty}")))?;
-        inner.tables.push(data);
-        Ok(Table { store: inner.id, index: inner.tables.len() as u32 - 1 })
+        let ctx = store.as_context_mut();
+        let id = ctx.0.inner.id;
+        let bits = check_ref(&init, &ty, id)?;
+        let index = ctx.0.create_table(ty, bits)?;
+        Ok(Table { store: id, index })
     }
 
     /// The table's current type (its minimum is the current size).
@@ -70,12 +68,10 @@ impl Table {
 
     /// Grows by `delta` elements set to `init`; returns the previous size.
     pub fn grow(&self, mut store: impl AsContextMut, delta: u64, init: Val) -> Result<u64, Error> {
-        let mut ctx = store.as_context_mut();
-        let inner = ctx.inner();
+        let ctx = store.as_context_mut();
+        let inner = &ctx.0.inner;
         inner.check(self.store);
-        let id = inner.id;
-        let table = &mut inner.tables[self.index as usize];
-        let bits = check_ref(&init, &table.ty, id)?;
-        table.grow(delta, bits).ok_or_else(|| Error::Limit(format!("cannot grow table by {delta}")))
+        let bits = check_ref(&init, &inner.tables[self.index as usize].ty, inner.id)?;
+        ctx.0.grow_table(self.index, delta, bits)?.ok_or_else(|| Error::Limit(format!("cannot grow table by {delta}")))
     }
 }

@@ -143,6 +143,7 @@ impl Translator<'_> {
     pub(super) fn loop_(&mut self, ty: wasmparser::BlockType) {
         self.prepare_entry(ty);
         let head = self.here();
+        self.loop_head_checks();
         self.enter(ControlKind::Loop { head }, ty);
     }
 
@@ -150,6 +151,7 @@ impl Translator<'_> {
         let cond = self.pop();
         self.prepare_entry(ty);
         let else_jump = self.branch_if(cond, false, 0);
+        self.start_segment();
         self.enter(ControlKind::If { else_jump }, ty);
     }
 
@@ -187,6 +189,7 @@ impl Translator<'_> {
         }
         let here = self.here();
         set_target(&mut self.code[else_jump], here);
+        self.start_segment();
         self.stack.truncate(height);
         for width in params {
             self.push_temp_wide(width);
@@ -214,6 +217,11 @@ impl Translator<'_> {
         if let ControlKind::If { else_jump } = frame.kind {
             // No else arm: the false path falls through to here with params == results.
             set_target(&mut self.code[else_jump], here);
+        }
+        // Control arrives here other than by falling through: a new straight-line run.
+        let joined = !frame.fixups.is_empty() || matches!(frame.kind, ControlKind::If { .. } | ControlKind::Else);
+        if joined || !self.reachable {
+            self.start_segment();
         }
         self.stack.truncate(frame.height);
         for &width in &frame.results {
@@ -297,6 +305,7 @@ impl Translator<'_> {
         if !self.is_function_label(depth) && self.values_in_place(depth) {
             let at = self.branch_if(cond, true, 0);
             self.link_jump(at, depth);
+            self.start_segment();
             return Ok(());
         }
         // Skip over the value copies when the condition is false.
@@ -314,6 +323,7 @@ impl Translator<'_> {
         self.stack = fall_through;
         let here = self.here();
         set_target(&mut self.code[skip], here);
+        self.start_segment();
         Ok(())
     }
 

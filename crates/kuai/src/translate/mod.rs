@@ -10,9 +10,11 @@
 //! an instruction retargets that instruction's result slot to the local.
 //!
 //! Files: this one holds the driver and the operand-stack model; `control.rs` structured
-//! control flow, branches and calls; `ops.rs` the numeric, memory and table operators.
+//! control flow, branches and calls; `ops.rs` the numeric, memory and table operators;
+//! `fuel.rs` where fuel is charged.
 
 mod control;
+mod fuel;
 mod ops;
 mod simd;
 
@@ -64,6 +66,12 @@ pub(crate) struct Translator<'m> {
     shuffles: Vec<[u8; 16]>,
     /// Slots of each of the function's results.
     result_widths: Vec<u32>,
+    /// Emit `ConsumeFuel` at the start of every straight-line run (`Config::consume_fuel`).
+    consume_fuel: bool,
+    /// Emit `CheckEpoch` at function entry and loop heads (`Config::epoch_interruption`).
+    check_epoch: bool,
+    /// The `ConsumeFuel` of the current straight-line run, which later operators add to.
+    fuel_segment: Option<usize>,
 }
 
 /// Slots a value of a wasm type occupies.
@@ -127,8 +135,15 @@ pub(crate) fn translate(module: &ModuleInner, def: u32) -> Result<CompiledFunc, 
         indirect: Vec::new(),
         shuffles: Vec::new(),
         result_widths: ty.results().iter().map(|r| r.slots()).collect(),
+        consume_fuel: module.engine.config().consume_fuel,
+        check_epoch: module.engine.config().epoch_interruption,
+        fuel_segment: None,
     };
     t.frames.push(Control::function(t.result_widths.clone()));
+    if t.check_epoch {
+        t.emit(Instr::CheckEpoch {});
+    }
+    t.start_segment();
 
     let mut ops = body.get_operators_reader().map_err(bad)?;
     while !ops.eof() {
@@ -136,6 +151,9 @@ pub(crate) fn translate(module: &ModuleInner, def: u32) -> Result<CompiledFunc, 
         t.operator(op)?;
     }
     let frame_size = temp_base.checked_add(t.max_temps).ok_or_else(|| limit("frame size"))?;
+    if t.consume_fuel {
+        fuel::remove_free_charges(&mut t.code);
+    }
     let func = CompiledFunc {
         code: t.code.into_boxed_slice(),
         frame_size,

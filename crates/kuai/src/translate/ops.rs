@@ -129,6 +129,7 @@ impl Translator<'_> {
             }
             return Ok(());
         }
+        self.charge(&op);
         // Multi-memory: an operator on a memory other than 0 is bracketed by selections.
         let memory = memory_index(&op);
         if memory == 0 {
