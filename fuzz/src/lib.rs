@@ -49,7 +49,63 @@ pub fn generate(bytes: &[u8]) -> Option<Vec<u8>> {
     Some(module.to_bytes())
 }
 
+/// xorshift64*: reproducible inputs from a seed.
+pub struct Rng(pub u64);
+
+impl Rng {
+    /// A generator for `seed` (any value; zero is avoided).
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1)
+    }
+
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    /// `len` random bytes.
+    pub fn bytes(&mut self, len: usize) -> Vec<u8> {
+        (0..len).map(|_| self.next_u64() as u8).collect()
+    }
+}
+
+/// A module from `bytes` for target (a)'s seeds: any features Kuai offers, including
+/// imports and several memories, without termination instrumentation (fuel ends runs).
+pub fn generate_any(bytes: &[u8]) -> Option<Vec<u8>> {
+    let mut u = Unstructured::new(bytes);
+    let config = wasm_smith::Config {
+        max_memories: 3,
+        export_everything: true,
+        max_memory32_bytes: 4 * 65536,
+        max_table_elements: 1_000,
+        bulk_memory_enabled: true,
+        reference_types_enabled: true,
+        simd_enabled: true,
+        multi_value_enabled: true,
+        saturating_float_to_int_enabled: true,
+        sign_extension_ops_enabled: true,
+        relaxed_simd_enabled: false,
+        exceptions_enabled: false,
+        threads_enabled: false,
+        tail_call_enabled: false,
+        gc_enabled: false,
+        memory64_enabled: false,
+        wide_arithmetic_enabled: false,
+        extended_const_enabled: false,
+        custom_page_sizes_enabled: false,
+        compact_imports_enabled: false,
+        ..wasm_smith::Config::default()
+    };
+    Some(wasm_smith::Module::new(config, &mut u).ok()?.to_bytes())
+}
+
+mod bytes;
 mod runners;
+
+pub use bytes::{FUEL, Reached, run_bytes};
 
 #[cfg(feature = "wasmtime")]
 pub use runners::WasmtimeRunner;

@@ -35,10 +35,19 @@ pub struct KuaiRunner {
 impl Runner for KuaiRunner {
     const NAME: &'static str = "kuai";
 
+    /// Every other module (by a hash of its bytes) runs with fuel metering and epoch
+    /// checks compiled in, on unlimited fuel: they must not change any result.
     fn compile(wasm: &[u8]) -> Result<Self, String> {
-        let engine = kuai::Engine::default();
+        let metered = hash(wasm) & 1 == 1;
+        let mut config = kuai::Config::new();
+        config.consume_fuel(metered).epoch_interruption(metered);
+        let engine = kuai::Engine::new(&config);
         let module = kuai::Module::new(&engine, wasm).map_err(|e| e.to_string())?;
-        Ok(KuaiRunner { store: kuai::Store::new(&engine, ()), module, instance: None })
+        let mut store = kuai::Store::new(&engine, ());
+        if metered {
+            store.set_fuel(u64::MAX).map_err(|e| e.to_string())?;
+        }
+        Ok(KuaiRunner { store, module, instance: None })
     }
 
     fn instantiate(&mut self) -> Outcome {

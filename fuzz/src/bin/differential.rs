@@ -17,18 +17,6 @@ use std::time::{Duration, Instant};
 /// Where the last panic happened, recorded by the panic hook.
 static PANIC_AT: Mutex<String> = Mutex::new(String::new());
 
-/// xorshift64*: reproducible inputs from a seed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-}
-
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let opt = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
@@ -53,7 +41,7 @@ fn main() {
     let seconds: u64 = opt("--seconds").and_then(|s| s.parse().ok()).unwrap_or(60);
     let out = opt("--out").unwrap_or_else(|| "findings".to_string());
     let deadline = Instant::now() + Duration::from_secs(seconds);
-    let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+    let mut rng = kuai_fuzz::Rng::new(seed);
     let (mut modules, mut calls, mut findings, mut oracle_panics) = (0u64, 0usize, 0usize, 0usize);
     #[allow(unused_mut)]
     let mut oracle_disagreements = 0usize;
@@ -66,8 +54,8 @@ fn main() {
     let mut i = 0u64;
     while i < iterations && Instant::now() < deadline {
         i += 1;
-        let len = 64 + (rng.next() % 8192) as usize;
-        let bytes: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
+        let len = 64 + (rng.next_u64() % 8192) as usize;
+        let bytes = rng.bytes(len);
         let Some(wasm) = kuai_fuzz::generate(&bytes) else { continue };
         modules += 1;
         let outcome = std::panic::catch_unwind(|| kuai_fuzz::compare(&wasm));

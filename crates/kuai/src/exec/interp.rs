@@ -45,8 +45,7 @@ pub(super) fn run(store: &mut StoreInner, depth: usize) -> Result<Exit, Fault> {
         funcs, instances, segments, memories, tables, globals, stack, engine, fuel, epoch_deadline, ..
     } = store;
     let instances = &*instances;
-    let epoch = engine.epoch();
-    let epoch_deadline = *epoch_deadline;
+    let (engine, epoch_deadline) = (&*engine, &*epoch_deadline);
     let mut no_memory = MemoryData { ty: MemoryType { limits: Limits { min: 0, max: Some(0) } }, bytes: Vec::new() };
     'frame: loop {
         let Some(frame) = stack.frames.last() else {
@@ -67,8 +66,6 @@ pub(super) fn run(store: &mut StoreInner, depth: usize) -> Result<Exit, Fault> {
             Some(&m) => &mut memories[m as usize],
             None => &mut no_memory,
         };
-        // The store index of `mem` (for `memory.grow`, which the driver performs).
-        let mut mem_id = inst.memories.first().copied().unwrap_or(u32::MAX);
 
         macro_rules! r {
             ($s:expr) => {
@@ -651,7 +648,7 @@ pub(super) fn run(store: &mut StoreInner, depth: usize) -> Result<Exit, Fault> {
                     *fuel = fuel.checked_sub(amount as u64).ok_or(Trap::OutOfFuel)?;
                 }
                 Instr::CheckEpoch {} => {
-                    if epoch.load(Ordering::Relaxed) >= epoch_deadline {
+                    if engine.epoch().load(Ordering::Relaxed) >= *epoch_deadline {
                         return Err(Fault::Trap(Trap::Interrupt));
                     }
                 }
@@ -743,12 +740,13 @@ pub(super) fn run(store: &mut StoreInner, depth: usize) -> Result<Exit, Fault> {
 
                 Instr::MemorySize { dst } => r!(dst) = mem.pages(),
                 // Growth goes through the driver, which consults the store's limiter.
-                Instr::MemoryGrow { dst, delta } => {
+                Instr::MemoryGrow { dst, delta, memory } => {
                     let delta = r!(delta) as u32 as u64;
                     if let Some(f) = frames.last_mut() {
                         f.pc = pc;
                     }
-                    return Ok(Exit::MemoryGrow { memory: mem_id, delta, dst: base + dst as usize });
+                    let memory = inst.memories[memory as usize];
+                    return Ok(Exit::MemoryGrow { memory, delta, dst: base + dst as usize });
                 }
                 Instr::MemoryFill { dst, value, len } => {
                     let at = range(r!(dst) as u32 as u64, r!(len) as u32 as u64, mem.bytes.len())
@@ -763,7 +761,6 @@ pub(super) fn run(store: &mut StoreInner, depth: usize) -> Result<Exit, Fault> {
                     mem.bytes.copy_within(from, to.start);
                 }
                 Instr::SelectMemory { index } => {
-                    mem_id = inst.memories.get(index as usize).copied().unwrap_or(u32::MAX);
                     mem = match inst.memories.get(index as usize) {
                         Some(&m) => &mut memories[m as usize],
                         None => &mut no_memory,

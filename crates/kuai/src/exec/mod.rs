@@ -115,16 +115,25 @@ impl Stack {
     }
 
     /// Makes sure slots `..end` exist.
+    #[inline]
     fn reserve(&mut self, end: usize) -> Result<(), Trap> {
+        if end > self.slots.len() {
+            return self.grow_slots(end);
+        }
+        Ok(())
+    }
+
+    /// Grows the value stack to hold slots `..end` (rare: out of line, so that calls stay
+    /// small). A host that cannot allocate the stack gets the trap, not an abort.
+    #[cold]
+    #[inline(never)]
+    fn grow_slots(&mut self, end: usize) -> Result<(), Trap> {
         if end > self.max_slots {
             return Err(Trap::StackOverflow);
         }
-        if end > self.slots.len() {
-            let new_len = end.max(self.slots.len() * 2).max(1024).min(self.max_slots);
-            // A host that cannot allocate the stack gets the trap, not an abort.
-            self.slots.try_reserve_exact(new_len - self.slots.len()).map_err(|_| Trap::StackOverflow)?;
-            self.slots.resize(new_len, 0);
-        }
+        let new_len = end.max(self.slots.len() * 2).max(1024).min(self.max_slots);
+        self.slots.try_reserve_exact(new_len - self.slots.len()).map_err(|_| Trap::StackOverflow)?;
+        self.slots.resize(new_len, 0);
         Ok(())
     }
 }

@@ -118,7 +118,8 @@ define_instrs! {
         /// `global.get` of a `v128` global (two slots).
         GlobalGet128 { ; global: u32 },
         MemorySize { ; },
-        MemoryGrow { delta ; },
+        /// `memory.grow` of the instance's memory `memory` (the driver performs it).
+        MemoryGrow { delta ; memory: u32 },
         TableGet { index ; table: u32 },
         TableSize { ; table: u32 },
         RefFunc { ; func: u32 },

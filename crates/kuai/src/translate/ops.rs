@@ -257,10 +257,10 @@ impl Translator<'_> {
                 let dst = self.push_temp();
                 self.emit_result(Instr::MemorySize { dst });
             }
-            Op::MemoryGrow { .. } => {
+            Op::MemoryGrow { mem } => {
                 let delta = self.pop_slot();
                 let dst = self.push_temp();
-                self.emit_result(Instr::MemoryGrow { dst, delta });
+                self.emit_result(Instr::MemoryGrow { dst, delta, memory: mem });
             }
             Op::MemoryFill { .. } => {
                 let (dst, value, len) = self.pop3();
