@@ -118,8 +118,8 @@ struct TypeRegistry {
 struct EngineInner {
     config: Config,
     types: Mutex<TypeRegistry>,
-    /// The epoch counter stores compare their deadlines with.
-    epoch: AtomicU64,
+    /// The epoch counter stores compare their deadlines with (shared with the stores).
+    epoch: Arc<AtomicU64>,
 }
 
 /// Compilation environment shared by modules and stores. Cheap to clone.
@@ -138,7 +138,7 @@ impl Engine {
     /// An engine with the given configuration.
     pub fn new(config: &Config) -> Engine {
         Engine {
-            inner: Arc::new(EngineInner { config: config.clone(), types: Mutex::default(), epoch: AtomicU64::new(0) }),
+            inner: Arc::new(EngineInner { config: config.clone(), types: Mutex::default(), epoch: Arc::default() }),
         }
     }
 
@@ -162,8 +162,8 @@ impl Engine {
         self.inner.epoch.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// The epoch counter (read by the interpreter's epoch checks).
-    pub(crate) fn epoch(&self) -> &AtomicU64 {
+    /// The epoch counter (stores keep a handle for their checks).
+    pub(crate) fn epoch(&self) -> &Arc<AtomicU64> {
         &self.inner.epoch
     }
 

@@ -14,7 +14,6 @@ use crate::runtime::store::StoreInner;
 use crate::runtime::{MemoryData, TableData};
 use crate::trap::Trap;
 use crate::types::{Limits, MemoryType};
-use std::sync::atomic::Ordering;
 
 /// Mutable references to two distinct tables, or one if they are the same.
 fn two_tables(tables: &mut [TableData], a: usize, b: usize) -> (&mut TableData, Option<&TableData>) {
@@ -41,11 +40,8 @@ fn range(start: u64, len: u64, bound: usize) -> Result<std::ops::Range<usize>, (
 
 /// Runs the top frame until the frame at `depth` returns, a host call is needed, or a trap.
 pub(super) fn run(store: &mut StoreInner, depth: usize) -> Result<Exit, Fault> {
-    let StoreInner {
-        funcs, instances, segments, memories, tables, globals, stack, engine, fuel, epoch_deadline, ..
-    } = store;
+    let StoreInner { funcs, instances, segments, memories, tables, globals, stack, .. } = store;
     let instances = &*instances;
-    let (engine, epoch_deadline) = (&*engine, &*epoch_deadline);
     let mut no_memory = MemoryData { ty: MemoryType { limits: Limits { min: 0, max: Some(0) } }, bytes: Vec::new() };
     'frame: loop {
         let Some(frame) = stack.frames.last() else {
@@ -60,7 +56,7 @@ pub(super) fn run(store: &mut StoreInner, depth: usize) -> Result<Exit, Fault> {
         let code: &[Instr] = &func.code;
         let mut pc = frame.pc;
         let base = frame.base;
-        let Stack { slots, frames, .. } = &mut *stack;
+        let Stack { slots, frames, meter, .. } = &mut *stack;
         let regs = &mut slots[base..base + func.frame_size as usize];
         let mut mem: &mut MemoryData = match inst.memories.first() {
             Some(&m) => &mut memories[m as usize],
@@ -187,7 +183,7 @@ pub(super) fn run(store: &mut StoreInner, depth: usize) -> Result<Exit, Fault> {
             }};
         }
         macro_rules! call {
-            ($target:expr, $args:expr) => {{
+            ($target:expr, $args:expr, $metered:expr) => {{
                 let target = $target;
                 let args = base + $args as usize;
                 if let Some(f) = frames.last_mut() {
@@ -195,11 +191,24 @@ pub(super) fn run(store: &mut StoreInner, depth: usize) -> Result<Exit, Fault> {
                 }
                 match funcs[target as usize].kind {
                     FuncKind::Wasm { .. } => {
-                        stack.push(funcs, instances, target, args)?;
+                        stack.push(funcs, instances, target, args, $metered)?;
                         continue 'frame;
                     }
                     FuncKind::Host { .. } => return Ok(Exit::Host { func: target, args }),
                 }
+            }};
+        }
+        // The store function a `call_indirect` through `site` with table index `index` calls.
+        macro_rules! indirect_target {
+            ($site:expr, $index:expr) => {{
+                let site = func.indirect[$site as usize];
+                let table = &tables[inst.tables[site.table as usize] as usize];
+                let elem = *table.elems.get(r!($index) as u32 as usize).ok_or(Trap::UndefinedElement)?;
+                let target = elem.checked_sub(1).ok_or(Trap::UninitializedElement)? as u32;
+                if funcs[target as usize].type_id != site.type_id {
+                    return Err(Fault::Trap(Trap::IndirectCallTypeMismatch));
+                }
+                target
             }};
         }
         macro_rules! ret {
@@ -645,12 +654,12 @@ pub(super) fn run(store: &mut StoreInner, depth: usize) -> Result<Exit, Fault> {
 
                 Instr::Unreachable {} => return Err(Fault::Trap(Trap::Unreachable)),
                 Instr::ConsumeFuel { amount } => {
-                    *fuel = fuel.checked_sub(amount as u64).ok_or(Trap::OutOfFuel)?;
+                    meter.consume(amount)?;
                 }
-                Instr::CheckEpoch {} => {
-                    if engine.epoch().load(Ordering::Relaxed) >= *epoch_deadline {
-                        return Err(Fault::Trap(Trap::Interrupt));
-                    }
+                Instr::CheckEpoch {} => meter.check_epoch()?,
+                Instr::CheckEpochConsumeFuel { amount } => {
+                    meter.check_epoch()?;
+                    meter.consume(amount)?;
                 }
                 Instr::Data { .. } => return Err(Fault::Trap(Trap::Unreachable)),
                 Instr::Br { target } => pc = target as usize,
@@ -726,16 +735,15 @@ pub(super) fn run(store: &mut StoreInner, depth: usize) -> Result<Exit, Fault> {
                     r!(0) = r!(src);
                     ret!()
                 }
-                Instr::Call { func, args } => call!(inst.funcs[func as usize], args),
+                Instr::Call { func, args } => call!(inst.funcs[func as usize], args, false),
                 Instr::CallIndirect { site, args, index } => {
-                    let site = func.indirect[site as usize];
-                    let table = &tables[inst.tables[site.table as usize] as usize];
-                    let elem = *table.elems.get(r!(index) as u32 as usize).ok_or(Trap::UndefinedElement)?;
-                    let target = elem.checked_sub(1).ok_or(Trap::UninitializedElement)? as u32;
-                    if funcs[target as usize].type_id != site.type_id {
-                        return Err(Fault::Trap(Trap::IndirectCallTypeMismatch));
-                    }
-                    call!(target, args)
+                    let target = indirect_target!(site, index);
+                    call!(target, args, false)
+                }
+                Instr::CallMetered { func, args } => call!(inst.funcs[func as usize], args, true),
+                Instr::CallIndirectMetered { site, args, index } => {
+                    let target = indirect_target!(site, index);
+                    call!(target, args, true)
                 }
 
                 Instr::MemorySize { dst } => r!(dst) = mem.pages(),

@@ -52,6 +52,52 @@ pub(crate) struct Stack {
     max_slots: usize,
     /// Nested activations (host functions calling back into wasm).
     reentry: u32,
+    /// Fuel and epoch state, checked here at function entry and by the interpreter.
+    pub(crate) meter: Meter,
+}
+
+/// A store's fuel and epoch deadline. Function entries are charged and checked by
+/// [`Stack::push`] (no instruction needed); runs and loop heads by `ConsumeFuel` and
+/// `CheckEpoch` instructions.
+#[derive(Debug, Default)]
+pub(crate) struct Meter {
+    /// Whether function entries are charged or checked at all (fuel or epochs on).
+    pub active: bool,
+    /// Fuel left (with `Config::consume_fuel`).
+    pub fuel: u64,
+    /// The engine's epoch counter (with `Config::epoch_interruption`).
+    pub epoch: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
+    /// The epoch at which running code traps with "interrupt".
+    pub epoch_deadline: u64,
+}
+
+impl Meter {
+    pub(crate) fn new(config: &crate::Config, epoch: &std::sync::Arc<std::sync::atomic::AtomicU64>) -> Meter {
+        Meter {
+            active: config.consume_fuel || config.epoch_interruption,
+            fuel: 0,
+            epoch: config.epoch_interruption.then(|| epoch.clone()),
+            epoch_deadline: u64::MAX,
+        }
+    }
+
+    /// Charges `amount` fuel, or traps (charging nothing) if less is left.
+    #[inline]
+    pub(crate) fn consume(&mut self, amount: u32) -> Result<(), Trap> {
+        self.fuel = self.fuel.checked_sub(amount as u64).ok_or(Trap::OutOfFuel)?;
+        Ok(())
+    }
+
+    /// Traps with "interrupt" if the epoch has reached the deadline.
+    #[inline]
+    pub(crate) fn check_epoch(&self) -> Result<(), Trap> {
+        match &self.epoch {
+            Some(epoch) if epoch.load(std::sync::atomic::Ordering::Relaxed) >= self.epoch_deadline => {
+                Err(Trap::Interrupt)
+            }
+            _ => Ok(()),
+        }
+    }
 }
 
 /// Why the interpreter stopped.
@@ -82,8 +128,8 @@ impl From<Trap> for Fault {
 }
 
 impl Stack {
-    pub(crate) fn new(max_frames: usize, max_slots: usize) -> Stack {
-        Stack { slots: Vec::new(), frames: Vec::new(), max_frames, max_slots, reentry: 0 }
+    pub(crate) fn new(max_frames: usize, max_slots: usize, meter: Meter) -> Stack {
+        Stack { slots: Vec::new(), frames: Vec::new(), max_frames, max_slots, reentry: 0, meter }
     }
 
     /// First free slot above the live frames.
@@ -93,8 +139,17 @@ impl Stack {
 
     /// Pushes a frame for wasm function `func` whose arguments are at absolute slot
     /// `base`, translating the function on its first call.
+    /// With `metered`, also charges the callee's entry fuel and checks the epoch (after
+    /// pushing, so the callee is in the backtrace).
     #[inline]
-    fn push(&mut self, funcs: &[FuncData], instances: &[InstanceData], func: u32, base: usize) -> Result<(), Fault> {
+    fn push(
+        &mut self,
+        funcs: &[FuncData],
+        instances: &[InstanceData],
+        func: u32,
+        base: usize,
+        metered: bool,
+    ) -> Result<(), Fault> {
         let FuncKind::Wasm { instance, index } = funcs[func as usize].kind else {
             unreachable!("push on a host function")
         };
@@ -111,6 +166,10 @@ impl Stack {
             self.slots[first..first + code.num_locals as usize].fill(0);
         }
         self.frames.push(Frame { func, instance, def, frame_size: code.frame_size, pc: 0, base });
+        if metered {
+            self.meter.check_epoch()?;
+            self.meter.consume(code.entry_fuel)?;
+        }
         Ok(())
     }
 
@@ -195,7 +254,7 @@ pub(crate) fn call<T>(store: &mut Store<T>, func: u32, params: &[Val], results: 
 /// Runs function `func` (arguments at `base`) until its frame returns.
 fn run_activation<T>(store: &mut Store<T>, func: u32, base: usize, depth: usize) -> Result<(), Error> {
     let inner = &mut store.inner;
-    let fault = match inner.stack.push(&inner.funcs, &inner.instances, func, base) {
+    let fault = match inner.stack.push(&inner.funcs, &inner.instances, func, base, inner.stack.meter.active) {
         Ok(()) => loop {
             match interp::run(&mut store.inner, depth) {
                 Ok(Exit::Returned) => return Ok(()),

@@ -159,8 +159,11 @@ define_instrs! {
         /// has less. Emitted only with `Config::consume_fuel`.
         ConsumeFuel { ; amount: u32 },
         /// Traps with "interrupt" if the engine's epoch has reached the store's deadline.
-        /// At function entries and loop heads, only with `Config::epoch_interruption`.
+        /// At loop heads, only with `Config::epoch_interruption` (function entries are
+        /// checked by the call itself).
         CheckEpoch { ; },
+        /// `CheckEpoch` then `ConsumeFuel`: a loop head with both enabled.
+        CheckEpochConsumeFuel { ; amount: u32 },
         Br { ; target: Target },
         BrIfNez { cond ; target: Target },
         BrIfEqz { cond ; target: Target },
@@ -210,6 +213,11 @@ define_instrs! {
         Call { ; func: u32, args: Slot },
         /// Calls through table `CompiledFunc::indirect[site]`, element `index`.
         CallIndirect { index ; site: u32, args: Slot },
+        /// `Call` that also charges the callee's entry fuel and checks the epoch (emitted
+        /// instead of `Call` when fuel or epochs are on, so plain calls pay nothing).
+        CallMetered { ; func: u32, args: Slot },
+        /// `CallIndirect` with the checks of `CallMetered`.
+        CallIndirectMetered { index ; site: u32, args: Slot },
         GlobalSet { src ; global: u32 },
         GlobalSet128 { src ; global: u32 },
         Store8 { addr, value ; offset: u32 },
@@ -357,6 +365,8 @@ pub(crate) struct CompiledFunc {
     pub indirect: Box<[IndirectSite]>,
     /// Lane selectors of the function's `i8x16.shuffle` instructions.
     pub shuffles: Box<[[u8; 16]]>,
+    /// Fuel of the run that starts at the entry, charged by the call (with fuel on).
+    pub entry_fuel: u32,
 }
 
 impl CompiledFunc {
@@ -409,7 +419,7 @@ impl CompiledFunc {
                     _ => return Err(format!("{instr:?} at {pc} lacks a valid data word")),
                 }
             }
-            if let Instr::CallIndirect { site, .. } = instr
+            if let Instr::CallIndirect { site, .. } | Instr::CallIndirectMetered { site, .. } = instr
                 && *site as usize >= self.indirect.len()
             {
                 return Err(format!("call_indirect site {site} undefined"));
@@ -431,6 +441,7 @@ mod tests {
             num_locals: 0,
             indirect: Box::new([]),
             shuffles: Box::new([]),
+            entry_fuel: 0,
         }
     }
 

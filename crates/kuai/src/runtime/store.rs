@@ -12,7 +12,7 @@ use super::limits::ResourceLimiter;
 use super::{GlobalData, MemoryData, TableData};
 use crate::engine::Engine;
 use crate::error::Error;
-use crate::exec::Stack;
+use crate::exec::{Meter, Stack};
 use std::any::Any;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -44,10 +44,6 @@ pub(crate) struct StoreInner {
     pub stack: Stack,
     /// Compiled-tier context of each instance (same index as `instances`).
     pub vmctx: Vec<super::vmctx::VmContextStorage>,
-    /// Fuel left (meaningful with `Config::consume_fuel`).
-    pub fuel: u64,
-    /// The engine epoch at which running code traps with "interrupt".
-    pub epoch_deadline: u64,
 }
 
 impl StoreInner {
@@ -83,10 +79,8 @@ impl<T> Store<T> {
                 tables: Vec::new(),
                 globals: Vec::new(),
                 externs: Vec::new(),
-                stack: Stack::new(config.max_call_depth, config.max_stack_slots),
+                stack: Stack::new(config.max_call_depth, config.max_stack_slots, Meter::new(config, engine.epoch())),
                 vmctx: Vec::new(),
-                fuel: 0,
-                epoch_deadline: u64::MAX,
             },
             host_funcs: Vec::new(),
             data,
@@ -118,14 +112,14 @@ impl<T> Store<T> {
     /// the engine was configured with [`Config::consume_fuel`](crate::Config::consume_fuel).
     pub fn set_fuel(&mut self, fuel: u64) -> Result<(), Error> {
         self.fuel_enabled()?;
-        self.inner.fuel = fuel;
+        self.inner.stack.meter.fuel = fuel;
         Ok(())
     }
 
     /// The fuel left. Fails unless fuel is enabled.
     pub fn get_fuel(&self) -> Result<u64, Error> {
         self.fuel_enabled()?;
-        Ok(self.inner.fuel)
+        Ok(self.inner.stack.meter.fuel)
     }
 
     fn fuel_enabled(&self) -> Result<(), Error> {
@@ -141,7 +135,7 @@ impl<T> Store<T> {
     /// A new store has no deadline.
     pub fn set_epoch_deadline(&mut self, ticks_beyond_current: u64) {
         let now = self.inner.engine.epoch().load(Ordering::Relaxed);
-        self.inner.epoch_deadline = now.saturating_add(ticks_beyond_current);
+        self.inner.stack.meter.epoch_deadline = now.saturating_add(ticks_beyond_current);
     }
 
     /// Installs a [`ResourceLimiter`] that the store finds in its host state with `f`;

@@ -433,7 +433,10 @@ impl Translator<'_> {
     pub(super) fn call(&mut self, func: u32) {
         let ty = self.module.func_type(func).clone();
         let args = self.call_args(ty.params().len());
-        self.emit(Instr::Call { func, args });
+        match self.consume_fuel || self.check_epoch {
+            true => self.emit(Instr::CallMetered { func, args }),
+            false => self.emit(Instr::Call { func, args }),
+        };
         self.call_results(ty.results());
     }
 
@@ -443,7 +446,10 @@ impl Translator<'_> {
         let args = self.call_args(ty.params().len());
         let site = self.indirect.len() as u32;
         self.indirect.push(IndirectSite { table, type_id: self.module.type_ids[type_index as usize] });
-        self.emit(Instr::CallIndirect { site, args, index });
+        match self.consume_fuel || self.check_epoch {
+            true => self.emit(Instr::CallIndirectMetered { site, args, index }),
+            false => self.emit(Instr::CallIndirect { site, args, index }),
+        };
         self.call_results(ty.results());
     }
 }

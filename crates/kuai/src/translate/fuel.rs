@@ -5,7 +5,10 @@
 //! the operators from one entry point to the next — is charged by one `ConsumeFuel` at
 //! the run's start. Runs start at the function entry, at a loop head, at the start of an
 //! `if`'s arms, after a block's `end` that branches reach, and after a `br_if` (its
-//! fall-through). Calls do not split runs: the callee charges its own. So the same
+//! fall-through). Calls do not split runs: the callee charges its own. The entry run's
+//! charge is made by the call itself (`CompiledFunc::entry_fuel`, charged in
+//! `Stack::push`, which also does the entry's epoch check), saving a dispatch per call; a
+//! loop head with both fuel and epochs on gets one `CheckEpochConsumeFuel`. So the same
 //! program with the same fuel always stops at the same run, however it was translated
 //! (eagerly or lazily) and whatever Kuai's own instruction selection does.
 
@@ -32,18 +35,30 @@ impl Translator<'_> {
     /// Adds `op`'s cost to the current run's charge.
     pub(super) fn charge(&mut self, op: &wasmparser::Operator<'_>) {
         if let Some(at) = self.fuel_segment
-            && let Instr::ConsumeFuel { amount } = &mut self.code[at]
+            && let Instr::ConsumeFuel { amount } | Instr::CheckEpochConsumeFuel { amount } = &mut self.code[at]
         {
             *amount = amount.saturating_add(cost(op));
         }
     }
 
-    /// Emits the epoch check of a loop head.
+    /// Emits a loop head's epoch check and starts its run (one instruction for both).
     pub(super) fn loop_head_checks(&mut self) {
-        if self.check_epoch {
-            self.emit(Instr::CheckEpoch {});
+        match (self.check_epoch, self.consume_fuel) {
+            (true, true) => self.fuel_segment = Some(self.emit(Instr::CheckEpochConsumeFuel { amount: 0 })),
+            (true, false) => {
+                self.emit(Instr::CheckEpoch {});
+            }
+            (false, _) => self.start_segment(),
         }
-        self.start_segment();
+    }
+}
+
+/// Turns the charge at the entry into the function's `entry_fuel` (leaving a free charge
+/// that [`remove_free_charges`] drops).
+pub(super) fn take_entry_charge(code: &mut [Instr]) -> u32 {
+    match code.first_mut() {
+        Some(Instr::ConsumeFuel { amount }) => std::mem::take(amount),
+        _ => 0,
     }
 }
 

@@ -140,9 +140,8 @@ pub(crate) fn translate(module: &ModuleInner, def: u32) -> Result<CompiledFunc, 
         fuel_segment: None,
     };
     t.frames.push(Control::function(t.result_widths.clone()));
-    if t.check_epoch {
-        t.emit(Instr::CheckEpoch {});
-    }
+    // The entry run's charge is emitted like any other, then moved into `entry_fuel`
+    // (the call charges it; nothing branches to the entry).
     t.start_segment();
 
     let mut ops = body.get_operators_reader().map_err(bad)?;
@@ -151,6 +150,7 @@ pub(crate) fn translate(module: &ModuleInner, def: u32) -> Result<CompiledFunc, 
         t.operator(op)?;
     }
     let frame_size = temp_base.checked_add(t.max_temps).ok_or_else(|| limit("frame size"))?;
+    let entry_fuel = fuel::take_entry_charge(&mut t.code);
     if t.consume_fuel {
         fuel::remove_free_charges(&mut t.code);
     }
@@ -161,6 +161,7 @@ pub(crate) fn translate(module: &ModuleInner, def: u32) -> Result<CompiledFunc, 
         num_locals,
         indirect: t.indirect.into_boxed_slice(),
         shuffles: t.shuffles.into_boxed_slice(),
+        entry_fuel,
     };
     // The interpreter's unchecked slot and code accesses rely on these invariants.
     func.verify().map_err(|e| {
