@@ -11,6 +11,7 @@
 #                                             # extra `kuai run` argument sets, side by side
 #   KUAI_BUILD=0 scripts/bench.sh             # use target/release/kuai as it is
 #   OUT=/tmp/perf.md scripts/bench.sh         # write the report elsewhere
+#   STARTUP=0 scripts/bench.sh                # skip the start-up figures (scripts/bench/startup.sh)
 #
 # Kernels: the C programs bench/kernels/c/NAME.c, compiled to the committed
 # bench/kernels/NAME.wasm by scripts/build-bench.sh (WASI commands printing one checksum
@@ -36,6 +37,7 @@ OUT=${OUT:-docs/performance.md}
 ENGINES=${ENGINES:-kuai wasmi wasm3 wasmtime native}
 KUAI_VARIANTS=${KUAI_VARIANTS:-}
 KUAI_BUILD=${KUAI_BUILD:-1}
+STARTUP=${STARTUP:-1}
 MICRO_ALL="fib-rec loop dot-scalar dot-simd"
 C_ALL=$(for f in bench/kernels/c/*.c; do basename "$f" .c; done | tr '\n' ' ')
 KERNELS=${KERNELS:-$C_ALL $MICRO_ALL}
@@ -239,8 +241,14 @@ for k in $KERNELS; do
   fi
 done
 
+if [ "$STARTUP" = 1 ] && [ -n "$kuai" ]; then
+  log "start-up figures ..."
+  scripts/bench/startup.sh "$kuai" "$wasmtime_bin" "$RUNS" > "$tmp/startup.md" || log "start-up figures failed"
+fi
+
 note load_end "$(cut -d' ' -f1-3 /proc/loadavg)"
 note total_s "$(( $(date +%s) - start_s ))"
 python3 scripts/bench/report.py "$meta" "$results" > "$OUT"
+[ -s "$tmp/startup.md" ] && cat "$tmp/startup.md" >> "$OUT"
 log "wrote $OUT in $(( $(date +%s) - start_s )) s"
 cat "$OUT"

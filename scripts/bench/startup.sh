@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Start-up figures for docs/performance.md; called by scripts/bench.sh, prints a markdown
+# section on stdout.
+#
+#   scripts/bench/startup.sh KUAI WASMTIME RUNS
+#
+# 1. Process time of a trivial WASI command (bench/startup/trivial.wasm: an empty `_start`)
+#    for kuai, wasmi and wasmtime.
+# 2. On CPython 3.12 (26 MB, fetched by scripts/fetch-real-programs.sh): time to the first
+#    instruction, measured as the whole process with zero fuel, which stops at `_start`'s
+#    first instruction (kuai --fuel 0, wasmi --fuel 0, wasmtime -W fuel=0 without its
+#    compilation cache); and Kuai's decode + validate and eager translation throughput
+#    (crates/kuai/examples/translate_all.rs).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+kuai=$1 wasmtime=${2:-} runs=${3:-5}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+medians() {
+  python3 -c "import json, statistics, sys
+for r in json.load(open(sys.argv[1]))['results']: print('%.1f' % (statistics.median(r['times']) * 1000))" "$1"
+}
+
+trivial=bench/startup/trivial.wasm
+names=(kuai) cmds=("$kuai run $trivial")
+command -v wasmi >/dev/null && { names+=(wasmi); cmds+=("wasmi $trivial"); }
+[ -n "$wasmtime" ] && { names+=(wasmtime); cmds+=("$wasmtime run $trivial"); }
+hyperfine -N --warmup 3 --runs $((runs * 10)) --export-json "$tmp/trivial.json" "${cmds[@]}" >/dev/null 2>&1
+mapfile -t trivial_ms < <(medians "$tmp/trivial.json")
+
+python_wasm="$(scripts/fetch-real-programs.sh 2>/dev/null)/python-3.12.0.wasm"
+ttfi_names=(kuai) ttfi_cmds=("$kuai run --fuel 0 $python_wasm")
+command -v wasmi >/dev/null && { ttfi_names+=(wasmi); ttfi_cmds+=("wasmi --fuel 0 $python_wasm"); }
+[ -n "$wasmtime" ] && { ttfi_names+=("wasmtime (cold)"); ttfi_cmds+=("$wasmtime run -C cache=n -W fuel=0 $python_wasm"); }
+# Every command ends in a fuel trap (non-zero exit): -i keeps hyperfine going.
+hyperfine -N -i --warmup 1 --runs "$runs" --export-json "$tmp/ttfi.json" "${ttfi_cmds[@]}" >/dev/null 2>&1
+mapfile -t ttfi_ms < <(medians "$tmp/ttfi.json")
+
+cargo build --release -q -p kuai --example translate_all
+translate=$(target/release/examples/translate_all "$python_wasm" "$runs")
+get() { awk -F'\t' -v k="$1" '$1 == k {print $2}' <<<"$translate"; }
+bytes=$(get bytes) validate_ms=$(get validate_ms) eager_ms=$(get eager_ms)
+
+echo
+echo "## Start-up"
+echo
+echo "Process wall time, medians (hyperfine -N). Trivial module: \`$trivial\` (an empty \`_start\`), $((runs * 10)) runs."
+echo
+echo "| engine | trivial module | CPython 3.12: to the first instruction |"
+echo "|---|---:|---:|"
+for i in "${!ttfi_names[@]}"; do
+  echo "| ${ttfi_names[$i]} | ${trivial_ms[$i]:-–} ms | ${ttfi_ms[$i]:-–} ms |"
+done
+echo
+python3 - "$bytes" "$validate_ms" "$eager_ms" <<'PY'
+import sys
+size, validate, eager = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])
+mb = size / 1e6
+print(f"CPython module: {mb:.1f} MB. Kuai `Module::new` (decode + validate, lazy translation): "
+      f"{validate:.0f} ms = {mb / (validate / 1e3):.0f} MB/s; with every function translated "
+      f"eagerly: {eager:.0f} ms, so translation alone runs at {mb / ((eager - validate) / 1e3):.0f} MB/s "
+      f"of module (medians of `crates/kuai/examples/translate_all.rs`). \"To the first instruction\" "
+      f"runs the module with zero fuel, which traps at `_start`'s first instruction: reading, "
+      f"validating (wasmtime: compiling), instantiating, trap report. wasmi runs in its default "
+      f"compilation mode; wasmtime compiles the whole module with Cranelift first (cache off).")
+PY
