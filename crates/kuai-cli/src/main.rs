@@ -149,6 +149,26 @@ fn execute(command: Command) -> Result<ExitCode, CliError> {
     }
 }
 
+/// Whether `command` may parse text (`.wat`, `.wast`), whose parsers recurse on nested
+/// expressions and need [`STACK_SIZE`]. Files that cannot be read say yes: the command
+/// will report them.
+fn needs_big_stack(command: &Command) -> bool {
+    let is_binary = |path: &std::path::Path| {
+        let mut magic = [0u8; 4];
+        std::fs::File::open(path).and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic)).is_ok()
+            && magic == *b"\0asm"
+    };
+    match command {
+        Command::Wast { .. } => true,
+        Command::Validate { file } => !is_binary(file),
+        Command::Run { module_and_args, preloads, .. } => {
+            let module = module_and_args.first().map(PathBuf::from).unwrap_or_default();
+            let preloaded = preloads.iter().filter_map(|p| p.split_once('=')).map(|(_, f)| PathBuf::from(f));
+            !is_binary(&module) || preloaded.into_iter().any(|f| !is_binary(&f))
+        }
+    }
+}
+
 /// Reports a panic (a bug in Kuai) as one `error:` line instead of Rust's panic output.
 fn install_panic_hook() {
     std::panic::set_hook(Box::new(|info| {
@@ -172,12 +192,22 @@ fn main() -> ExitCode {
             return if e.use_stderr() { ExitCode::from(EXIT_ERROR) } else { ExitCode::SUCCESS };
         }
     };
-    let worker = std::thread::Builder::new().name("kuai".into()).stack_size(STACK_SIZE).spawn(move || {
-        execute(cli.command).unwrap_or_else(|e| {
+    let run = |command: Command| {
+        execute(command).unwrap_or_else(|e| {
             e.report();
             ExitCode::from(e.exit_code())
         })
-    });
+    };
+    // Binary modules never recurse on the host stack: run them on this thread and save
+    // a thread's start (which a loaded machine can stretch to milliseconds).
+    if !needs_big_stack(&cli.command) {
+        return match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(cli.command))) {
+            Ok(code) => code,
+            // The panic hook has printed the message.
+            Err(_) => ExitCode::from(EXIT_ERROR),
+        };
+    }
+    let worker = std::thread::Builder::new().name("kuai".into()).stack_size(STACK_SIZE).spawn(move || run(cli.command));
     match worker.map(|handle| handle.join()) {
         Ok(Ok(code)) => code,
         Ok(Err(_)) => {

@@ -78,7 +78,8 @@ macro_rules! link {
 /// Defines every preview1 call in `linker` (and the same-ABI ones as `wasi_unstable`);
 /// `get` finds the [`WasiCtx`] in the store's data.
 pub fn add_to_linker<T: 'static>(linker: &mut Linker<T>, get: fn(&mut T) -> &mut WasiCtx) -> Result<(), Error> {
-    for module in [PREVIEW1, UNSTABLE] {
+    {
+        let module = PREVIEW1;
         link!(linker, get, module,
             proc::args_get(argv: u32, buf: u32)
             proc::args_sizes_get(count: u32, size: u32)
@@ -135,6 +136,9 @@ pub fn add_to_linker<T: 'static>(linker: &mut Linker<T>, get: fn(&mut T) -> &mut
             }
         })?;
     }
+    // The calls so far have the same ABI in both versions: `wasi_unstable` shares them
+    // (building each host function once keeps start-up short).
+    linker.alias_module(PREVIEW1, UNSTABLE)?;
     link!(linker, get, PREVIEW1,
         fd::fd_seek(fd: u32, offset: i64, whence: u32, newoffset: u32)
         fd::fd_filestat_get(fd: u32, ptr: u32)
@@ -142,4 +146,26 @@ pub fn add_to_linker<T: 'static>(linker: &mut Linker<T>, get: fn(&mut T) -> &mut
         poll::poll_oneoff(subs: u32, events: u32, nsubs: u32, nevents: u32)
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kuai::{Engine, Store};
+
+    #[test]
+    fn unstable_shares_the_same_abi_calls_only() {
+        let engine = Engine::default();
+        let mut linker: Linker<WasiCtx> = Linker::new(&engine);
+        add_to_linker(&mut linker, |cx| cx).unwrap();
+        let mut store = Store::new(&engine, WasiCtx::builder().build());
+        for name in ["fd_write", "path_open", "proc_exit", "proc_raise", "sock_accept"] {
+            assert!(linker.get(&mut store, PREVIEW1, name).is_some(), "{PREVIEW1}::{name}");
+            assert!(linker.get(&mut store, UNSTABLE, name).is_some(), "{UNSTABLE}::{name}");
+        }
+        for name in ["fd_seek", "fd_filestat_get", "path_filestat_get", "poll_oneoff"] {
+            assert!(linker.get(&mut store, PREVIEW1, name).is_some(), "{PREVIEW1}::{name}");
+            assert!(linker.get(&mut store, UNSTABLE, name).is_none(), "{UNSTABLE}::{name} has another ABI");
+        }
+    }
 }
