@@ -8,7 +8,8 @@
 #    for kuai, wasmi and wasmtime.
 # 2. On CPython 3.12 (26 MB, fetched by scripts/fetch-real-programs.sh): time to the first
 #    instruction, measured as the whole process with zero fuel, which stops at `_start`'s
-#    first instruction (kuai --fuel 0, wasmi --fuel 0, wasmtime -W fuel=0 without its
+#    first instruction (kuai --fuel 0, also with -W lazy-validation, which validates each
+#    function at its first call; wasmi --fuel 0; wasmtime -W fuel=0 without its
 #    compilation cache); and Kuai's decode + validate and eager translation throughput
 #    (crates/kuai/examples/translate_all.rs).
 set -euo pipefail
@@ -22,14 +23,14 @@ for r in json.load(open(sys.argv[1]))['results']: print('%.1f' % (statistics.med
 }
 
 trivial=bench/startup/trivial.wasm
-names=(kuai) cmds=("$kuai run $trivial")
+names=(kuai "kuai -W lazy-validation") cmds=("$kuai run $trivial" "$kuai run -W lazy-validation $trivial")
 command -v wasmi >/dev/null && { names+=(wasmi); cmds+=("wasmi $trivial"); }
 [ -n "$wasmtime" ] && { names+=(wasmtime); cmds+=("$wasmtime run $trivial"); }
 hyperfine -N --warmup 3 --runs $((runs * 10)) --export-json "$tmp/trivial.json" "${cmds[@]}" >/dev/null 2>&1
 mapfile -t trivial_ms < <(medians "$tmp/trivial.json")
 
 python_wasm="$(scripts/fetch-real-programs.sh 2>/dev/null)/python-3.12.0.wasm"
-ttfi_names=(kuai) ttfi_cmds=("$kuai run --fuel 0 $python_wasm")
+ttfi_names=(kuai "kuai -W lazy-validation") ttfi_cmds=("$kuai run --fuel 0 $python_wasm" "$kuai run -W lazy-validation --fuel 0 $python_wasm")
 command -v wasmi >/dev/null && { ttfi_names+=(wasmi); ttfi_cmds+=("wasmi --fuel 0 $python_wasm"); }
 [ -n "$wasmtime" ] && { ttfi_names+=("wasmtime (cold)"); ttfi_cmds+=("$wasmtime run -C cache=n -W fuel=0 $python_wasm"); }
 # Every command ends in a fuel trap (non-zero exit): -i keeps hyperfine going.
@@ -61,6 +62,8 @@ print(f"CPython module: {mb:.1f} MB. Kuai `Module::new` (decode + validate, lazy
       f"eagerly: {eager:.0f} ms, so translation alone runs at {mb / ((eager - validate) / 1e3):.0f} MB/s "
       f"of module (medians of `crates/kuai/examples/translate_all.rs`). \"To the first instruction\" "
       f"runs the module with zero fuel, which traps at `_start`'s first instruction: reading, "
-      f"validating (wasmtime: compiling), instantiating, trap report. wasmi runs in its default "
-      f"compilation mode; wasmtime compiles the whole module with Cranelift first (cache off).")
+      f"validating (wasmtime: compiling), instantiating, trap report; with `-W lazy-validation` Kuai "
+      f"validates each function at its first call instead (an invalid body then fails only when called). "
+      f"wasmi runs in its default compilation mode; wasmtime compiles the whole module with Cranelift "
+      f"first (cache off).")
 PY

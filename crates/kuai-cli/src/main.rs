@@ -80,7 +80,9 @@ enum Command {
         #[arg(long, value_name = "SIZE")]
         max_memory: Option<String>,
         /// WebAssembly features: `simd` (default on), `multi-memory` (default off);
-        /// `-W multi-memory` or `-W simd=n`, comma-separated. Also wasmtime's spellings
+        /// `-W multi-memory` or `-W simd=n`, comma-separated. `-W lazy-validation`
+        /// validates each function at its first call (faster start-up; an invalid body
+        /// then fails only when called). Also wasmtime's spellings
         /// of the limits: `-W fuel=N`, `-W timeout=DURATION`, `-W max-memory-size=SIZE`.
         #[arg(short = 'W', value_name = "FEATURE[=y|n]")]
         wasm_features: Vec<String>,

@@ -127,6 +127,7 @@ fn settings(o: &RunOptions) -> Result<Settings, CliError> {
         match name {
             "simd" => config.wasm_simd(on),
             "multi-memory" => config.wasm_multi_memory(on),
+            "lazy-validation" => config.lazy_validation(on),
             _ => return Err(CliError::Usage(format!("-W {name}: unknown or unsupported WebAssembly feature"))),
         };
     }

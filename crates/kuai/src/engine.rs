@@ -15,6 +15,7 @@ pub struct Config {
     pub(crate) wasm_multi_memory: bool,
     pub(crate) consume_fuel: bool,
     pub(crate) epoch_interruption: bool,
+    pub(crate) lazy_validation: bool,
 }
 
 impl Default for Config {
@@ -27,6 +28,7 @@ impl Default for Config {
             wasm_multi_memory: false,
             consume_fuel: false,
             epoch_interruption: false,
+            lazy_validation: false,
         }
     }
 }
@@ -57,6 +59,16 @@ impl Config {
     /// ahead-of-time set-ups and benchmarks of steady-state speed.
     pub fn eager_translation(&mut self, eager: bool) -> &mut Self {
         self.eager_translation = eager;
+        self
+    }
+
+    /// Validate each function body just before its first translation instead of in
+    /// `Module::new` (default: off). Start-up of big modules then costs decoding only, but
+    /// a module with an invalid function body is accepted, and calling that function fails
+    /// with the compile error — not what the spec prescribes, hence off by default. With
+    /// [`eager_translation`](Config::eager_translation) everything is validated up front.
+    pub fn lazy_validation(&mut self, lazy: bool) -> &mut Self {
+        self.lazy_validation = lazy;
         self
     }
 

@@ -97,3 +97,33 @@ fn v128_values_cross_the_typed_api_and_host_calls() {
     let lanes = |l: [u32; 4]| l.iter().enumerate().fold(0u128, |acc, (i, &x)| acc | (x as u128) << (32 * i));
     assert_eq!(f.call(&mut store, lanes([5, 5, 5, 5])).unwrap(), lanes([10, 20, 30, 40]));
 }
+
+#[test]
+fn lazy_validation_defers_body_errors_to_the_first_call() {
+    use kuai::{CompileErrorKind, Config, Error};
+    // `bad` returns an i64 where it declares an i32: invalid, but well-formed.
+    let wat = r#"(module
+        (func (export "good") (result i32) (i32.const 7))
+        (func (export "bad") (result i32) (i64.const 0)))"#;
+    let binary = wat::parse_str(wat).unwrap();
+    let eager = Engine::default();
+    let err = Module::new(&eager, &binary).unwrap_err();
+    assert!(matches!(&err, Error::Compile(e) if e.kind() == CompileErrorKind::Invalid), "{err}");
+
+    let mut config = Config::new();
+    config.lazy_validation(true);
+    let lazy = Engine::new(&config);
+    let module = Module::new(&lazy, &binary).unwrap();
+    let mut store = Store::new(&lazy, ());
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    let good = instance.get_typed_func::<(), i32>(&store, "good").unwrap();
+    assert_eq!(good.call(&mut store, ()).unwrap(), 7);
+    let bad = instance.get_typed_func::<(), i32>(&store, "bad").unwrap();
+    let err = bad.call(&mut store, ()).unwrap_err();
+    assert!(matches!(&err, Error::Compile(e) if e.kind() == CompileErrorKind::Invalid), "{err}");
+    // The failure is not cached as success: the second call fails the same way.
+    assert!(bad.call(&mut store, ()).is_err());
+    // With eager translation, lazy validation still rejects the module up front.
+    config.eager_translation(true);
+    assert!(Module::new(&Engine::new(&config), &binary).is_err());
+}

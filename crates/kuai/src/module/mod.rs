@@ -135,6 +135,8 @@ pub(crate) struct ModuleInner {
     pub bodies: Vec<Range<usize>>,
     /// Bytecode of each defined function, filled on first call.
     pub compiled: Box<[OnceLock<CompiledFunc>]>,
+    /// With `Config::lazy_validation`: each body's validator, run before its translation.
+    pub unvalidated: Box<[wasmparser::FuncToValidate<wasmparser::ValidatorResources>]>,
     pub names: Names,
 }
 
@@ -166,6 +168,9 @@ impl ModuleInner {
     /// The first call of a function: translate it and cache the result.
     #[cold]
     fn translate_now(&self, def: u32) -> Result<&CompiledFunc, CompileError> {
+        if let Some(to_validate) = self.unvalidated.get(def as usize) {
+            parse::validate_later(self, def, to_validate)?;
+        }
         let code = crate::translate::translate(self, def)?;
         Ok(self.compiled[def as usize].get_or_init(|| code))
     }

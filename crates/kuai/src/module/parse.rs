@@ -202,6 +202,7 @@ fn empty_module(engine: &Engine, bytes: &[u8]) -> ModuleInner {
         datas: Vec::new(),
         bodies: Vec::new(),
         compiled: Box::new([]),
+        unvalidated: Box::new([]),
         names: Names::default(),
     }
 }
@@ -214,15 +215,21 @@ fn parse_and_validate(engine: &Engine, bytes: &[u8]) -> Result<ModuleInner, Comp
 
     let mut m = empty_module(engine, bytes);
     let mut func_allocs = wasmparser::FuncValidatorAllocations::default();
+    let lazy = engine.config().lazy_validation;
+    let mut unvalidated = Vec::new();
 
     for payload in parser.parse_all(bytes) {
         let payload = payload.map_err(malformed)?;
         decode_section(&mut m, &payload)?;
         match validator.payload(&payload).map_err(classify)? {
             wasmparser::ValidPayload::Func(to_validate, body) => {
-                let mut func = to_validate.into_validator(std::mem::take(&mut func_allocs));
-                validate_body(&mut func, &body)?;
-                func_allocs = func.into_allocations();
+                if lazy {
+                    unvalidated.push(to_validate);
+                } else {
+                    let mut func = to_validate.into_validator(std::mem::take(&mut func_allocs));
+                    validate_body(&mut func, &body)?;
+                    func_allocs = func.into_allocations();
+                }
                 let range = body.range();
                 m.bodies.push(range.start as usize..range.end as usize);
             }
@@ -232,7 +239,28 @@ fn parse_and_validate(engine: &Engine, bytes: &[u8]) -> Result<ModuleInner, Comp
         }
     }
     m.compiled = (0..m.bodies.len()).map(|_| OnceLock::new()).collect();
+    m.unvalidated = unvalidated.into_boxed_slice();
     Ok(m)
+}
+
+/// Validates defined function `def` of a module decoded with `Config::lazy_validation`,
+/// just before its first translation.
+pub(crate) fn validate_later(
+    m: &ModuleInner,
+    def: u32,
+    to_validate: &wasmparser::FuncToValidate<wasmparser::ValidatorResources>,
+) -> Result<(), CompileError> {
+    let range = m.bodies[def as usize].clone();
+    let reader = wasmparser::BinaryReader::new(&m.bytes[range.clone()], range.start as u64);
+    let body = wasmparser::FunctionBody::new(reader);
+    let to_validate = wasmparser::FuncToValidate {
+        resources: to_validate.resources.clone(),
+        index: to_validate.index,
+        ty: to_validate.ty,
+        features: to_validate.features,
+    };
+    let mut func = to_validate.into_validator(Default::default());
+    validate_body(&mut func, &body)
 }
 
 /// Validates one function body, telling decoding errors (malformed) from validation errors.
