@@ -13,19 +13,9 @@ use arbitrary::Unstructured;
 /// Fuel each generated module gets: loop iterations plus calls before it traps.
 const TERMINATION_FUEL: u32 = 500;
 
-/// A module from `bytes`, or `None` if the bytes did not suffice.
-pub fn generate(bytes: &[u8]) -> Option<Vec<u8>> {
-    let mut u = Unstructured::new(bytes);
-    let config = wasm_smith::Config {
-        max_imports: 0,
-        max_memories: 1,
-        max_tables: 2,
-        max_memory32_bytes: 16 * 65536,
-        max_table_elements: 1_000,
-        export_everything: true,
-        canonicalize_nans: true,
-        allow_start_export: true,
-        min_funcs: 1,
+/// wasm-smith limited to the features Kuai implements: WebAssembly 2.0 with SIMD.
+fn kuai_features() -> wasm_smith::Config {
+    wasm_smith::Config {
         bulk_memory_enabled: true,
         reference_types_enabled: true,
         simd_enabled: true,
@@ -43,6 +33,23 @@ pub fn generate(bytes: &[u8]) -> Option<Vec<u8>> {
         custom_page_sizes_enabled: false,
         compact_imports_enabled: false,
         ..wasm_smith::Config::default()
+    }
+}
+
+/// A module from `bytes`, or `None` if the bytes did not suffice.
+pub fn generate(bytes: &[u8]) -> Option<Vec<u8>> {
+    let mut u = Unstructured::new(bytes);
+    let config = wasm_smith::Config {
+        max_imports: 0,
+        max_memories: 1,
+        max_tables: 2,
+        max_memory32_bytes: 16 * 65536,
+        max_table_elements: 1_000,
+        export_everything: true,
+        canonicalize_nans: true,
+        allow_start_export: true,
+        min_funcs: 1,
+        ..kuai_features()
     };
     let mut module = wasm_smith::Module::new(config, &mut u).ok()?;
     module.ensure_termination(TERMINATION_FUEL).ok()?;
@@ -81,23 +88,7 @@ pub fn generate_any(bytes: &[u8]) -> Option<Vec<u8>> {
         export_everything: true,
         max_memory32_bytes: 4 * 65536,
         max_table_elements: 1_000,
-        bulk_memory_enabled: true,
-        reference_types_enabled: true,
-        simd_enabled: true,
-        multi_value_enabled: true,
-        saturating_float_to_int_enabled: true,
-        sign_extension_ops_enabled: true,
-        relaxed_simd_enabled: false,
-        exceptions_enabled: false,
-        threads_enabled: false,
-        tail_call_enabled: false,
-        gc_enabled: false,
-        memory64_enabled: false,
-        wide_arithmetic_enabled: false,
-        extended_const_enabled: false,
-        custom_page_sizes_enabled: false,
-        compact_imports_enabled: false,
-        ..wasm_smith::Config::default()
+        ..kuai_features()
     };
     Some(wasm_smith::Module::new(config, &mut u).ok()?.to_bytes())
 }

@@ -61,8 +61,6 @@ pub(crate) struct Stack {
 /// `CheckEpoch` instructions.
 #[derive(Debug, Default)]
 pub(crate) struct Meter {
-    /// Whether function entries are charged or checked at all (fuel or epochs on).
-    pub active: bool,
     /// Fuel left (with `Config::consume_fuel`).
     pub fuel: u64,
     /// The engine's epoch counter (with `Config::epoch_interruption`).
@@ -73,12 +71,7 @@ pub(crate) struct Meter {
 
 impl Meter {
     pub(crate) fn new(config: &crate::Config, epoch: &std::sync::Arc<std::sync::atomic::AtomicU64>) -> Meter {
-        Meter {
-            active: config.consume_fuel || config.epoch_interruption,
-            fuel: 0,
-            epoch: config.epoch_interruption.then(|| epoch.clone()),
-            epoch_deadline: u64::MAX,
-        }
+        Meter { fuel: 0, epoch: config.epoch_interruption.then(|| epoch.clone()), epoch_deadline: u64::MAX }
     }
 
     /// Charges `amount` fuel, or traps (charging nothing) if less is left.
@@ -254,7 +247,8 @@ pub(crate) fn call<T>(store: &mut Store<T>, func: u32, params: &[Val], results: 
 /// Runs function `func` (arguments at `base`) until its frame returns.
 fn run_activation<T>(store: &mut Store<T>, func: u32, base: usize, depth: usize) -> Result<(), Error> {
     let inner = &mut store.inner;
-    let fault = match inner.stack.push(&inner.funcs, &inner.instances, func, base, inner.stack.meter.active) {
+    let metered = inner.engine.config().consume_fuel || inner.engine.config().epoch_interruption;
+    let fault = match inner.stack.push(&inner.funcs, &inner.instances, func, base, metered) {
         Ok(()) => loop {
             match interp::run(&mut store.inner, depth) {
                 Ok(Exit::Returned) => return Ok(()),

@@ -159,9 +159,14 @@ impl ResourceLimiter for StoreLimits {
     }
 }
 
-/// Bytes in `pages` pages (saturating: only compared against limits).
+/// `n` as a `usize`, saturating (sizes here are only compared against limits).
+fn saturating_usize(n: u64) -> usize {
+    usize::try_from(n).unwrap_or(usize::MAX)
+}
+
+/// Bytes in `pages` pages, saturating.
 fn page_bytes(pages: u64) -> usize {
-    usize::try_from(pages).unwrap_or(usize::MAX).saturating_mul(PAGE_SIZE)
+    saturating_usize(pages).saturating_mul(PAGE_SIZE)
 }
 
 fn count_error(what: &str, limit: usize) -> Error {
@@ -212,8 +217,7 @@ impl<T> Store<T> {
                 return Err(count_error("table", l.tables()));
             }
             let (min, max) = (ty.limits.min, ty.limits.max);
-            let as_usize = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
-            if !l.table_growing(0, as_usize(min), max.map(as_usize))? {
+            if !l.table_growing(0, saturating_usize(min), max.map(saturating_usize))? {
                 return Err(Error::Limit(format!("table minimum size of {min} elements exceeds table limits")));
             }
         }
@@ -242,11 +246,10 @@ impl<T> Store<T> {
     pub(crate) fn grow_table(&mut self, index: u32, delta: u64, init: u64) -> Result<Option<u64>, Error> {
         let table = &self.inner.tables[index as usize];
         let (current, max) = (table.elems.len(), table.ty.limits.max);
-        let as_usize = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
-        let desired = as_usize(current as u64 + delta);
+        let desired = saturating_usize((current as u64).saturating_add(delta));
         if delta > 0
             && let Some(l) = self.limiter_mut()
-            && !l.table_growing(current, desired, max.map(as_usize))?
+            && !l.table_growing(current, desired, max.map(saturating_usize))?
         {
             return Ok(None);
         }
