@@ -4,16 +4,18 @@
 //! Calls never recurse on the host stack. Every wasm frame lives in [`Stack::frames`], its
 //! slots in the shared value stack [`Stack::slots`]; a callee's frame starts at the slot
 //! where the caller put the first argument, so arguments are never copied. The
-//! interpreter ([`interp::run`]) returns to [`call`] only to finish, to trap, or to let
+//! interpreter ([`threaded::run`]) returns to [`call`] only to finish, to trap, or to let
 //! the driver invoke a host function (which needs the typed `Store<T>`); the driver then
 //! resumes it. Exceeding [`Config::max_call_depth`](crate::Config::max_call_depth) or the
 //! slot limit traps with "call stack exhausted".
 //!
 //! [spec: execution]: https://webassembly.github.io/spec/core/exec/index.html
 
-mod interp;
 mod numeric;
 mod simd;
+mod threaded;
+
+pub(crate) use threaded::{Op, lower};
 
 use crate::error::{CompileError, Error};
 use crate::runtime::func::{Caller, FuncData, FuncKind};
@@ -37,8 +39,9 @@ pub(crate) struct Frame {
     def: u32,
     /// Slots the frame occupies.
     frame_size: u32,
-    /// Where to resume (saved across calls).
-    pc: usize,
+    /// Address of the op to resume at (saved across calls); always an op of this
+    /// function's lowered code.
+    ip: usize,
     /// First slot of the frame in [`Stack::slots`].
     base: usize,
 }
@@ -158,7 +161,14 @@ impl Stack {
             let first = base + code.num_params as usize;
             self.slots[first..first + code.num_locals as usize].fill(0);
         }
-        self.frames.push(Frame { func, instance, def, frame_size: code.frame_size, pc: 0, base });
+        self.frames.push(Frame {
+            func,
+            instance,
+            def,
+            frame_size: code.frame_size,
+            ip: code.ops.as_ptr() as usize,
+            base,
+        });
         if metered {
             self.meter.check_epoch()?;
             self.meter.consume(code.entry_fuel)?;
@@ -250,7 +260,7 @@ fn run_activation<T>(store: &mut Store<T>, func: u32, base: usize, depth: usize)
     let metered = inner.engine.config().consume_fuel || inner.engine.config().epoch_interruption;
     let fault = match inner.stack.push(&inner.funcs, &inner.instances, func, base, metered) {
         Ok(()) => loop {
-            match interp::run(&mut store.inner, depth) {
+            match threaded::run(&mut store.inner, depth) {
                 Ok(Exit::Returned) => return Ok(()),
                 Ok(Exit::Host { func, args }) => call_host_from_wasm(store, func, args)?,
                 Ok(Exit::MemoryGrow { memory, delta, dst }) => {

@@ -356,7 +356,7 @@ pub(crate) struct IndirectSite {
 /// A translated function body.
 #[derive(Debug)]
 pub(crate) struct CompiledFunc {
-    pub code: Box<[Instr]>,
+    pub ops: Box<[crate::exec::Op]>,
     /// Parameters, then declared locals, then temporaries.
     pub frame_size: u32,
     pub num_params: u32,
@@ -369,79 +369,79 @@ pub(crate) struct CompiledFunc {
     pub entry_fuel: u32,
 }
 
-impl CompiledFunc {
-    /// Checks the invariants the interpreter relies on to skip bounds checks: every slot
-    /// operand is inside the frame, and control never leaves the code — every branch target
-    /// and jump-table entry is inside it, no instruction but a block end is last, and each
-    /// instruction with a `Data` word has one (whose `Select` operand is a valid slot).
-    pub(crate) fn verify(&self) -> Result<(), String> {
-        let len = self.code.len();
-        let Some(last) = self.code.last() else { return Err("empty function".into()) };
-        if !last.ends_block() {
-            return Err(format!("last instruction {last:?} falls through"));
-        }
-        for (pc, instr) in self.code.iter().enumerate() {
-            let mut bad_slot = None;
-            instr.for_each_slot(|s| {
-                if s >= self.frame_size {
-                    bad_slot = Some(s);
-                }
-            });
-            instr.for_each_wide_slot(|s| {
-                if s + 1 >= self.frame_size {
-                    bad_slot = Some(s);
-                }
-            });
-            if let Some(s) = bad_slot {
-                return Err(format!("{instr:?} at {pc}: slot {s} outside a frame of {}", self.frame_size));
-            }
-            if let Some(&mut target) = instr.clone().target_mut()
-                && target as usize >= len
-            {
-                return Err(format!("{instr:?} at {pc}: target outside {len} instructions"));
-            }
-            if let Instr::BrTable { len: n, .. } = instr
-                && pc + 1 + *n as usize >= len
-            {
-                return Err(format!("jump table at {pc} runs past the code"));
-            }
-            if instr.has_data() {
-                match self.code.get(pc + 1) {
-                    Some(Instr::Data { a, .. })
-                        if match instr {
-                            Instr::Select { .. } => *a < self.frame_size,
-                            Instr::Select128 { .. } | Instr::V128Bitselect { .. } | Instr::V128LoadLane { .. } => {
-                                *a + 1 < self.frame_size
-                            }
-                            Instr::I8x16Shuffle { .. } => (*a as usize) < self.shuffles.len(),
-                            _ => true,
-                        } => {}
-                    _ => return Err(format!("{instr:?} at {pc} lacks a valid data word")),
-                }
-            }
-            if let Instr::CallIndirect { site, .. } | Instr::CallIndirectMetered { site, .. } = instr
-                && *site as usize >= self.indirect.len()
-            {
-                return Err(format!("call_indirect site {site} undefined"));
-            }
-        }
-        Ok(())
+/// Checks the invariants the interpreter relies on to skip bounds checks: every slot
+/// operand is inside the frame, and control never leaves the code — every branch target
+/// and jump-table entry is inside it, no instruction but a block end is last, and each
+/// instruction with a `Data` word has one (whose `Select` operand is a valid slot).
+/// `indirect` and `shuffles` count the function's call_indirect sites and shuffles.
+pub(crate) fn verify(code: &[Instr], frame_size: u32, indirect: usize, shuffles: usize) -> Result<(), String> {
+    let len = code.len();
+    let Some(last) = code.last() else { return Err("empty function".into()) };
+    if !last.ends_block() {
+        return Err(format!("last instruction {last:?} falls through"));
     }
+    for (pc, instr) in code.iter().enumerate() {
+        let mut bad_slot = None;
+        instr.for_each_slot(|s| {
+            if s >= frame_size {
+                bad_slot = Some(s);
+            }
+        });
+        instr.for_each_wide_slot(|s| {
+            if s + 1 >= frame_size {
+                bad_slot = Some(s);
+            }
+        });
+        if let Some(s) = bad_slot {
+            return Err(format!("{instr:?} at {pc}: slot {s} outside a frame of {}", frame_size));
+        }
+        if let Some(&mut target) = instr.clone().target_mut()
+            && target as usize >= len
+        {
+            return Err(format!("{instr:?} at {pc}: target outside {len} instructions"));
+        }
+        if let Instr::BrTable { len: n, .. } = instr
+            && pc + 1 + *n as usize >= len
+        {
+            return Err(format!("jump table at {pc} runs past the code"));
+        }
+        if instr.has_data() {
+            match code.get(pc + 1) {
+                Some(Instr::Data { a, .. })
+                    if match instr {
+                        Instr::Select { .. } => *a < frame_size,
+                        Instr::Select128 { .. } | Instr::V128Bitselect { .. } | Instr::V128LoadLane { .. } => {
+                            *a + 1 < frame_size
+                        }
+                        Instr::I8x16Shuffle { .. } => (*a as usize) < shuffles,
+                        _ => true,
+                    } => {}
+                _ => return Err(format!("{instr:?} at {pc} lacks a valid data word")),
+            }
+        }
+        if let Instr::CallIndirect { site, .. } | Instr::CallIndirectMetered { site, .. } = instr
+            && *site as usize >= indirect
+        {
+            return Err(format!("call_indirect site {site} undefined"));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn func(code: Vec<Instr>, frame_size: u32) -> CompiledFunc {
-        CompiledFunc {
-            code: code.into(),
-            frame_size,
-            num_params: 0,
-            num_locals: 0,
-            indirect: Box::new([]),
-            shuffles: Box::new([]),
-            entry_fuel: 0,
+    /// Verifies `code` as a function with a frame of `frame_size` slots.
+    fn func(code: Vec<Instr>, frame_size: u32) -> Checked {
+        Checked(verify(&code, frame_size, 0, 0))
+    }
+
+    struct Checked(Result<(), String>);
+
+    impl Checked {
+        fn verify(self) -> Result<(), String> {
+            self.0
         }
     }
 

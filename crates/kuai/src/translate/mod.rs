@@ -154,8 +154,13 @@ pub(crate) fn translate(module: &ModuleInner, def: u32) -> Result<CompiledFunc, 
     if t.consume_fuel {
         fuel::remove_free_charges(&mut t.code);
     }
+    // The interpreter's unchecked slot and code accesses rely on these invariants.
+    let internal = |e: String| {
+        CompileError::new(CompileErrorKind::Unsupported, format!("internal error: bad translation: {e}"), None)
+    };
+    crate::ir::verify(&t.code, frame_size, t.indirect.len(), t.shuffles.len()).map_err(internal)?;
     let func = CompiledFunc {
-        code: t.code.into_boxed_slice(),
+        ops: crate::exec::lower(&t.code).map_err(internal)?,
         frame_size,
         num_params,
         num_locals,
@@ -163,10 +168,6 @@ pub(crate) fn translate(module: &ModuleInner, def: u32) -> Result<CompiledFunc, 
         shuffles: t.shuffles.into_boxed_slice(),
         entry_fuel,
     };
-    // The interpreter's unchecked slot and code accesses rely on these invariants.
-    func.verify().map_err(|e| {
-        CompileError::new(CompileErrorKind::Unsupported, format!("internal error: bad translation: {e}"), None)
-    })?;
     Ok(func)
 }
 

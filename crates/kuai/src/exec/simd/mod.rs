@@ -49,8 +49,8 @@ lane_helpers! {
 
 /// All ones if `cond`, else zero, as a lane of type `T`.
 #[inline]
-pub(super) fn mask<T: From<u8> + std::ops::Sub<Output = T>>(cond: bool) -> T {
-    T::from(0) - T::from(cond as u8)
+pub(super) fn mask<T: From<u8> + std::ops::Not<Output = T>>(cond: bool) -> T {
+    if cond { !T::from(0) } else { T::from(0) }
 }
 
 /// `v128 → i32` tests.

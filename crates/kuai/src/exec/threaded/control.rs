@@ -1,0 +1,154 @@
+//! Handlers of the control instructions ([spec: control instructions]): branches (plain,
+//! conditional, fused with a comparison, tables), calls and returns, `select`, traps, and
+//! the fuel and epoch checks.
+//!
+//! [spec: control instructions]: https://webassembly.github.io/spec/core/exec/instructions.html#control-instructions
+
+use super::{Cx, Done, enter, leave, trap};
+use crate::trap::Trap;
+
+/// Jumps to `$target` (relative to the op) if `$cond`, else continues.
+macro_rules! branch {
+    ($ip:ident, $sp:ident, $mem:ident, $len:ident, $cx:ident, $cond:expr, $target:expr) => {{
+        if $cond {
+            // SAFETY: `ir::verify` proved the absolute target within the code and `lower`
+            // made it relative to this op.
+            let to = unsafe { $ip.offset($target as i32 as isize) };
+            dispatch!(to, $sp, $mem, $len, $cx)
+        }
+        next!($ip, $sp, $mem, $len, $cx, 1)
+    }};
+}
+
+/// Calls store function `$target` (arguments at slot `$args`) and continues in it.
+macro_rules! call {
+    ($ip:ident, $cx:ident, $target:expr, $args:expr, $metered:expr) => {{
+        // SAFETY: a call is a straight-line op, so the op after it exists (`ir::verify`).
+        let resume = unsafe { $ip.add(1) };
+        if !enter($cx, $target, $args, resume, $metered) {
+            return Done::Stop;
+        }
+        let (ip, sp) = $cx.top_frame();
+        dispatch!(ip, sp, $cx.mem, $cx.len, $cx)
+    }};
+}
+
+/// Pops the frame and continues in the caller (or stops at the activation's end).
+macro_rules! ret {
+    ($cx:ident) => {{
+        if !leave($cx) {
+            return Done::Stop;
+        }
+        let (ip, sp) = $cx.top_frame();
+        dispatch!(ip, sp, $cx.mem, $cx.len, $cx)
+    }};
+}
+
+/// The store function a `call_indirect` through `site` with table index `index` calls,
+/// or `None` after recording the trap.
+#[inline(never)]
+fn indirect_target(cx: &mut Cx<'_>, site: u32, index: u32) -> Option<u32> {
+    let outcome = (|| {
+        let code = cx.running_code().ok_or(Trap::Unreachable)?;
+        let site = *code.indirect.get(site as usize).ok_or(Trap::Unreachable)?;
+        let table = &cx.tables[cx.inst.tables[site.table as usize] as usize];
+        let elem = *table.elems.get(index as usize).ok_or(Trap::UndefinedElement)?;
+        let target = elem.checked_sub(1).ok_or(Trap::UninitializedElement)? as u32;
+        if cx.funcs[target as usize].type_id != site.type_id {
+            return Err(Trap::IndirectCallTypeMismatch);
+        }
+        Ok(target)
+    })();
+    match outcome {
+        Ok(target) => Some(target),
+        Err(t) => {
+            trap(cx, t);
+            None
+        }
+    }
+}
+
+/// The store function of the running instance's function `func`.
+#[inline(always)]
+fn direct_target(cx: &Cx<'_>, func: u32) -> u32 {
+    // Validation proved `func` a function index of the module, which sizes `funcs`; an
+    // out-of-range index would name no function (and trap in `enter`).
+    cx.inst.funcs.get(func as usize).copied().unwrap_or(u32::MAX)
+}
+
+handlers! { lookup (ip, sp, mem, mem_len, cx)
+    Br { target } => jump { branch!(ip, sp, mem, mem_len, cx, true, target) }
+    BrIfNez { cond, target } => jump { branch!(ip, sp, mem, mem_len, cx, get!(sp, cond) as u32 != 0, target) }
+    BrIfEqz { cond, target } => jump { branch!(ip, sp, mem, mem_len, cx, get!(sp, cond) as u32 == 0, target) }
+    BrI64Nez { cond, target } => jump { branch!(ip, sp, mem, mem_len, cx, get!(sp, cond) != 0, target) }
+    BrI64Eqz { cond, target } => jump { branch!(ip, sp, mem, mem_len, cx, get!(sp, cond) == 0, target) }
+    BrI32Eq { a, b, target } => jump { branch!(ip, sp, mem, mem_len, cx, get!(sp, a) as u32 == get!(sp, b) as u32, target) }
+    BrI32Ne { a, b, target } => jump { branch!(ip, sp, mem, mem_len, cx, get!(sp, a) as u32 != get!(sp, b) as u32, target) }
+    BrI32LtS { a, b, target } => jump { branch!(ip, sp, mem, mem_len, cx, (get!(sp, a) as i32) < (get!(sp, b) as i32), target) }
+    BrI32LtU { a, b, target } => jump { branch!(ip, sp, mem, mem_len, cx, (get!(sp, a) as u32) < (get!(sp, b) as u32), target) }
+    BrI32GtS { a, b, target } => jump { branch!(ip, sp, mem, mem_len, cx, (get!(sp, a) as i32) > (get!(sp, b) as i32), target) }
+    BrI32GtU { a, b, target } => jump { branch!(ip, sp, mem, mem_len, cx, (get!(sp, a) as u32) > (get!(sp, b) as u32), target) }
+    BrI32LeS { a, b, target } => jump { branch!(ip, sp, mem, mem_len, cx, (get!(sp, a) as i32) <= (get!(sp, b) as i32), target) }
+    BrI32LeU { a, b, target } => jump { branch!(ip, sp, mem, mem_len, cx, (get!(sp, a) as u32) <= (get!(sp, b) as u32), target) }
+    BrI32GeS { a, b, target } => jump { branch!(ip, sp, mem, mem_len, cx, (get!(sp, a) as i32) >= (get!(sp, b) as i32), target) }
+    BrI32GeU { a, b, target } => jump { branch!(ip, sp, mem, mem_len, cx, (get!(sp, a) as u32) >= (get!(sp, b) as u32), target) }
+    BrI32EqImm { a, imm, target } => jump { branch!(ip, sp, mem, mem_len, cx, get!(sp, a) as u32 == imm as u32, target) }
+    BrI32NeImm { a, imm, target } => jump { branch!(ip, sp, mem, mem_len, cx, get!(sp, a) as u32 != imm as u32, target) }
+    BrI32LtSImm { a, imm, target } => jump { branch!(ip, sp, mem, mem_len, cx, (get!(sp, a) as i32) < imm, target) }
+    BrI32LtUImm { a, imm, target } => jump { branch!(ip, sp, mem, mem_len, cx, (get!(sp, a) as u32) < imm as u32, target) }
+    BrI32GtSImm { a, imm, target } => jump { branch!(ip, sp, mem, mem_len, cx, (get!(sp, a) as i32) > imm, target) }
+    BrI32GtUImm { a, imm, target } => jump { branch!(ip, sp, mem, mem_len, cx, (get!(sp, a) as u32) > imm as u32, target) }
+    BrI32LeSImm { a, imm, target } => jump { branch!(ip, sp, mem, mem_len, cx, (get!(sp, a) as i32) <= imm, target) }
+    BrI32LeUImm { a, imm, target } => jump { branch!(ip, sp, mem, mem_len, cx, (get!(sp, a) as u32) <= imm as u32, target) }
+    BrI32GeSImm { a, imm, target } => jump { branch!(ip, sp, mem, mem_len, cx, (get!(sp, a) as i32) >= imm, target) }
+    BrI32GeUImm { a, imm, target } => jump { branch!(ip, sp, mem, mem_len, cx, (get!(sp, a) as u32) >= imm as u32, target) }
+    BrI64Eq { a, b, target } => jump { branch!(ip, sp, mem, mem_len, cx, get!(sp, a) == get!(sp, b), target) }
+    BrI64Ne { a, b, target } => jump { branch!(ip, sp, mem, mem_len, cx, get!(sp, a) != get!(sp, b), target) }
+    BrI64LtS { a, b, target } => jump { branch!(ip, sp, mem, mem_len, cx, (get!(sp, a) as i64) < (get!(sp, b) as i64), target) }
+    BrI64LtU { a, b, target } => jump { branch!(ip, sp, mem, mem_len, cx, get!(sp, a) < get!(sp, b), target) }
+    BrI64GtS { a, b, target } => jump { branch!(ip, sp, mem, mem_len, cx, (get!(sp, a) as i64) > (get!(sp, b) as i64), target) }
+    BrI64GtU { a, b, target } => jump { branch!(ip, sp, mem, mem_len, cx, get!(sp, a) > get!(sp, b), target) }
+    BrI64LeS { a, b, target } => jump { branch!(ip, sp, mem, mem_len, cx, (get!(sp, a) as i64) <= (get!(sp, b) as i64), target) }
+    BrI64LeU { a, b, target } => jump { branch!(ip, sp, mem, mem_len, cx, get!(sp, a) <= get!(sp, b), target) }
+    BrI64GeS { a, b, target } => jump { branch!(ip, sp, mem, mem_len, cx, (get!(sp, a) as i64) >= (get!(sp, b) as i64), target) }
+    BrI64GeU { a, b, target } => jump { branch!(ip, sp, mem, mem_len, cx, get!(sp, a) >= get!(sp, b), target) }
+    BrTable { index, len } => jump {
+        let i = (get!(sp, index) as u32).min(len) as usize;
+        // SAFETY: the jump table's `len + 1` entries follow the op (`ir::verify`).
+        let to = unsafe { ip.add(1 + i) };
+        dispatch!(to, sp, mem, mem_len, cx)
+    }
+    Return {} => jump { ret!(cx) }
+    ReturnSlot { src } => jump {
+        set!(sp, 0, get!(sp, src));
+        ret!(cx)
+    }
+    Call { func, args } => jump { call!(ip, cx, direct_target(cx, func), args, false) }
+    CallMetered { func, args } => jump { call!(ip, cx, direct_target(cx, func), args, true) }
+    CallIndirect { index, site, args } => jump {
+        let Some(target) = indirect_target(cx, site, get!(sp, index) as u32) else { return Done::Stop };
+        call!(ip, cx, target, args, false)
+    }
+    CallIndirectMetered { index, site, args } => jump {
+        let Some(target) = indirect_target(cx, site, get!(sp, index) as u32) else { return Done::Stop };
+        call!(ip, cx, target, args, true)
+    }
+    Unreachable {} => jump { trap(cx, Trap::Unreachable) }
+    Data {} => jump { trap(cx, Trap::Unreachable) }
+    ConsumeFuel { amount } => next { tr!(cx, cx.stack.meter.consume(amount)) }
+    CheckEpoch {} => next { tr!(cx, cx.stack.meter.check_epoch()) }
+    CheckEpochConsumeFuel { amount } => next {
+        tr!(cx, cx.stack.meter.check_epoch());
+        tr!(cx, cx.stack.meter.consume(amount));
+    }
+    Select { dst, cond, a } => next2 {
+        let (b, _, _) = data!(ip, cx);
+        set!(sp, dst, if get!(sp, cond) as u32 != 0 { get!(sp, a) } else { get!(sp, b) });
+    }
+    Select128 { dst, cond, a } => next2 {
+        let (b, _, _) = data!(ip, cx);
+        let from = if get!(sp, cond) as u32 != 0 { a } else { b };
+        set!(sp, dst, get!(sp, from));
+        set!(sp, dst + 1, get!(sp, from + 1));
+    }
+}

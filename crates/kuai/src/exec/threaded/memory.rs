@@ -1,0 +1,233 @@
+//! Handlers of the memory, table, global and reference instructions ([spec: memory
+//! instructions], [spec: table instructions], [spec: variable instructions]).
+//!
+//! Loads and stores check `ea + size <= len` against the `len` register and access the
+//! bytes through the `mem` register. Growth leaves the interpreter so the driver can
+//! consult the store's limiter.
+//!
+//! [spec: memory instructions]: https://webassembly.github.io/spec/core/exec/instructions.html#memory-instructions
+//! [spec: table instructions]: https://webassembly.github.io/spec/core/exec/instructions.html#table-instructions
+//! [spec: variable instructions]: https://webassembly.github.io/spec/core/exec/instructions.html#variable-instructions
+
+use super::super::Exit;
+use super::{Cx, Mem, exit, trap};
+use crate::runtime::{PAGE_SIZE, TableData};
+use crate::trap::Trap;
+
+/// `start..start + len` if it lies within `0..bound`.
+fn range(start: u64, len: u64, bound: usize) -> Result<std::ops::Range<usize>, Trap> {
+    match start.checked_add(len) {
+        Some(end) if end <= bound as u64 => Ok(start as usize..end as usize),
+        _ => Err(Trap::MemoryOutOfBounds),
+    }
+}
+
+/// Like [`range`], for tables.
+fn table_range(start: u64, len: u64, bound: usize) -> Result<std::ops::Range<usize>, Trap> {
+    range(start, len, bound).map_err(|_| Trap::TableOutOfBounds)
+}
+
+/// Mutable references to two distinct tables, or one if they are the same.
+fn two_tables(tables: &mut [TableData], a: usize, b: usize) -> (&mut TableData, Option<&TableData>) {
+    if a == b {
+        return (&mut tables[a], None);
+    }
+    if a < b {
+        let (lo, hi) = tables.split_at_mut(b);
+        (&mut lo[a], Some(&hi[0]))
+    } else {
+        let (lo, hi) = tables.split_at_mut(a);
+        (&mut hi[0], Some(&lo[b]))
+    }
+}
+
+/// The selected memory's bytes as a slice.
+///
+/// # Safety
+/// `mem`/`len` describe a live memory's bytes and nothing else references them while
+/// the slice is used (the `Handler` contract).
+unsafe fn bytes<'m>(mem: Mem, len: usize) -> &'m mut [u8] {
+    // SAFETY: guaranteed by the caller.
+    unsafe { std::slice::from_raw_parts_mut(mem, len) }
+}
+
+/// Reads `N` bytes at effective address `ea`, or traps.
+macro_rules! load {
+    ($sp:ident, $mem:ident, $len:ident, $cx:ident, $dst:expr, $addr:expr, $offset:expr, $n:literal, |$b:ident| $e:expr) => {{
+        let ea = get!($sp, $addr) as u32 as usize + $offset as usize;
+        // `ea < 2^33`: no overflow.
+        if ea + $n > $len {
+            return trap($cx, Trap::MemoryOutOfBounds);
+        }
+        // SAFETY: `ea + N <= len`, and `mem`/`len` describe the memory's bytes.
+        let $b: [u8; $n] = unsafe { $mem.add(ea).cast::<[u8; $n]>().read_unaligned() };
+        set!($sp, $dst, $e);
+    }};
+}
+
+/// Writes `N` bytes at effective address `ea`, or traps.
+macro_rules! store {
+    ($sp:ident, $mem:ident, $len:ident, $cx:ident, $addr:expr, $value:expr, $offset:expr, $n:literal, |$v:ident| $e:expr) => {{
+        let ea = get!($sp, $addr) as u32 as usize + $offset as usize;
+        if ea + $n > $len {
+            return trap($cx, Trap::MemoryOutOfBounds);
+        }
+        let $v = get!($sp, $value);
+        let bytes: [u8; $n] = $e;
+        // SAFETY: `ea + N <= len`, and `mem`/`len` describe the memory's bytes.
+        unsafe { $mem.add(ea).cast::<[u8; $n]>().write_unaligned(bytes) };
+    }};
+}
+
+/// The store index of the running instance's global `g`.
+fn global_index(cx: &Cx<'_>, g: u32) -> usize {
+    cx.inst.globals[g as usize] as usize
+}
+
+/// The store index of the running instance's table `t`.
+fn table_index(cx: &Cx<'_>, t: u32) -> usize {
+    cx.inst.tables[t as usize] as usize
+}
+
+handlers! { lookup (ip, sp, mem, mem_len, cx)
+    Load32 { dst, addr, offset } => next { load!(sp, mem, mem_len, cx, dst, addr, offset, 4, |b| u32::from_le_bytes(b) as u64) }
+    Load64 { dst, addr, offset } => next { load!(sp, mem, mem_len, cx, dst, addr, offset, 8, |b| u64::from_le_bytes(b)) }
+    Load8U { dst, addr, offset } => next { load!(sp, mem, mem_len, cx, dst, addr, offset, 1, |b| b[0] as u64) }
+    Load16U { dst, addr, offset } => next { load!(sp, mem, mem_len, cx, dst, addr, offset, 2, |b| u16::from_le_bytes(b) as u64) }
+    Load8S32 { dst, addr, offset } => next { load!(sp, mem, mem_len, cx, dst, addr, offset, 1, |b| b[0] as i8 as i32 as u32 as u64) }
+    Load16S32 { dst, addr, offset } => next { load!(sp, mem, mem_len, cx, dst, addr, offset, 2, |b| i16::from_le_bytes(b) as i32 as u32 as u64) }
+    Load8S64 { dst, addr, offset } => next { load!(sp, mem, mem_len, cx, dst, addr, offset, 1, |b| b[0] as i8 as i64 as u64) }
+    Load16S64 { dst, addr, offset } => next { load!(sp, mem, mem_len, cx, dst, addr, offset, 2, |b| i16::from_le_bytes(b) as i64 as u64) }
+    Load32S64 { dst, addr, offset } => next { load!(sp, mem, mem_len, cx, dst, addr, offset, 4, |b| i32::from_le_bytes(b) as i64 as u64) }
+    Store8 { addr, value, offset } => next { store!(sp, mem, mem_len, cx, addr, value, offset, 1, |v| [v as u8]) }
+    Store16 { addr, value, offset } => next { store!(sp, mem, mem_len, cx, addr, value, offset, 2, |v| (v as u16).to_le_bytes()) }
+    Store32 { addr, value, offset } => next { store!(sp, mem, mem_len, cx, addr, value, offset, 4, |v| (v as u32).to_le_bytes()) }
+    Store64 { addr, value, offset } => next { store!(sp, mem, mem_len, cx, addr, value, offset, 8, |v| v.to_le_bytes()) }
+
+    MemorySize { dst } => next { set!(sp, dst, (mem_len / PAGE_SIZE) as u64) }
+    MemoryGrow { dst, delta, memory } => jump {
+        let Some(&memory) = cx.inst.memories.get(memory as usize) else { return trap(cx, Trap::Unreachable) };
+        let grow = Exit::MemoryGrow { memory, delta: get!(sp, delta) as u32 as u64, dst: cx.absolute(dst) };
+        // SAFETY: `memory.grow` is a straight-line op, so the op after it exists.
+        exit(cx, grow, unsafe { ip.add(1) })
+    }
+    MemoryFill { dst, value, len } => next {
+        let at = tr!(cx, range(get!(sp, dst) as u32 as u64, get!(sp, len) as u32 as u64, mem_len));
+        // SAFETY: the `Handler` contract; the slice lives only within this handler.
+        let memory = unsafe { bytes(mem, mem_len) };
+        memory[at].fill(get!(sp, value) as u8);
+    }
+    MemoryCopy { dst, src, len } => next {
+        let n = get!(sp, len) as u32 as u64;
+        let from = tr!(cx, range(get!(sp, src) as u32 as u64, n, mem_len));
+        let to = tr!(cx, range(get!(sp, dst) as u32 as u64, n, mem_len));
+        // SAFETY: the `Handler` contract; the slice lives only for this statement.
+        unsafe { bytes(mem, mem_len) }.copy_within(from, to.start);
+    }
+    SelectMemory { index } => next { (mem, mem_len) = cx.memory(index) }
+    MemoryCopyAcross { dst, src, len } => next2 {
+        let (dst_memory, src_memory, _) = data!(ip, cx);
+        let ids = [dst_memory, src_memory].map(|i| cx.inst.memories.get(i as usize).map(|&m| m as usize));
+        let [Some(to_id), Some(from_id)] = ids else { return trap(cx, Trap::MemoryOutOfBounds) };
+        let n = get!(sp, len) as u32 as u64;
+        let (s, d) = (get!(sp, src) as u32 as u64, get!(sp, dst) as u32 as u64);
+        let copied = match cx.memories.get_disjoint_mut([to_id, from_id]) {
+            Ok([to_mem, from_mem]) => range(s, n, from_mem.bytes.len()).and_then(|from| {
+                let to = range(d, n, to_mem.bytes.len())?;
+                to_mem.bytes[to].copy_from_slice(&from_mem.bytes[from]);
+                Ok(())
+            }),
+            // Two memory indices of one instance naming the same store memory (the
+            // same import twice): an overlapping copy within it.
+            Err(_) => {
+                let m = &mut cx.memories[to_id];
+                range(s, n, m.bytes.len()).and_then(|from| {
+                    let to = range(d, n, m.bytes.len())?;
+                    m.bytes.copy_within(from, to.start);
+                    Ok(())
+                })
+            }
+        };
+        // The references above may have ended the `mem` pointer's validity: reload it.
+        (mem, mem_len) = cx.memory(0);
+        tr!(cx, copied);
+    }
+    MemoryInit { dst, src, len } => next2 {
+        let (segment, _, _) = data!(ip, cx);
+        let inst = cx.inst;
+        let data = inst.data_segment(&cx.segments[cx.inst_id as usize], segment);
+        let n = get!(sp, len) as u32 as u64;
+        let from = tr!(cx, range(get!(sp, src) as u32 as u64, n, data.len()));
+        let to = tr!(cx, range(get!(sp, dst) as u32 as u64, n, mem_len));
+        // SAFETY: the `Handler` contract; the slice lives only within this handler.
+        let memory = unsafe { bytes(mem, mem_len) };
+        memory[to].copy_from_slice(&data[from]);
+    }
+    DataDrop { segment } => next { cx.segments[cx.inst_id as usize].data_dropped[segment as usize] = true }
+
+    GlobalGet { dst, global } => next { set!(sp, dst, cx.globals[global_index(cx, global)].value as u64) }
+    GlobalSet { src, global } => next { cx.globals[global_index(cx, global)].value = get!(sp, src) as u128 }
+    GlobalGet128 { dst, global } => next { set128!(sp, dst, cx.globals[global_index(cx, global)].value) }
+    GlobalSet128 { src, global } => next { cx.globals[global_index(cx, global)].value = get128!(sp, src) }
+    RefFunc { dst, func } => next { set!(sp, dst, cx.inst.funcs[func as usize] as u64 + 1) }
+
+    TableGet { dst, index, table } => next {
+        let elems = &cx.tables[table_index(cx, table)].elems;
+        let value = *tr!(cx, elems.get(get!(sp, index) as u32 as usize).ok_or(Trap::TableOutOfBounds));
+        set!(sp, dst, value);
+    }
+    TableSet { index, value, table } => next {
+        let t = table_index(cx, table);
+        let elem = tr!(cx, cx.tables[t].elems.get_mut(get!(sp, index) as u32 as usize).ok_or(Trap::TableOutOfBounds));
+        *elem = get!(sp, value);
+    }
+    TableSize { dst, table } => next { set!(sp, dst, cx.tables[table_index(cx, table)].elems.len() as u64) }
+    TableGrow { dst, init, delta } => jump {
+        let (t, _, _) = data!(ip, cx);
+        let grow = Exit::TableGrow {
+            table: table_index(cx, t) as u32,
+            delta: get!(sp, delta) as u32 as u64,
+            init: get!(sp, init),
+            dst: cx.absolute(dst),
+        };
+        // SAFETY: `table.grow` is followed by its data word and then another op.
+        exit(cx, grow, unsafe { ip.add(2) })
+    }
+    TableFill { index, value, len } => next2 {
+        let (t, _, _) = data!(ip, cx);
+        let t = table_index(cx, t);
+        let elems = &mut cx.tables[t].elems;
+        let at = tr!(cx, table_range(get!(sp, index) as u32 as u64, get!(sp, len) as u32 as u64, elems.len()));
+        elems[at].fill(get!(sp, value));
+    }
+    TableCopy { dst, src, len } => next2 {
+        let (dst_table, src_table, _) = data!(ip, cx);
+        let (d, s) = (table_index(cx, dst_table), table_index(cx, src_table));
+        let (dt, st) = two_tables(cx.tables, d, s);
+        let n = get!(sp, len) as u32 as u64;
+        let src_len = st.map_or(dt.elems.len(), |t| t.elems.len());
+        let copied = table_range(get!(sp, src) as u32 as u64, n, src_len).and_then(|from| {
+            let to = table_range(get!(sp, dst) as u32 as u64, n, dt.elems.len())?;
+            match st {
+                Some(st) => dt.elems[to].copy_from_slice(&st.elems[from]),
+                None => dt.elems.copy_within(from, to.start),
+            }
+            Ok(())
+        });
+        tr!(cx, copied);
+    }
+    TableInit { dst, src, len } => next2 {
+        let (t, segment, _) = data!(ip, cx);
+        let t = table_index(cx, t);
+        let items = &cx.segments[cx.inst_id as usize].elems[segment as usize];
+        let elems = &mut cx.tables[t].elems;
+        let n = get!(sp, len) as u32 as u64;
+        let copied = table_range(get!(sp, src) as u32 as u64, n, items.len()).and_then(|from| {
+            let to = table_range(get!(sp, dst) as u32 as u64, n, elems.len())?;
+            elems[to].copy_from_slice(&items[from]);
+            Ok(())
+        });
+        tr!(cx, copied);
+    }
+    ElemDrop { segment } => next { cx.segments[cx.inst_id as usize].elems[segment as usize] = Box::new([]) }
+}

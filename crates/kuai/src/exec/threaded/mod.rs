@@ -1,0 +1,432 @@
+//! The interpreter: threaded code, one handler function per instruction.
+//!
+//! A translated function is lowered ([`lower`]) into a sequence of [`Op`]s — the
+//! instruction's operands plus a pointer to its handler. A handler does its instruction's
+//! work and ends by calling the handler of the next op with the same arguments, the
+//! machine state that must stay in registers:
+//!
+//! ```text
+//! ip   the op being executed          sp   the frame's first slot
+//! mem  memory 0's first byte          len  memory 0's length in bytes
+//! cx   everything else (the store's objects, the frame stack, the outcome)
+//! ```
+//!
+//! Those calls are in tail position with identical signatures, which LLVM compiles into
+//! plain jumps (sibling calls) in optimised builds: dispatch is one indirect jump per
+//! instruction and the state never leaves registers. Stable Rust cannot *require* that
+//! (`become` is not stable), so:
+//! - debug builds, and builds with the `loop-dispatch` feature, return to a loop after
+//!   every instruction instead (same handlers, `next!` stores the state in `cx.resume`);
+//! - `tests/tail_calls.rs` runs a long loop of every common instruction kind on a
+//!   small thread stack in release builds, which overflows if a handler stops
+//!   tail-calling.
+//!
+//! This is the one part of Kuai that uses `unsafe`: slot and code accesses are unchecked.
+//! Their soundness rests on the invariants `ir::verify` proves of every translated
+//! function (slot operands within the frame, branch targets and data words within the
+//! code, no straight-line op at the end) and on `Stack::push` reserving the frame's slots
+//! before the frame runs. Linear memory accesses are always bounds-checked against `len`.
+//! See docs/RATIONALE.md ("Why threaded code?") for the numbers behind the design.
+
+use std::ptr::NonNull;
+
+use super::{Exit, Fault, Stack};
+use crate::ir::Instr;
+use crate::runtime::func::{FuncData, FuncKind};
+use crate::runtime::instance::{InstanceData, InstanceSegments};
+use crate::runtime::store::StoreInner;
+use crate::runtime::{GlobalData, MemoryData, TableData};
+use crate::trap::Trap;
+
+/// Points to the op being executed.
+pub(crate) type Ip = *const Op;
+/// Points to slot 0 of the running frame.
+pub(crate) type Sp = *mut u64;
+/// Points to the first byte of the selected linear memory.
+pub(crate) type Mem = *mut u8;
+
+/// An instruction's implementation.
+///
+/// # Safety
+/// `ip` points into the lowered code of a verified function and that op's handler is
+/// this function; `sp` points to that function's frame, whose `frame_size` slots exist;
+/// `mem`/`len` describe the bytes of the memory the op addresses (memory 0 of the
+/// running instance unless a `SelectMemory` op just chose another), and no reference to
+/// those bytes or to the stack's slots is alive.
+pub(crate) type Handler = unsafe fn(Ip, Sp, Mem, usize, &mut Cx<'_>) -> Done;
+
+/// One op of threaded code: the handler to run and the operands it reads.
+///
+/// Branch targets in `instr` are relative to the op (`ip + target`), unlike the
+/// absolute targets of the translator's code.
+#[derive(Clone, Copy)]
+pub(crate) struct Op {
+    handler: Handler,
+    instr: Instr,
+}
+
+impl std::fmt::Debug for Op {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.instr.fmt(f)
+    }
+}
+
+/// What a handler returns: `Stop` when execution leaves the interpreter (the outcome is
+/// in `cx.outcome`); `Continue` only in loop dispatch, with the next state in `cx.resume`.
+pub(crate) enum Done {
+    Continue,
+    Stop,
+}
+
+/// Whether handlers call the next handler directly (optimised builds) or return to the
+/// dispatch loop (debug builds, where nothing turns those calls into jumps).
+const THREADED: bool = cfg!(not(any(debug_assertions, feature = "loop-dispatch")));
+
+/// The interpreter state that does not travel in registers.
+pub(crate) struct Cx<'a> {
+    funcs: &'a [FuncData],
+    instances: &'a [InstanceData],
+    segments: &'a mut [InstanceSegments],
+    memories: &'a mut [MemoryData],
+    tables: &'a mut [TableData],
+    globals: &'a mut [GlobalData],
+    stack: &'a mut Stack,
+    /// The frame count at which the activation is finished.
+    depth: usize,
+    /// The running frame's instance and its index in the store.
+    inst: &'a InstanceData,
+    inst_id: u32,
+    /// Memory 0 of `inst`.
+    mem: Mem,
+    len: usize,
+    /// Why the interpreter stopped.
+    outcome: Option<Result<Exit, Fault>>,
+    /// The next state, in loop dispatch.
+    resume: (Ip, Sp, Mem, usize),
+}
+
+impl<'a> Cx<'a> {
+    /// The first byte and length of the running instance's memory `index`.
+    fn memory(&mut self, index: u32) -> (Mem, usize) {
+        match self.inst.memories.get(index as usize) {
+            Some(&m) => {
+                let bytes = &mut self.memories[m as usize].bytes;
+                (bytes.as_mut_ptr(), bytes.len())
+            }
+            None => (NonNull::dangling().as_ptr(), 0),
+        }
+    }
+
+    /// Makes the top frame's instance the running one (after a call or return crossed
+    /// instances, or on entry).
+    #[cold]
+    #[inline(never)]
+    fn switch_instance(&mut self, id: u32) {
+        self.inst = &self.instances[id as usize];
+        self.inst_id = id;
+        (self.mem, self.len) = self.memory(0);
+    }
+
+    /// The resume point and slot window of the top frame, after switching to its
+    /// instance if needed.
+    #[inline(always)]
+    fn top_frame(&mut self) -> (Ip, Sp) {
+        let Some(frame) = self.stack.frames.last() else {
+            return (std::ptr::null(), std::ptr::null_mut());
+        };
+        let (ip, base, instance) = (frame.ip as Ip, frame.base, frame.instance);
+        if instance != self.inst_id {
+            self.switch_instance(instance);
+        }
+        (ip, self.stack.slots.as_mut_ptr().wrapping_add(base))
+    }
+
+    /// The running function's translation (for its call_indirect sites and shuffles).
+    fn running_code(&self) -> Option<&'a crate::ir::CompiledFunc> {
+        let frame = self.stack.frames.last()?;
+        let inst: &'a InstanceData = self.inst;
+        inst.module.inner.compiled.get(frame.def as usize)?.get()
+    }
+
+    /// Records `ip` as the running frame's resume point.
+    #[inline(always)]
+    fn save_ip(&mut self, ip: Ip) {
+        if let Some(frame) = self.stack.frames.last_mut() {
+            frame.ip = ip as usize;
+        }
+    }
+
+    /// The absolute stack index of the running frame's slot `slot`.
+    #[inline(always)]
+    fn absolute(&self, slot: u32) -> usize {
+        self.stack.frames.last().map_or(0, |f| f.base) + slot as usize
+    }
+}
+
+/// Stops with a trap or another fault.
+#[cold]
+#[inline(never)]
+fn fault(cx: &mut Cx<'_>, fault: Fault) -> Done {
+    cx.outcome = Some(Err(fault));
+    Done::Stop
+}
+
+/// Stops with a trap.
+#[cold]
+#[inline(never)]
+fn trap(cx: &mut Cx<'_>, trap: Trap) -> Done {
+    cx.outcome = Some(Err(Fault::Trap(trap)));
+    Done::Stop
+}
+
+/// Stops to let the driver do something (a host call, growth) and resume at `resume`.
+#[cold]
+#[inline(never)]
+fn exit(cx: &mut Cx<'_>, exit: Exit, resume: Ip) -> Done {
+    cx.save_ip(resume);
+    cx.outcome = Some(Ok(exit));
+    Done::Stop
+}
+
+/// Slot `$s` of the frame at `$sp`.
+macro_rules! get {
+    ($sp:ident, $s:expr) => {{
+        let s = $s as usize;
+        // SAFETY: `s` is a slot operand (or operand + 1 for the high half of a v128) of
+        // a verified function, so `s < frame_size` (`ir::verify`), and `sp` points to that
+        // function's frame of `frame_size` reserved slots (the `Handler` contract).
+        unsafe { *$sp.add(s) }
+    }};
+}
+
+/// Writes `$v` to slot `$s` of the frame at `$sp`.
+macro_rules! set {
+    ($sp:ident, $s:expr, $v:expr) => {{
+        let (s, v): (usize, u64) = ($s as usize, $v);
+        // SAFETY: as for `get!`: a verified slot operand within the reserved frame.
+        unsafe { *$sp.add(s) = v }
+    }};
+}
+
+/// The v128 operand at slots `$s`, `$s + 1`.
+macro_rules! get128 {
+    ($sp:ident, $s:expr) => {{
+        let s = $s;
+        get!($sp, s) as u128 | (get!($sp, s + 1) as u128) << 64
+    }};
+}
+
+/// Writes a v128 result to slots `$s`, `$s + 1`.
+macro_rules! set128 {
+    ($sp:ident, $s:expr, $v:expr) => {{
+        let (s, v): (u32, u128) = ($s, $v);
+        set!($sp, s, v as u64);
+        set!($sp, s + 1, (v >> 64) as u64);
+    }};
+}
+
+/// Unwraps a `Result`, stopping with its error.
+macro_rules! tr {
+    ($cx:ident, $e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(e) => return crate::exec::threaded::fault($cx, e.into()),
+        }
+    };
+}
+
+/// Runs the op at `$ip` with the given state.
+macro_rules! dispatch {
+    ($ip:expr, $sp:expr, $mem:expr, $len:expr, $cx:ident) => {{
+        let (ip, sp, mem, len): (
+            crate::exec::threaded::Ip,
+            crate::exec::threaded::Sp,
+            crate::exec::threaded::Mem,
+            usize,
+        ) = ($ip, $sp, $mem, $len);
+        if crate::exec::threaded::THREADED {
+            // SAFETY: every caller passes the state of a verified op: `ip` within the
+            // code (see each `next!`/branch), `sp`, `mem`, `len` unchanged or reloaded
+            // for the frame `ip` belongs to.
+            return unsafe { ((*ip).handler)(ip, sp, mem, len, $cx) };
+        }
+        $cx.resume = (ip, sp, mem, len);
+        return crate::exec::threaded::Done::Continue;
+    }};
+}
+
+/// Continues with the op `$n` after `$ip`.
+macro_rules! next {
+    ($ip:ident, $sp:ident, $mem:ident, $len:ident, $cx:ident, $n:expr) => {{
+        // SAFETY: the op at `ip` is a straight-line op (or one followed by its data word,
+        // `$n == 2`); `ir::verify` proves such ops are never last, so `ip + n` is in the code.
+        let ip = unsafe { $ip.add($n) };
+        dispatch!(ip, $sp, $mem, $len, $cx)
+    }};
+}
+
+/// The data word after the op at `$ip`: `(a, b, c)`.
+macro_rules! data {
+    ($ip:ident, $cx:ident) => {{
+        // SAFETY: ops with a data word are followed by it (`ir::verify`).
+        match unsafe { (*$ip.add(1)).instr } {
+            crate::ir::Instr::Data { a, b, c } => (a, b, c),
+            _ => return crate::exec::threaded::trap($cx, crate::trap::Trap::Unreachable),
+        }
+    }};
+}
+
+/// Defines handlers, and `$lookup`, which maps an instruction to its handler.
+///
+/// Each entry is `Variant { fields } => kind { body }`: kind `next` continues with the
+/// following op after the body, `next2` skips a data word too, `jump` means the body
+/// dispatches (or stops) itself.
+macro_rules! handlers {
+    (
+        $lookup:ident ($ip:ident, $sp:ident, $mem:ident, $len:ident, $cx:ident)
+        $( $name:ident { $($f:ident),* } => $kind:ident $body:block )*
+    ) => {
+        $(
+            #[allow(non_snake_case, unused_variables, unused_mut, unused_assignments, clippy::unnecessary_cast)]
+            unsafe fn $name(
+                $ip: crate::exec::threaded::Ip,
+                $sp: crate::exec::threaded::Sp,
+                mut $mem: crate::exec::threaded::Mem,
+                mut $len: usize,
+                $cx: &mut crate::exec::threaded::Cx<'_>,
+            ) -> crate::exec::threaded::Done {
+                // SAFETY: `ip` points to a live op (the `Handler` contract).
+                let crate::ir::Instr::$name { $($f,)* .. } = (unsafe { *$ip }).instr else {
+                    // SAFETY: `$lookup` installs this handler only for `Instr::$name`.
+                    unsafe { std::hint::unreachable_unchecked() }
+                };
+                handlers!(@run $kind $body, $ip, $sp, $mem, $len, $cx)
+            }
+        )*
+
+        /// The handler of `instr`, if it is one of this module's.
+        pub(super) fn $lookup(instr: &crate::ir::Instr) -> Option<crate::exec::threaded::Handler> {
+            Some(match instr {
+                $( crate::ir::Instr::$name { .. } => $name, )*
+                #[allow(unreachable_patterns)]
+                _ => return None,
+            })
+        }
+    };
+    (@run next $body:block, $ip:ident, $sp:ident, $mem:ident, $len:ident, $cx:ident) => {{
+        $body
+        next!($ip, $sp, $mem, $len, $cx, 1)
+    }};
+    (@run next2 $body:block, $ip:ident, $sp:ident, $mem:ident, $len:ident, $cx:ident) => {{
+        $body
+        next!($ip, $sp, $mem, $len, $cx, 2)
+    }};
+    (@run jump $body:block, $ip:ident, $sp:ident, $mem:ident, $len:ident, $cx:ident) => {
+        $body
+    };
+}
+
+mod alu;
+mod control;
+mod memory;
+mod vector;
+
+/// Lowers verified translator code to threaded code.
+pub(crate) fn lower(code: &[Instr]) -> Result<Box<[Op]>, String> {
+    code.iter()
+        .enumerate()
+        .map(|(pc, &instr)| {
+            let mut instr = instr;
+            if let Some(target) = instr.target_mut() {
+                *target = (*target as i64 - pc as i64) as i32 as u32;
+            }
+            let handler = alu::lookup(&instr)
+                .or_else(|| control::lookup(&instr))
+                .or_else(|| memory::lookup(&instr))
+                .or_else(|| vector::lookup(&instr))
+                .ok_or_else(|| format!("no handler for {instr:?}"))?;
+            Ok(Op { handler, instr })
+        })
+        .collect()
+}
+
+/// Runs the top frame until the frame at `depth` returns, a host call or growth is
+/// needed, or a trap.
+pub(super) fn run(store: &mut StoreInner, depth: usize) -> Result<Exit, Fault> {
+    let StoreInner { funcs, instances, segments, memories, tables, globals, stack, .. } = store;
+    let Some(frame) = stack.frames.last() else {
+        return Ok(Exit::Returned);
+    };
+    let instances: &[InstanceData] = instances;
+    let inst_id = frame.instance;
+    let mut cx = Cx {
+        funcs,
+        instances,
+        segments,
+        memories,
+        tables,
+        globals,
+        stack,
+        depth,
+        inst: &instances[inst_id as usize],
+        inst_id,
+        mem: NonNull::dangling().as_ptr(),
+        len: 0,
+        outcome: None,
+        resume: (std::ptr::null(), std::ptr::null_mut(), NonNull::dangling().as_ptr(), 0),
+    };
+    cx.switch_instance(inst_id);
+    let (ip, sp) = cx.top_frame();
+    let (mem, len) = (cx.mem, cx.len);
+    if THREADED {
+        // SAFETY: the top frame's resume point is an op of its function's verified code
+        // (`Stack::push` sets it to the first op, handlers to a following op) and its
+        // slots were reserved by `Stack::push`; `mem`/`len` were just read from memory 0.
+        unsafe { ((*ip).handler)(ip, sp, mem, len, &mut cx) };
+    } else {
+        let (mut ip, mut sp, mut mem, mut len) = (ip, sp, mem, len);
+        // SAFETY: as above for the first op; afterwards each handler's `dispatch!` stored a
+        // state that satisfies the `Handler` contract.
+        while let Done::Continue = unsafe { ((*ip).handler)(ip, sp, mem, len, &mut cx) } {
+            (ip, sp, mem, len) = cx.resume;
+        }
+    }
+    cx.outcome.unwrap_or(Err(Fault::Trap(Trap::Unreachable)))
+}
+
+/// Calls store function `target` with arguments at the running frame's slot `args`;
+/// `resume` is where the caller continues. Returns whether a wasm frame was pushed (else
+/// the interpreter stops: a host call, or a fault).
+#[inline(never)]
+fn enter(cx: &mut Cx<'_>, target: u32, args: u32, resume: Ip, metered: bool) -> bool {
+    cx.save_ip(resume);
+    let args = cx.absolute(args);
+    let Some(data) = cx.funcs.get(target as usize) else {
+        trap(cx, Trap::Unreachable);
+        return false;
+    };
+    match data.kind {
+        FuncKind::Wasm { .. } => match cx.stack.push(cx.funcs, cx.instances, target, args, metered) {
+            Ok(()) => true,
+            Err(f) => {
+                fault(cx, f);
+                false
+            }
+        },
+        FuncKind::Host { .. } => {
+            cx.outcome = Some(Ok(Exit::Host { func: target, args }));
+            false
+        }
+    }
+}
+
+/// Pops the running frame; returns whether a caller frame of this activation remains.
+#[inline(always)]
+fn leave(cx: &mut Cx<'_>) -> bool {
+    cx.stack.frames.pop();
+    if cx.stack.frames.len() <= cx.depth {
+        cx.outcome = Some(Ok(Exit::Returned));
+        return false;
+    }
+    true
+}
