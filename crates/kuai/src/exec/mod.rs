@@ -18,6 +18,7 @@ mod threaded;
 pub(crate) use threaded::{Op, lower};
 
 use crate::error::{CompileError, Error};
+use crate::ir::CompiledFunc;
 use crate::runtime::func::{Caller, FuncData, FuncKind};
 use crate::runtime::instance::InstanceData;
 use crate::runtime::store::{Store, StoreInner};
@@ -155,25 +156,66 @@ impl Stack {
         let module = &instances[instance as usize].module.inner;
         let def = index - module.num_imported_funcs;
         let code = module.compiled(def).map_err(|e| Fault::Compile(Box::new(e)))?;
-        let end = base + code.frame_size as usize;
-        self.reserve(end)?;
-        if code.num_locals > 0 {
-            let first = base + code.num_params as usize;
-            self.slots[first..first + code.num_locals as usize].fill(0);
-        }
-        self.frames.push(Frame {
-            func,
-            instance,
-            def,
-            frame_size: code.frame_size,
-            ip: code.ops.as_ptr() as usize,
-            base,
-        });
+        self.push_frame(code, func, instance, def, base)?;
         if metered {
-            self.meter.check_epoch()?;
-            self.meter.consume(code.entry_fuel)?;
+            self.meter_entry(code)?;
         }
         Ok(())
+    }
+
+    /// Pushes a frame for `code`, store function `func` (function `def` among the defined
+    /// functions of store instance `instance`), whose arguments are at absolute slot `base`:
+    /// reserves its slots and zeroes its declared locals.
+    #[inline(always)]
+    fn push_frame(&mut self, code: &CompiledFunc, func: u32, instance: u32, def: u32, base: usize) -> Result<(), Trap> {
+        if self.frames.len() >= self.max_frames {
+            return Err(Trap::StackOverflow);
+        }
+        self.reserve(base + code.frame_size as usize)?;
+        if code.num_locals > 0 {
+            let first = base + code.num_params as usize;
+            zero(&mut self.slots[first..first + code.num_locals as usize]);
+        }
+        let ip = code.ops.as_ptr() as usize;
+        self.frames.push(Frame { func, instance, def, frame_size: code.frame_size, ip, base });
+        Ok(())
+    }
+
+    /// [`Stack::push_frame`] for the common case only — the frame stack has spare
+    /// capacity, the slots exist, at most 16 locals — so that it makes no calls (a call
+    /// would make every wasm call spill registers); returns `false`, changing nothing,
+    /// otherwise. Locals are zeroed with a fixed-size store of 4 or 16 slots, which may
+    /// also clear temporaries or free slots above the frame (both hold garbage).
+    #[inline(always)]
+    fn push_frame_fast(&mut self, code: &CompiledFunc, func: u32, instance: u32, def: u32, base: usize) -> bool {
+        let frames = self.frames.len();
+        if frames >= self.max_frames || frames == self.frames.capacity() {
+            return false;
+        }
+        if base + code.frame_size as usize > self.slots.len() {
+            return false;
+        }
+        let first = base + code.num_params as usize;
+        let cleared = match code.num_locals {
+            0 => true,
+            1..=4 => self.slots.get_mut(first..first + 4).map(|s| s.copy_from_slice(&[0; 4])).is_some(),
+            5..=16 => self.slots.get_mut(first..first + 16).map(|s| s.copy_from_slice(&[0; 16])).is_some(),
+            _ => false,
+        };
+        if !cleared {
+            return false;
+        }
+        let ip = code.ops.as_ptr() as usize;
+        self.frames.push(Frame { func, instance, def, frame_size: code.frame_size, ip, base });
+        true
+    }
+
+    /// Checks the epoch and charges the entry fuel of the frame just pushed for `code`
+    /// (after pushing, so the callee is in the backtrace).
+    #[inline(always)]
+    fn meter_entry(&mut self, code: &CompiledFunc) -> Result<(), Trap> {
+        self.meter.check_epoch()?;
+        self.meter.consume(code.entry_fuel)
     }
 
     /// Makes sure slots `..end` exist.
@@ -198,6 +240,26 @@ impl Stack {
         self.slots.resize(new_len, 0);
         Ok(())
     }
+}
+
+/// Zeroes a frame's declared locals: a few stores for the usual handful (a `memset`
+/// call would make every call spill registers), `fill` beyond.
+#[inline(always)]
+fn zero(locals: &mut [u64]) {
+    match locals {
+        [a] => *a = 0,
+        [a, b] => [*a, *b] = [0; 2],
+        [a, b, c] => [*a, *b, *c] = [0; 3],
+        [a, b, c, d] => [*a, *b, *c, *d] = [0; 4],
+        _ => zero_many(locals),
+    }
+}
+
+/// [`zero`] for frames with many locals (out of line: it calls `memset`).
+#[cold]
+#[inline(never)]
+fn zero_many(locals: &mut [u64]) {
+    locals.fill(0);
 }
 
 /// The wasm frames above `depth`, innermost first.

@@ -4,7 +4,11 @@
 //!
 //! [spec: control instructions]: https://webassembly.github.io/spec/core/exec/instructions.html#control-instructions
 
-use super::{Cx, Done, enter, leave, trap};
+use std::sync::OnceLock;
+
+use super::{Cx, Done, Ip, Mem, Pushed, Sp, enter, leave, push_local, trap};
+use crate::ir::{CompiledFunc, Instr};
+use crate::runtime::func::FuncKind;
 use crate::trap::Trap;
 
 /// Jumps to `$target` (relative to the op) if `$cond`, else continues.
@@ -20,17 +24,68 @@ macro_rules! branch {
     }};
 }
 
-/// Calls store function `$target` (arguments at slot `$args`) and continues in it.
-macro_rules! call {
-    ($ip:ident, $cx:ident, $target:expr, $args:expr, $metered:expr) => {{
-        // SAFETY: a call is a straight-line op, so the op after it exists (`ir::verify`).
-        let resume = unsafe { $ip.add(1) };
-        if !enter($cx, $target, $args, resume, $metered) {
-            return Done::Stop;
+/// Calls function index `$func` of the running instance (or store function `$target`
+/// for `call_indirect`): when it is defined by the instance and already translated, pushes
+/// its frame here and jumps to its first op; otherwise goes through `enter` (`call!`).
+macro_rules! call_fast {
+    ($ip:ident, $sp:ident, $mem:ident, $len:ident, $cx:ident, $local:expr, $target:expr, $args:expr, $metered:expr) => {{
+        if let Some((code, def)) = $local {
+            // SAFETY: a call is a straight-line op, so the op after it exists.
+            let resume = unsafe { $ip.add(1) };
+            match push_local($cx, code, $target, def, $args, resume, $metered) {
+                Pushed::Frame(sp) => dispatch!(code.ops.as_ptr(), sp, $mem, $len, $cx),
+                Pushed::Refused => {}
+                Pushed::Trapped => return Done::Stop,
+            }
         }
-        let (ip, sp) = $cx.top_frame();
-        dispatch!(ip, sp, $cx.mem, $cx.len, $cx)
+        // SAFETY: the `Handler` contract holds for this op; `call_slow` handles calls.
+        return unsafe { call_slow($ip, $sp, $mem, $len, $cx) };
     }};
+}
+
+/// The general call: imported, host, cross-instance or not yet translated callees.
+/// Kept out of the call handlers so that their fast path needs few registers.
+///
+/// # Safety
+/// The `Handler` contract, for a call op.
+#[inline(never)]
+unsafe fn call_slow(ip: Ip, sp: Sp, _mem: Mem, _len: usize, cx: &mut Cx<'_>) -> Done {
+    // SAFETY: `ip` points to a live op.
+    let instr = unsafe { *ip }.instr;
+    let metered = matches!(instr, Instr::CallMetered { .. } | Instr::CallIndirectMetered { .. });
+    let (target, args) = match instr {
+        Instr::Call { func, args } | Instr::CallMetered { func, args } => (direct_target(cx, func), args),
+        Instr::CallIndirect { index, site, args } | Instr::CallIndirectMetered { index, site, args } => {
+            let Some(target) = indirect_target(cx, site, get!(sp, index) as u32) else { return Done::Stop };
+            (target, args)
+        }
+        _ => return trap(cx, Trap::Unreachable),
+    };
+    // SAFETY: a call is a straight-line op, so the op after it exists (`ir::verify`).
+    let resume = unsafe { ip.add(1) };
+    if !enter(cx, target, args, resume, metered) {
+        return Done::Stop;
+    }
+    let (ip, sp) = cx.top_frame();
+    dispatch!(ip, sp, cx.mem, cx.len, cx)
+}
+
+/// The translation and defined-function index of the running instance's function
+/// `func`, if the instance defines it and it has been translated.
+#[inline(always)]
+fn local_code<'a>(cx: &Cx<'a>, func: u32) -> Option<(&'a CompiledFunc, u32)> {
+    let def = func.checked_sub(cx.imported)?;
+    let compiled: &'a [OnceLock<CompiledFunc>] = cx.compiled;
+    Some((compiled.get(def as usize)?.get()?, def))
+}
+
+/// Like [`local_code`], for store function `target` (a `call_indirect` target).
+#[inline(always)]
+fn local_code_of<'a>(cx: &Cx<'a>, target: u32) -> Option<(&'a CompiledFunc, u32)> {
+    match cx.funcs.get(target as usize)?.kind {
+        FuncKind::Wasm { instance, index } if instance == cx.inst_id => local_code(cx, index),
+        _ => None,
+    }
 }
 
 /// Pops the frame and continues in the caller (or stops at the activation's end).
@@ -123,15 +178,19 @@ handlers! { lookup (ip, sp, mem, mem_len, cx)
         set!(sp, 0, get!(sp, src));
         ret!(cx)
     }
-    Call { func, args } => jump { call!(ip, cx, direct_target(cx, func), args, false) }
-    CallMetered { func, args } => jump { call!(ip, cx, direct_target(cx, func), args, true) }
+    Call { func, args } => jump {
+        call_fast!(ip, sp, mem, mem_len, cx, local_code(cx, func), direct_target(cx, func), args, false)
+    }
+    CallMetered { func, args } => jump {
+        call_fast!(ip, sp, mem, mem_len, cx, local_code(cx, func), direct_target(cx, func), args, true)
+    }
     CallIndirect { index, site, args } => jump {
         let Some(target) = indirect_target(cx, site, get!(sp, index) as u32) else { return Done::Stop };
-        call!(ip, cx, target, args, false)
+        call_fast!(ip, sp, mem, mem_len, cx, local_code_of(cx, target), target, args, false)
     }
     CallIndirectMetered { index, site, args } => jump {
         let Some(target) = indirect_target(cx, site, get!(sp, index) as u32) else { return Done::Stop };
-        call!(ip, cx, target, args, true)
+        call_fast!(ip, sp, mem, mem_len, cx, local_code_of(cx, target), target, args, true)
     }
     Unreachable {} => jump { trap(cx, Trap::Unreachable) }
     Data {} => jump { trap(cx, Trap::Unreachable) }

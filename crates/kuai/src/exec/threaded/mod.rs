@@ -29,9 +29,10 @@
 //! See docs/RATIONALE.md ("Why threaded code?") for the numbers behind the design.
 
 use std::ptr::NonNull;
+use std::sync::OnceLock;
 
 use super::{Exit, Fault, Stack};
-use crate::ir::Instr;
+use crate::ir::{CompiledFunc, Instr};
 use crate::runtime::func::{FuncData, FuncKind};
 use crate::runtime::instance::{InstanceData, InstanceSegments};
 use crate::runtime::store::StoreInner;
@@ -96,6 +97,10 @@ pub(crate) struct Cx<'a> {
     /// The running frame's instance and its index in the store.
     inst: &'a InstanceData,
     inst_id: u32,
+    /// `inst`'s translations of its defined functions; function index `imported + i` is
+    /// defined function `i`.
+    compiled: &'a [OnceLock<CompiledFunc>],
+    imported: u32,
     /// Memory 0 of `inst`.
     mem: Mem,
     len: usize,
@@ -124,6 +129,8 @@ impl<'a> Cx<'a> {
     fn switch_instance(&mut self, id: u32) {
         self.inst = &self.instances[id as usize];
         self.inst_id = id;
+        self.compiled = &self.inst.module.inner.compiled;
+        self.imported = self.inst.module.inner.num_imported_funcs;
         (self.mem, self.len) = self.memory(0);
     }
 
@@ -370,6 +377,8 @@ pub(super) fn run(store: &mut StoreInner, depth: usize) -> Result<Exit, Fault> {
         depth,
         inst: &instances[inst_id as usize],
         inst_id,
+        compiled: &[],
+        imported: 0,
         mem: NonNull::dangling().as_ptr(),
         len: 0,
         outcome: None,
@@ -418,6 +427,43 @@ fn enter(cx: &mut Cx<'_>, target: u32, args: u32, resume: Ip, metered: bool) -> 
             false
         }
     }
+}
+
+/// What [`push_local`] did.
+pub(super) enum Pushed {
+    /// The callee's frame is on top; its slots start here.
+    Frame(Sp),
+    /// Not the common case: the caller must take the general path (nothing changed but
+    /// the caller's resume point).
+    Refused,
+    /// A trap (fuel or epoch) was recorded.
+    Trapped,
+}
+
+/// Pushes a frame for `code`, the running instance's defined function `def` (store
+/// function `func`), with arguments at the running frame's slot `args`, if that needs
+/// no allocation; `resume` is where the caller continues.
+#[inline(always)]
+fn push_local(
+    cx: &mut Cx<'_>,
+    code: &CompiledFunc,
+    func: u32,
+    def: u32,
+    args: u32,
+    resume: Ip,
+    metered: bool,
+) -> Pushed {
+    let Some(caller) = cx.stack.frames.last_mut() else { return Pushed::Refused };
+    caller.ip = resume as usize;
+    let base = caller.base + args as usize;
+    if !cx.stack.push_frame_fast(code, func, cx.inst_id, def, base) {
+        return Pushed::Refused;
+    }
+    if metered && let Err(t) = cx.stack.meter_entry(code) {
+        trap(cx, t);
+        return Pushed::Trapped;
+    }
+    Pushed::Frame(cx.stack.slots.as_mut_ptr().wrapping_add(base))
 }
 
 /// Pops the running frame; returns whether a caller frame of this activation remains.
