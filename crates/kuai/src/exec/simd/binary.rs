@@ -39,6 +39,9 @@ fn pmin_bits<F: PartialOrd>(a: F, b: F, ab: (u64, u64)) -> u64 {
 }
 
 /// Applies `op` to `a` and `b`.
+// Inlined into each op's own handler (`exec::threaded::vector`), where `op` is a
+// constant and the `match` folds away.
+#[inline(always)]
 pub(in crate::exec) fn binary(op: SimdBinary, a: V, b: V) -> V {
     use SimdBinary as B;
     match op {

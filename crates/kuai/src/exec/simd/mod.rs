@@ -54,6 +54,9 @@ pub(super) fn mask<T: From<u8> + std::ops::Not<Output = T>>(cond: bool) -> T {
 }
 
 /// `v128 → i32` tests.
+// Inlined into each op's own handler (`exec::threaded::vector`), where `op` is a
+// constant and the `match` folds away.
+#[inline(always)]
 pub(super) fn test(op: SimdTest, v: V) -> u32 {
     match op {
         SimdTest::V128AnyTrue => (v != 0) as u32,
@@ -69,6 +72,9 @@ pub(super) fn test(op: SimdTest, v: V) -> u32 {
 }
 
 /// Lane shifts; the count is taken modulo the lane width.
+// Inlined into each op's own handler (`exec::threaded::vector`), where `op` is a
+// constant and the `match` folds away.
+#[inline(always)]
 pub(super) fn shift(op: SimdShift, v: V, n: u32) -> V {
     match op {
         SimdShift::I8x16Shl => from_u8s(u8s(v).map(|x| x.wrapping_shl(n))),
@@ -87,6 +93,9 @@ pub(super) fn shift(op: SimdShift, v: V, n: u32) -> V {
 }
 
 /// A scalar slot copied into every lane.
+// Inlined into each op's own handler (`exec::threaded::vector`), where `op` is a
+// constant and the `match` folds away.
+#[inline(always)]
 pub(super) fn splat(op: SimdSplat, x: u64) -> V {
     match op {
         SimdSplat::I8x16Splat => from_u8s([x as u8; 16]),
@@ -125,11 +134,12 @@ pub(super) fn swizzle(a: V, b: V) -> V {
 
 /// `i8x16.shuffle`: lane `i` is lane `lanes[i]` of the 32 lanes of `a` then `b`.
 pub(super) fn shuffle(lanes: &[u8; 16], a: V, b: V) -> V {
-    let (a, b) = (u8s(a), u8s(b));
-    from_u8s(from_fn(|i| {
-        let l = lanes[i] as usize;
-        if l < 16 { a[l] } else { b[l % 16] }
-    }))
+    // One table of both operands' bytes: a branch-free lookup per lane (validation
+    // guarantees lane indices below 32).
+    let mut both = [0u8; 32];
+    both[..16].copy_from_slice(&a.to_le_bytes());
+    both[16..].copy_from_slice(&b.to_le_bytes());
+    u128::from_le_bytes(from_fn(|i| both[lanes[i] as usize & 31]))
 }
 
 /// Reads `N` bytes at `ea`, or traps.

@@ -17,6 +17,9 @@ fn round64(bits: u64, f: fn(f64) -> f64) -> u64 {
 }
 
 /// Applies `op` to `v`.
+// Inlined into each op's own handler (`exec::threaded::vector`), where `op` is a
+// constant and the `match` folds away.
+#[inline(always)]
 pub(in crate::exec) fn unary(op: SimdUnary, v: V) -> V {
     use SimdUnary as U;
     let (b, h, w, d) = (|| u8s(v), || u16s(v), || u32s(v), || u64s(v));

@@ -170,8 +170,15 @@ handlers! { lookup (ip, sp, mem, mem_len, cx)
     BrTable { index, len } => jump {
         let i = (get!(sp, index) as u32).min(len) as usize;
         // SAFETY: the jump table's `len + 1` entries follow the op (`ir::verify`).
-        let to = unsafe { ip.add(1 + i) };
-        dispatch!(to, sp, mem, mem_len, cx)
+        let entry = unsafe { ip.add(1 + i) };
+        // An entry is a `Br`: jump to its target directly, saving a dispatch.
+        // SAFETY: `entry` is an op of the code (above).
+        if let Instr::Br { target } = unsafe { *entry }.instr {
+            // SAFETY: a verified branch target, relative to the entry (`lower`).
+            let to = unsafe { entry.offset(target as i32 as isize) };
+            dispatch!(to, sp, mem, mem_len, cx)
+        }
+        dispatch!(entry, sp, mem, mem_len, cx)
     }
     Return {} => jump { ret!(cx) }
     ReturnSlot { src } => jump {

@@ -351,6 +351,7 @@ pub(crate) fn lower(code: &[Instr]) -> Result<Box<[Op]>, String> {
                 .or_else(|| control::lookup(&instr))
                 .or_else(|| memory::lookup(&instr))
                 .or_else(|| vector::lookup(&instr))
+                .or_else(|| vector::per_op_lookup(&instr))
                 .ok_or_else(|| format!("no handler for {instr:?}"))?;
             Ok(Op { handler, instr })
         })

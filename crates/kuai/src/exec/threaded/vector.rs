@@ -4,8 +4,92 @@
 //! [spec: vector instructions]: https://webassembly.github.io/spec/core/exec/instructions.html#vector-instructions
 
 use super::super::simd;
-use super::{Mem, trap};
+use super::{Handler, Mem, trap};
+use crate::ir::{Instr, SimdBinary, SimdShift, SimdSplat, SimdTest, SimdUnary, for_each_simd_op};
 use crate::trap::Trap;
+
+/// Defines one handler per operation code of a SIMD shape, each with its code as a
+/// constant (so the lane arithmetic in `exec::simd` is specialised: no second dispatch on
+/// the code), and `$lookup`, which picks the handler for an instruction of that shape.
+macro_rules! per_op_handlers {
+    (
+        $lookup:ident, $shape:ident, $codes:ident { $($code:ident),* $(,)? },
+        |$sp:ident, $fields:tt, $op:ident| $body:expr
+    ) => {
+        #[allow(non_snake_case)]
+        mod $lookup {
+            use super::*;
+            $(
+                /// # Safety
+                /// The `Handler` contract.
+                pub(super) unsafe fn $code(
+                    ip: super::super::Ip,
+                    $sp: super::super::Sp,
+                    mem: super::super::Mem,
+                    len: usize,
+                    cx: &mut super::super::Cx<'_>,
+                ) -> super::super::Done {
+                    // SAFETY: `ip` points to a live op (the `Handler` contract).
+                    let Instr::$shape $fields = (unsafe { *ip }).instr else {
+                        // SAFETY: `lookup` installs this handler only for this shape.
+                        unsafe { std::hint::unreachable_unchecked() }
+                    };
+                    let $op = $codes::$code;
+                    $body;
+                    next!(ip, $sp, mem, len, cx, 1)
+                }
+            )*
+
+            /// The handler of `op`.
+            pub(super) fn lookup(op: $codes) -> Handler {
+                match op {
+                    $( $codes::$code => $code, )*
+                }
+            }
+        }
+    };
+}
+
+/// Instantiates [`per_op_handlers`] for the five shapes that carry an operation code.
+macro_rules! simd_shapes {
+    (
+        unary { $($u:ident),* $(,)? }
+        binary { $($b:ident),* $(,)? }
+        test { $($t:ident),* $(,)? }
+        shift { $($s:ident),* $(,)? }
+        splat { $($p:ident),* $(,)? }
+        load { $($l:ident),* $(,)? }
+    ) => {
+        per_op_handlers!(unary_ops, V128Unary, SimdUnary { $($u),* }, |sp, { dst, src, .. }, op| {
+            set128!(sp, dst, simd::unary(op, get128!(sp, src)))
+        });
+        per_op_handlers!(binary_ops, V128Binary, SimdBinary { $($b),* }, |sp, { dst, a, b, .. }, op| {
+            set128!(sp, dst, simd::binary(op, get128!(sp, a), get128!(sp, b)))
+        });
+        per_op_handlers!(test_ops, V128Test, SimdTest { $($t),* }, |sp, { dst, src, .. }, op| {
+            set!(sp, dst, simd::test(op, get128!(sp, src)) as u64)
+        });
+        per_op_handlers!(shift_ops, V128Shift, SimdShift { $($s),* }, |sp, { dst, a, b, .. }, op| {
+            set128!(sp, dst, simd::shift(op, get128!(sp, a), get!(sp, b) as u32))
+        });
+        per_op_handlers!(splat_ops, V128Splat, SimdSplat { $($p),* }, |sp, { dst, src, .. }, op| {
+            set128!(sp, dst, simd::splat(op, get!(sp, src)))
+        });
+    };
+}
+for_each_simd_op!(simd_shapes);
+
+/// The handler of a SIMD instruction that has one per operation code.
+pub(super) fn per_op_lookup(instr: &Instr) -> Option<Handler> {
+    Some(match *instr {
+        Instr::V128Unary { op, .. } => unary_ops::lookup(op),
+        Instr::V128Binary { op, .. } => binary_ops::lookup(op),
+        Instr::V128Test { op, .. } => test_ops::lookup(op),
+        Instr::V128Shift { op, .. } => shift_ops::lookup(op),
+        Instr::V128Splat { op, .. } => splat_ops::lookup(op),
+        _ => return None,
+    })
+}
 
 /// The selected memory's bytes, read-only.
 ///
@@ -42,11 +126,6 @@ handlers! { lookup (ip, sp, mem, mem_len, cx)
         // SAFETY: `ea + 16 <= len`, and `mem`/`len` describe the memory's bytes.
         unsafe { mem.add(ea).cast::<[u8; 16]>().write_unaligned(b) };
     }
-    V128Unary { dst, src, op } => next { set128!(sp, dst, simd::unary(op, get128!(sp, src))) }
-    V128Binary { dst, a, b, op } => next { set128!(sp, dst, simd::binary(op, get128!(sp, a), get128!(sp, b))) }
-    V128Test { dst, src, op } => next { set!(sp, dst, simd::test(op, get128!(sp, src)) as u64) }
-    V128Shift { dst, a, b, op } => next { set128!(sp, dst, simd::shift(op, get128!(sp, a), get!(sp, b) as u32)) }
-    V128Splat { dst, src, op } => next { set128!(sp, dst, simd::splat(op, get!(sp, src))) }
     V128Extract { dst, src, op, lane } => next { set!(sp, dst, simd::extract(op, lane, get128!(sp, src))) }
     V128Replace { dst, src, x, op, lane } => next {
         set128!(sp, dst, simd::replace(op, lane, get128!(sp, src), get!(sp, x)))
