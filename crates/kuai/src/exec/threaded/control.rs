@@ -13,14 +13,14 @@ use crate::trap::Trap;
 
 /// Jumps to `$target` (relative to the op) if `$cond`, else continues.
 macro_rules! branch {
-    ($ip:ident, $sp:ident, $mem:ident, $len:ident, $cx:ident, $cond:expr, $target:expr) => {{
+    ($ip:ident, $sp:ident, $mem:ident, $len:ident, $cx:ident, $acc:ident, $cond:expr, $target:expr) => {{
         if $cond {
             // SAFETY: `ir::verify` proved the absolute target within the code and `lower`
             // made it relative to this op.
             let to = unsafe { $ip.offset($target as i32 as isize) };
-            dispatch!(to, $sp, $mem, $len, $cx)
+            dispatch!(to, $sp, $mem, $len, $cx, $acc)
         }
-        next!($ip, $sp, $mem, $len, $cx, 1)
+        next!($ip, $sp, $mem, $len, $cx, $acc, 1)
     }};
 }
 
@@ -33,13 +33,13 @@ macro_rules! call_fast {
             // SAFETY: a call is a straight-line op, so the op after it exists.
             let resume = unsafe { $ip.add(1) };
             match push_local($cx, code, $target, def, $args, resume, $metered) {
-                Pushed::Frame(sp) => dispatch!(code.ops.as_ptr(), sp, $mem, $len, $cx),
+                Pushed::Frame(sp) => dispatch!(code.ops.as_ptr(), sp, $mem, $len, $cx, 0),
                 Pushed::Refused => {}
                 Pushed::Trapped => return Done::Stop,
             }
         }
         // SAFETY: the `Handler` contract holds for this op; `call_slow` handles calls.
-        return unsafe { call_slow($ip, $sp, $mem, $len, $cx) };
+        return unsafe { call_slow($ip, $sp, $mem, $len, $cx, 0) };
     }};
 }
 
@@ -49,7 +49,7 @@ macro_rules! call_fast {
 /// # Safety
 /// The `Handler` contract, for a call op.
 #[inline(never)]
-unsafe fn call_slow(ip: Ip, sp: Sp, _mem: Mem, _len: usize, cx: &mut Cx<'_>) -> Done {
+unsafe fn call_slow(ip: Ip, sp: Sp, _mem: Mem, _len: usize, cx: &mut Cx<'_>, _acc: u64) -> Done {
     // SAFETY: `ip` points to a live op.
     let instr = unsafe { *ip }.instr;
     let metered = matches!(instr, Instr::CallMetered { .. } | Instr::CallIndirectMetered { .. });
@@ -67,7 +67,7 @@ unsafe fn call_slow(ip: Ip, sp: Sp, _mem: Mem, _len: usize, cx: &mut Cx<'_>) -> 
         return Done::Stop;
     }
     let (ip, sp) = cx.top_frame();
-    dispatch!(ip, sp, cx.mem, cx.len, cx)
+    dispatch!(ip, sp, cx.mem, cx.len, cx, 0)
 }
 
 /// The translation and defined-function index of the running instance's function
@@ -95,7 +95,7 @@ macro_rules! ret {
             return Done::Stop;
         }
         let (ip, sp) = $cx.top_frame();
-        dispatch!(ip, sp, $cx.mem, $cx.len, $cx)
+        dispatch!(ip, sp, $cx.mem, $cx.len, $cx, 0)
     }};
 }
 
@@ -131,42 +131,42 @@ fn direct_target(cx: &Cx<'_>, func: u32) -> u32 {
     cx.inst.funcs.get(func as usize).copied().unwrap_or(u32::MAX)
 }
 
-handlers! { lookup (ip, sp, mem, mem_len, cx)
-    Br { target } => jump { branch!(ip, sp, mem, mem_len, cx, true, target) }
-    BrIfNez { cond, target } => jump { branch!(ip, sp, mem, mem_len, cx, get!(sp, cond) as u32 != 0, target) }
-    BrIfEqz { cond, target } => jump { branch!(ip, sp, mem, mem_len, cx, get!(sp, cond) as u32 == 0, target) }
-    BrI64Nez { cond, target } => jump { branch!(ip, sp, mem, mem_len, cx, get!(sp, cond) != 0, target) }
-    BrI64Eqz { cond, target } => jump { branch!(ip, sp, mem, mem_len, cx, get!(sp, cond) == 0, target) }
-    BrI32Eq { a, b, target } => jump { branch!(ip, sp, mem, mem_len, cx, get!(sp, a) as u32 == get!(sp, b) as u32, target) }
-    BrI32Ne { a, b, target } => jump { branch!(ip, sp, mem, mem_len, cx, get!(sp, a) as u32 != get!(sp, b) as u32, target) }
-    BrI32LtS { a, b, target } => jump { branch!(ip, sp, mem, mem_len, cx, (get!(sp, a) as i32) < (get!(sp, b) as i32), target) }
-    BrI32LtU { a, b, target } => jump { branch!(ip, sp, mem, mem_len, cx, (get!(sp, a) as u32) < (get!(sp, b) as u32), target) }
-    BrI32GtS { a, b, target } => jump { branch!(ip, sp, mem, mem_len, cx, (get!(sp, a) as i32) > (get!(sp, b) as i32), target) }
-    BrI32GtU { a, b, target } => jump { branch!(ip, sp, mem, mem_len, cx, (get!(sp, a) as u32) > (get!(sp, b) as u32), target) }
-    BrI32LeS { a, b, target } => jump { branch!(ip, sp, mem, mem_len, cx, (get!(sp, a) as i32) <= (get!(sp, b) as i32), target) }
-    BrI32LeU { a, b, target } => jump { branch!(ip, sp, mem, mem_len, cx, (get!(sp, a) as u32) <= (get!(sp, b) as u32), target) }
-    BrI32GeS { a, b, target } => jump { branch!(ip, sp, mem, mem_len, cx, (get!(sp, a) as i32) >= (get!(sp, b) as i32), target) }
-    BrI32GeU { a, b, target } => jump { branch!(ip, sp, mem, mem_len, cx, (get!(sp, a) as u32) >= (get!(sp, b) as u32), target) }
-    BrI32EqImm { a, imm, target } => jump { branch!(ip, sp, mem, mem_len, cx, get!(sp, a) as u32 == imm as u32, target) }
-    BrI32NeImm { a, imm, target } => jump { branch!(ip, sp, mem, mem_len, cx, get!(sp, a) as u32 != imm as u32, target) }
-    BrI32LtSImm { a, imm, target } => jump { branch!(ip, sp, mem, mem_len, cx, (get!(sp, a) as i32) < imm, target) }
-    BrI32LtUImm { a, imm, target } => jump { branch!(ip, sp, mem, mem_len, cx, (get!(sp, a) as u32) < imm as u32, target) }
-    BrI32GtSImm { a, imm, target } => jump { branch!(ip, sp, mem, mem_len, cx, (get!(sp, a) as i32) > imm, target) }
-    BrI32GtUImm { a, imm, target } => jump { branch!(ip, sp, mem, mem_len, cx, (get!(sp, a) as u32) > imm as u32, target) }
-    BrI32LeSImm { a, imm, target } => jump { branch!(ip, sp, mem, mem_len, cx, (get!(sp, a) as i32) <= imm, target) }
-    BrI32LeUImm { a, imm, target } => jump { branch!(ip, sp, mem, mem_len, cx, (get!(sp, a) as u32) <= imm as u32, target) }
-    BrI32GeSImm { a, imm, target } => jump { branch!(ip, sp, mem, mem_len, cx, (get!(sp, a) as i32) >= imm, target) }
-    BrI32GeUImm { a, imm, target } => jump { branch!(ip, sp, mem, mem_len, cx, (get!(sp, a) as u32) >= imm as u32, target) }
-    BrI64Eq { a, b, target } => jump { branch!(ip, sp, mem, mem_len, cx, get!(sp, a) == get!(sp, b), target) }
-    BrI64Ne { a, b, target } => jump { branch!(ip, sp, mem, mem_len, cx, get!(sp, a) != get!(sp, b), target) }
-    BrI64LtS { a, b, target } => jump { branch!(ip, sp, mem, mem_len, cx, (get!(sp, a) as i64) < (get!(sp, b) as i64), target) }
-    BrI64LtU { a, b, target } => jump { branch!(ip, sp, mem, mem_len, cx, get!(sp, a) < get!(sp, b), target) }
-    BrI64GtS { a, b, target } => jump { branch!(ip, sp, mem, mem_len, cx, (get!(sp, a) as i64) > (get!(sp, b) as i64), target) }
-    BrI64GtU { a, b, target } => jump { branch!(ip, sp, mem, mem_len, cx, get!(sp, a) > get!(sp, b), target) }
-    BrI64LeS { a, b, target } => jump { branch!(ip, sp, mem, mem_len, cx, (get!(sp, a) as i64) <= (get!(sp, b) as i64), target) }
-    BrI64LeU { a, b, target } => jump { branch!(ip, sp, mem, mem_len, cx, get!(sp, a) <= get!(sp, b), target) }
-    BrI64GeS { a, b, target } => jump { branch!(ip, sp, mem, mem_len, cx, (get!(sp, a) as i64) >= (get!(sp, b) as i64), target) }
-    BrI64GeU { a, b, target } => jump { branch!(ip, sp, mem, mem_len, cx, get!(sp, a) >= get!(sp, b), target) }
+handlers! { lookup (ip, sp, mem, mem_len, cx, acc)
+    Br { target } => jump { branch!(ip, sp, mem, mem_len, cx, acc, true, target) }
+    BrIfNez { cond, target } => jump via(cond) { branch!(ip, sp, mem, mem_len, cx, acc, get!(sp, cond) as u32 != 0, target) }
+    BrIfEqz { cond, target } => jump via(cond) { branch!(ip, sp, mem, mem_len, cx, acc, get!(sp, cond) as u32 == 0, target) }
+    BrI64Nez { cond, target } => jump via(cond) { branch!(ip, sp, mem, mem_len, cx, acc, get!(sp, cond) != 0, target) }
+    BrI64Eqz { cond, target } => jump via(cond) { branch!(ip, sp, mem, mem_len, cx, acc, get!(sp, cond) == 0, target) }
+    BrI32Eq { a, b, target } => jump via(a, b) { branch!(ip, sp, mem, mem_len, cx, acc, get!(sp, a) as u32 == get!(sp, b) as u32, target) }
+    BrI32Ne { a, b, target } => jump via(a, b) { branch!(ip, sp, mem, mem_len, cx, acc, get!(sp, a) as u32 != get!(sp, b) as u32, target) }
+    BrI32LtS { a, b, target } => jump via(a, b) { branch!(ip, sp, mem, mem_len, cx, acc, (get!(sp, a) as i32) < (get!(sp, b) as i32), target) }
+    BrI32LtU { a, b, target } => jump via(a, b) { branch!(ip, sp, mem, mem_len, cx, acc, (get!(sp, a) as u32) < (get!(sp, b) as u32), target) }
+    BrI32GtS { a, b, target } => jump via(a, b) { branch!(ip, sp, mem, mem_len, cx, acc, (get!(sp, a) as i32) > (get!(sp, b) as i32), target) }
+    BrI32GtU { a, b, target } => jump via(a, b) { branch!(ip, sp, mem, mem_len, cx, acc, (get!(sp, a) as u32) > (get!(sp, b) as u32), target) }
+    BrI32LeS { a, b, target } => jump via(a, b) { branch!(ip, sp, mem, mem_len, cx, acc, (get!(sp, a) as i32) <= (get!(sp, b) as i32), target) }
+    BrI32LeU { a, b, target } => jump via(a, b) { branch!(ip, sp, mem, mem_len, cx, acc, (get!(sp, a) as u32) <= (get!(sp, b) as u32), target) }
+    BrI32GeS { a, b, target } => jump via(a, b) { branch!(ip, sp, mem, mem_len, cx, acc, (get!(sp, a) as i32) >= (get!(sp, b) as i32), target) }
+    BrI32GeU { a, b, target } => jump via(a, b) { branch!(ip, sp, mem, mem_len, cx, acc, (get!(sp, a) as u32) >= (get!(sp, b) as u32), target) }
+    BrI32EqImm { a, imm, target } => jump via(a) { branch!(ip, sp, mem, mem_len, cx, acc, get!(sp, a) as u32 == imm as u32, target) }
+    BrI32NeImm { a, imm, target } => jump via(a) { branch!(ip, sp, mem, mem_len, cx, acc, get!(sp, a) as u32 != imm as u32, target) }
+    BrI32LtSImm { a, imm, target } => jump via(a) { branch!(ip, sp, mem, mem_len, cx, acc, (get!(sp, a) as i32) < imm, target) }
+    BrI32LtUImm { a, imm, target } => jump via(a) { branch!(ip, sp, mem, mem_len, cx, acc, (get!(sp, a) as u32) < imm as u32, target) }
+    BrI32GtSImm { a, imm, target } => jump via(a) { branch!(ip, sp, mem, mem_len, cx, acc, (get!(sp, a) as i32) > imm, target) }
+    BrI32GtUImm { a, imm, target } => jump via(a) { branch!(ip, sp, mem, mem_len, cx, acc, (get!(sp, a) as u32) > imm as u32, target) }
+    BrI32LeSImm { a, imm, target } => jump via(a) { branch!(ip, sp, mem, mem_len, cx, acc, (get!(sp, a) as i32) <= imm, target) }
+    BrI32LeUImm { a, imm, target } => jump via(a) { branch!(ip, sp, mem, mem_len, cx, acc, (get!(sp, a) as u32) <= imm as u32, target) }
+    BrI32GeSImm { a, imm, target } => jump via(a) { branch!(ip, sp, mem, mem_len, cx, acc, (get!(sp, a) as i32) >= imm, target) }
+    BrI32GeUImm { a, imm, target } => jump via(a) { branch!(ip, sp, mem, mem_len, cx, acc, (get!(sp, a) as u32) >= imm as u32, target) }
+    BrI64Eq { a, b, target } => jump via(a, b) { branch!(ip, sp, mem, mem_len, cx, acc, get!(sp, a) == get!(sp, b), target) }
+    BrI64Ne { a, b, target } => jump via(a, b) { branch!(ip, sp, mem, mem_len, cx, acc, get!(sp, a) != get!(sp, b), target) }
+    BrI64LtS { a, b, target } => jump via(a, b) { branch!(ip, sp, mem, mem_len, cx, acc, (get!(sp, a) as i64) < (get!(sp, b) as i64), target) }
+    BrI64LtU { a, b, target } => jump via(a, b) { branch!(ip, sp, mem, mem_len, cx, acc, get!(sp, a) < get!(sp, b), target) }
+    BrI64GtS { a, b, target } => jump via(a, b) { branch!(ip, sp, mem, mem_len, cx, acc, (get!(sp, a) as i64) > (get!(sp, b) as i64), target) }
+    BrI64GtU { a, b, target } => jump via(a, b) { branch!(ip, sp, mem, mem_len, cx, acc, get!(sp, a) > get!(sp, b), target) }
+    BrI64LeS { a, b, target } => jump via(a, b) { branch!(ip, sp, mem, mem_len, cx, acc, (get!(sp, a) as i64) <= (get!(sp, b) as i64), target) }
+    BrI64LeU { a, b, target } => jump via(a, b) { branch!(ip, sp, mem, mem_len, cx, acc, get!(sp, a) <= get!(sp, b), target) }
+    BrI64GeS { a, b, target } => jump via(a, b) { branch!(ip, sp, mem, mem_len, cx, acc, (get!(sp, a) as i64) >= (get!(sp, b) as i64), target) }
+    BrI64GeU { a, b, target } => jump via(a, b) { branch!(ip, sp, mem, mem_len, cx, acc, get!(sp, a) >= get!(sp, b), target) }
     BrTable { index, len } => jump {
         let i = (get!(sp, index) as u32).min(len) as usize;
         // SAFETY: the jump table's `len + 1` entries follow the op (`ir::verify`).
@@ -176,12 +176,12 @@ handlers! { lookup (ip, sp, mem, mem_len, cx)
         if let Instr::Br { target } = unsafe { *entry }.instr {
             // SAFETY: a verified branch target, relative to the entry (`lower`).
             let to = unsafe { entry.offset(target as i32 as isize) };
-            dispatch!(to, sp, mem, mem_len, cx)
+            dispatch!(to, sp, mem, mem_len, cx, acc)
         }
-        dispatch!(entry, sp, mem, mem_len, cx)
+        dispatch!(entry, sp, mem, mem_len, cx, acc)
     }
     Return {} => jump { ret!(cx) }
-    ReturnSlot { src } => jump {
+    ReturnSlot { src } => jump via(src) {
         set!(sp, 0, get!(sp, src));
         ret!(cx)
     }
@@ -207,7 +207,7 @@ handlers! { lookup (ip, sp, mem, mem_len, cx)
         tr!(cx, cx.stack.meter.check_epoch());
         tr!(cx, cx.stack.meter.consume(amount));
     }
-    Select { dst, cond, a } => next2 {
+    Select { dst, cond, a } => result2(dst) {
         let (b, _, _) = data!(ip, cx);
         set!(sp, dst, if get!(sp, cond) as u32 != 0 { get!(sp, a) } else { get!(sp, b) });
     }

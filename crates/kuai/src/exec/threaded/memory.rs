@@ -89,20 +89,20 @@ fn table_index(cx: &Cx<'_>, t: u32) -> usize {
     cx.inst.tables[t as usize] as usize
 }
 
-handlers! { lookup (ip, sp, mem, mem_len, cx)
-    Load32 { dst, addr, offset } => next { load!(sp, mem, mem_len, cx, dst, addr, offset, 4, |b| u32::from_le_bytes(b) as u64) }
-    Load64 { dst, addr, offset } => next { load!(sp, mem, mem_len, cx, dst, addr, offset, 8, |b| u64::from_le_bytes(b)) }
-    Load8U { dst, addr, offset } => next { load!(sp, mem, mem_len, cx, dst, addr, offset, 1, |b| b[0] as u64) }
-    Load16U { dst, addr, offset } => next { load!(sp, mem, mem_len, cx, dst, addr, offset, 2, |b| u16::from_le_bytes(b) as u64) }
-    Load8S32 { dst, addr, offset } => next { load!(sp, mem, mem_len, cx, dst, addr, offset, 1, |b| b[0] as i8 as i32 as u32 as u64) }
-    Load16S32 { dst, addr, offset } => next { load!(sp, mem, mem_len, cx, dst, addr, offset, 2, |b| i16::from_le_bytes(b) as i32 as u32 as u64) }
-    Load8S64 { dst, addr, offset } => next { load!(sp, mem, mem_len, cx, dst, addr, offset, 1, |b| b[0] as i8 as i64 as u64) }
-    Load16S64 { dst, addr, offset } => next { load!(sp, mem, mem_len, cx, dst, addr, offset, 2, |b| i16::from_le_bytes(b) as i64 as u64) }
-    Load32S64 { dst, addr, offset } => next { load!(sp, mem, mem_len, cx, dst, addr, offset, 4, |b| i32::from_le_bytes(b) as i64 as u64) }
-    Store8 { addr, value, offset } => next { store!(sp, mem, mem_len, cx, addr, value, offset, 1, |v| [v as u8]) }
-    Store16 { addr, value, offset } => next { store!(sp, mem, mem_len, cx, addr, value, offset, 2, |v| (v as u16).to_le_bytes()) }
-    Store32 { addr, value, offset } => next { store!(sp, mem, mem_len, cx, addr, value, offset, 4, |v| (v as u32).to_le_bytes()) }
-    Store64 { addr, value, offset } => next { store!(sp, mem, mem_len, cx, addr, value, offset, 8, |v| v.to_le_bytes()) }
+handlers! { lookup (ip, sp, mem, mem_len, cx, acc)
+    Load32 { dst, addr, offset } => result(dst) via(addr) { load!(sp, mem, mem_len, cx, dst, addr, offset, 4, |b| u32::from_le_bytes(b) as u64) }
+    Load64 { dst, addr, offset } => result(dst) via(addr) { load!(sp, mem, mem_len, cx, dst, addr, offset, 8, |b| u64::from_le_bytes(b)) }
+    Load8U { dst, addr, offset } => result(dst) via(addr) { load!(sp, mem, mem_len, cx, dst, addr, offset, 1, |b| b[0] as u64) }
+    Load16U { dst, addr, offset } => result(dst) via(addr) { load!(sp, mem, mem_len, cx, dst, addr, offset, 2, |b| u16::from_le_bytes(b) as u64) }
+    Load8S32 { dst, addr, offset } => result(dst) via(addr) { load!(sp, mem, mem_len, cx, dst, addr, offset, 1, |b| b[0] as i8 as i32 as u32 as u64) }
+    Load16S32 { dst, addr, offset } => result(dst) via(addr) { load!(sp, mem, mem_len, cx, dst, addr, offset, 2, |b| i16::from_le_bytes(b) as i32 as u32 as u64) }
+    Load8S64 { dst, addr, offset } => result(dst) via(addr) { load!(sp, mem, mem_len, cx, dst, addr, offset, 1, |b| b[0] as i8 as i64 as u64) }
+    Load16S64 { dst, addr, offset } => result(dst) via(addr) { load!(sp, mem, mem_len, cx, dst, addr, offset, 2, |b| i16::from_le_bytes(b) as i64 as u64) }
+    Load32S64 { dst, addr, offset } => result(dst) via(addr) { load!(sp, mem, mem_len, cx, dst, addr, offset, 4, |b| i32::from_le_bytes(b) as i64 as u64) }
+    Store8 { addr, value, offset } => next via(addr, value) { store!(sp, mem, mem_len, cx, addr, value, offset, 1, |v| [v as u8]) }
+    Store16 { addr, value, offset } => next via(addr, value) { store!(sp, mem, mem_len, cx, addr, value, offset, 2, |v| (v as u16).to_le_bytes()) }
+    Store32 { addr, value, offset } => next via(addr, value) { store!(sp, mem, mem_len, cx, addr, value, offset, 4, |v| (v as u32).to_le_bytes()) }
+    Store64 { addr, value, offset } => next via(addr, value) { store!(sp, mem, mem_len, cx, addr, value, offset, 8, |v| v.to_le_bytes()) }
 
     MemorySize { dst } => next { set!(sp, dst, (mem_len / PAGE_SIZE) as u64) }
     MemoryGrow { dst, delta, memory } => jump {
@@ -165,8 +165,8 @@ handlers! { lookup (ip, sp, mem, mem_len, cx)
     }
     DataDrop { segment } => next { cx.segments[cx.inst_id as usize].data_dropped[segment as usize] = true }
 
-    GlobalGet { dst, global } => next { set!(sp, dst, cx.globals[global_index(cx, global)].value as u64) }
-    GlobalSet { src, global } => next { cx.globals[global_index(cx, global)].value = get!(sp, src) as u128 }
+    GlobalGet { dst, global } => result(dst) { set!(sp, dst, cx.globals[global_index(cx, global)].value as u64) }
+    GlobalSet { src, global } => next via(src) { cx.globals[global_index(cx, global)].value = get!(sp, src) as u128 }
     GlobalGet128 { dst, global } => next { set128!(sp, dst, cx.globals[global_index(cx, global)].value) }
     GlobalSet128 { src, global } => next { cx.globals[global_index(cx, global)].value = get128!(sp, src) }
     RefFunc { dst, func } => next { set!(sp, dst, cx.inst.funcs[func as usize] as u64 + 1) }

@@ -54,7 +54,7 @@ pub(crate) type Mem = *mut u8;
 /// `mem`/`len` describe the bytes of the memory the op addresses (memory 0 of the
 /// running instance unless a `SelectMemory` op just chose another), and no reference to
 /// those bytes or to the stack's slots is alive.
-pub(crate) type Handler = unsafe fn(Ip, Sp, Mem, usize, &mut Cx<'_>) -> Done;
+pub(crate) type Handler = unsafe fn(Ip, Sp, Mem, usize, &mut Cx<'_>, u64) -> Done;
 
 /// One op of threaded code: the handler to run and the operands it reads.
 ///
@@ -107,7 +107,7 @@ pub(crate) struct Cx<'a> {
     /// Why the interpreter stopped.
     outcome: Option<Result<Exit, Fault>>,
     /// The next state, in loop dispatch.
-    resume: (Ip, Sp, Mem, usize),
+    resume: (Ip, Sp, Mem, usize, u64),
 }
 
 impl<'a> Cx<'a> {
@@ -244,31 +244,33 @@ macro_rules! tr {
 
 /// Runs the op at `$ip` with the given state.
 macro_rules! dispatch {
-    ($ip:expr, $sp:expr, $mem:expr, $len:expr, $cx:ident) => {{
-        let (ip, sp, mem, len): (
+    ($ip:expr, $sp:expr, $mem:expr, $len:expr, $cx:ident, $acc:expr) => {{
+        let (ip, sp, mem, len, acc): (
             crate::exec::threaded::Ip,
             crate::exec::threaded::Sp,
             crate::exec::threaded::Mem,
             usize,
-        ) = ($ip, $sp, $mem, $len);
+            u64,
+        ) = ($ip, $sp, $mem, $len, $acc);
         if crate::exec::threaded::THREADED {
             // SAFETY: every caller passes the state of a verified op: `ip` within the
             // code (see each `next!`/branch), `sp`, `mem`, `len` unchanged or reloaded
-            // for the frame `ip` belongs to.
-            return unsafe { ((*ip).handler)(ip, sp, mem, len, $cx) };
+            // for the frame `ip` belongs to, and `acc` the previous op's result when
+            // `lower` chose a handler that reads it.
+            return unsafe { ((*ip).handler)(ip, sp, mem, len, $cx, acc) };
         }
-        $cx.resume = (ip, sp, mem, len);
+        $cx.resume = (ip, sp, mem, len, acc);
         return crate::exec::threaded::Done::Continue;
     }};
 }
 
 /// Continues with the op `$n` after `$ip`.
 macro_rules! next {
-    ($ip:ident, $sp:ident, $mem:ident, $len:ident, $cx:ident, $n:expr) => {{
+    ($ip:ident, $sp:ident, $mem:ident, $len:ident, $cx:ident, $acc:expr, $n:expr) => {{
         // SAFETY: the op at `ip` is a straight-line op (or one followed by its data word,
         // `$n == 2`); `ir::verify` proves such ops are never last, so `ip + n` is in the code.
         let ip = unsafe { $ip.add($n) };
-        dispatch!(ip, $sp, $mem, $len, $cx)
+        dispatch!(ip, $sp, $mem, $len, $cx, $acc)
     }};
 }
 
@@ -283,52 +285,106 @@ macro_rules! data {
     }};
 }
 
-/// Defines handlers, and `$lookup`, which maps an instruction to its handler.
+/// Defines handlers and three functions `lower` uses: `$lookup` maps an instruction to
+/// its handler, `lookup_via` to the variant that takes the operand in slot `s` from the
+/// `acc` register, and `passes_result` tells whether the handler hands its result to the
+/// next op in `acc`.
 ///
-/// Each entry is `Variant { fields } => kind { body }`: kind `next` continues with the
-/// following op after the body, `next2` skips a data word too, `jump` means the body
-/// dispatches (or stops) itself.
+/// Each entry is `Variant { fields } => kind { body }`, where kind is `next` (continue
+/// with the following op after the body), `next2` (skip a data word too), `jump` (the
+/// body dispatches or stops itself), or `result(dst)` / `result2(dst)`, which are `next`
+/// / `next2` passing slot `dst` (just written by the body) on in `acc`. A `via(x, y)`
+/// after the kind lists the operand fields that may come from `acc` instead: handler
+/// variant `k` first writes `acc` to the `k`-th of them, so the body's read of that slot
+/// is served from the register (LLVM forwards the store), off the memory path. That is
+/// correct only where `acc` holds that slot's value — right after an op that passed it
+/// and not at a branch target, which `lower` checks.
 macro_rules! handlers {
     (
-        $lookup:ident ($ip:ident, $sp:ident, $mem:ident, $len:ident, $cx:ident)
-        $( $name:ident { $($f:ident),* } => $kind:ident $body:block )*
+        $lookup:ident ($ip:ident, $sp:ident, $mem:ident, $len:ident, $cx:ident, $acc:ident)
+        $( $name:ident { $($f:ident),* } => $kind:ident $(($out:ident))? $(via($($via:ident),+))? $body:block )*
     ) => {
         $(
             #[allow(non_snake_case, unused_variables, unused_mut, unused_assignments, clippy::unnecessary_cast)]
-            unsafe fn $name(
+            unsafe fn $name<const VIA: u8>(
                 $ip: crate::exec::threaded::Ip,
                 $sp: crate::exec::threaded::Sp,
                 mut $mem: crate::exec::threaded::Mem,
                 mut $len: usize,
                 $cx: &mut crate::exec::threaded::Cx<'_>,
+                $acc: u64,
             ) -> crate::exec::threaded::Done {
                 // SAFETY: `ip` points to a live op (the `Handler` contract).
                 let crate::ir::Instr::$name { $($f,)* .. } = (unsafe { *$ip }).instr else {
                     // SAFETY: `$lookup` installs this handler only for `Instr::$name`.
                     unsafe { std::hint::unreachable_unchecked() }
                 };
-                handlers!(@run $kind $body, $ip, $sp, $mem, $len, $cx)
+                handlers!(@via VIA, $sp, $acc, 1, $($($via),+)?);
+                handlers!(@run $kind $(($out))? $body, $ip, $sp, $mem, $len, $cx, $acc)
             }
         )*
 
         /// The handler of `instr`, if it is one of this module's.
         pub(super) fn $lookup(instr: &crate::ir::Instr) -> Option<crate::exec::threaded::Handler> {
             Some(match instr {
-                $( crate::ir::Instr::$name { .. } => $name, )*
+                $( crate::ir::Instr::$name { .. } => $name::<0>, )*
                 #[allow(unreachable_patterns)]
                 _ => return None,
             })
         }
+
+        /// The variant of `instr`'s handler that reads its operand in `slot` from `acc`.
+        #[allow(unused_variables)]
+        pub(super) fn lookup_via(instr: &crate::ir::Instr, slot: crate::ir::Slot) -> Option<crate::exec::threaded::Handler> {
+            match *instr {
+                $( $( crate::ir::Instr::$name { $($via,)+ .. } => handlers!(@pick $name, slot, 1, $($via),+), )? )*
+                #[allow(unreachable_patterns)]
+                _ => None,
+            }
+        }
+
+        /// Whether `instr`'s handler passes its result on in `acc`.
+        pub(super) fn passes_result(instr: &crate::ir::Instr) -> bool {
+            match instr {
+                $( crate::ir::Instr::$name { .. } => handlers!(@passes $kind), )*
+                #[allow(unreachable_patterns)]
+                _ => false,
+            }
+        }
     };
-    (@run next $body:block, $ip:ident, $sp:ident, $mem:ident, $len:ident, $cx:ident) => {{
+    (@via $v:ident, $sp:ident, $acc:ident, $k:expr, ) => {};
+    (@via $v:ident, $sp:ident, $acc:ident, $k:expr, $first:ident $(, $rest:ident)*) => {
+        if $v == $k {
+            set!($sp, $first, $acc);
+        }
+        handlers!(@via $v, $sp, $acc, $k + 1, $($rest),*);
+    };
+    (@pick $name:ident, $slot:ident, $k:expr, $first:ident) => {
+        if $first == $slot { Some($name::<{ $k }>) } else { None }
+    };
+    (@pick $name:ident, $slot:ident, $k:expr, $first:ident, $second:ident) => {
+        if $first == $slot { Some($name::<{ $k }>) } else if $second == $slot { Some($name::<{ $k + 1 }>) } else { None }
+    };
+    (@passes result) => { true };
+    (@passes result2) => { true };
+    (@passes $other:ident) => { false };
+    (@run next $body:block, $ip:ident, $sp:ident, $mem:ident, $len:ident, $cx:ident, $acc:ident) => {{
         $body
-        next!($ip, $sp, $mem, $len, $cx, 1)
+        next!($ip, $sp, $mem, $len, $cx, $acc, 1)
     }};
-    (@run next2 $body:block, $ip:ident, $sp:ident, $mem:ident, $len:ident, $cx:ident) => {{
+    (@run next2 $body:block, $ip:ident, $sp:ident, $mem:ident, $len:ident, $cx:ident, $acc:ident) => {{
         $body
-        next!($ip, $sp, $mem, $len, $cx, 2)
+        next!($ip, $sp, $mem, $len, $cx, $acc, 2)
     }};
-    (@run jump $body:block, $ip:ident, $sp:ident, $mem:ident, $len:ident, $cx:ident) => {
+    (@run result($out:ident) $body:block, $ip:ident, $sp:ident, $mem:ident, $len:ident, $cx:ident, $acc:ident) => {{
+        $body
+        next!($ip, $sp, $mem, $len, $cx, get!($sp, $out), 1)
+    }};
+    (@run result2($out:ident) $body:block, $ip:ident, $sp:ident, $mem:ident, $len:ident, $cx:ident, $acc:ident) => {{
+        $body
+        next!($ip, $sp, $mem, $len, $cx, get!($sp, $out), 2)
+    }};
+    (@run jump $body:block, $ip:ident, $sp:ident, $mem:ident, $len:ident, $cx:ident, $acc:ident) => {
         $body
     };
 }
@@ -339,15 +395,38 @@ mod memory;
 mod vector;
 
 /// Lowers verified translator code to threaded code.
+///
+/// An op whose operand is the result the op before it just computed gets the handler
+/// variant that takes that operand from the `acc` register — unless a branch can reach
+/// the op, in which case `acc` may hold anything.
 pub(crate) fn lower(code: &[Instr]) -> Result<Box<[Op]>, String> {
+    let mut branch_target = vec![false; code.len()];
+    for instr in code {
+        if let Some(&mut target) = instr.clone().target_mut()
+            && let Some(t) = branch_target.get_mut(target as usize)
+        {
+            *t = true;
+        }
+    }
+    let mut previous: Option<&Instr> = None;
     code.iter()
         .enumerate()
         .map(|(pc, &instr)| {
+            // The slot whose value `acc` holds when this op starts, if known.
+            let acc_slot = previous.filter(|p| passes_result(p)).and_then(|p| p.clone().result_slot_mut().copied());
+            previous = Some(&code[pc]);
+            let via = acc_slot.filter(|_| !branch_target[pc]).and_then(|slot| {
+                alu::lookup_via(&instr, slot)
+                    .or_else(|| control::lookup_via(&instr, slot))
+                    .or_else(|| memory::lookup_via(&instr, slot))
+                    .or_else(|| vector::lookup_via(&instr, slot))
+            });
             let mut instr = instr;
             if let Some(target) = instr.target_mut() {
                 *target = (*target as i64 - pc as i64) as i32 as u32;
             }
-            let handler = alu::lookup(&instr)
+            let handler = via
+                .or_else(|| alu::lookup(&instr))
                 .or_else(|| control::lookup(&instr))
                 .or_else(|| memory::lookup(&instr))
                 .or_else(|| vector::lookup(&instr))
@@ -356,6 +435,14 @@ pub(crate) fn lower(code: &[Instr]) -> Result<Box<[Op]>, String> {
             Ok(Op { handler, instr })
         })
         .collect()
+}
+
+/// Whether `instr`'s handler passes its result on in `acc`.
+fn passes_result(instr: &Instr) -> bool {
+    alu::passes_result(instr)
+        || control::passes_result(instr)
+        || memory::passes_result(instr)
+        || vector::passes_result(instr)
 }
 
 /// Runs the top frame until the frame at `depth` returns, a host call or growth is
@@ -383,7 +470,7 @@ pub(super) fn run(store: &mut StoreInner, depth: usize) -> Result<Exit, Fault> {
         mem: NonNull::dangling().as_ptr(),
         len: 0,
         outcome: None,
-        resume: (std::ptr::null(), std::ptr::null_mut(), NonNull::dangling().as_ptr(), 0),
+        resume: (std::ptr::null(), std::ptr::null_mut(), NonNull::dangling().as_ptr(), 0, 0),
     };
     cx.switch_instance(inst_id);
     let (ip, sp) = cx.top_frame();
@@ -392,13 +479,13 @@ pub(super) fn run(store: &mut StoreInner, depth: usize) -> Result<Exit, Fault> {
         // SAFETY: the top frame's resume point is an op of its function's verified code
         // (`Stack::push` sets it to the first op, handlers to a following op) and its
         // slots were reserved by `Stack::push`; `mem`/`len` were just read from memory 0.
-        unsafe { ((*ip).handler)(ip, sp, mem, len, &mut cx) };
+        unsafe { ((*ip).handler)(ip, sp, mem, len, &mut cx, 0) };
     } else {
-        let (mut ip, mut sp, mut mem, mut len) = (ip, sp, mem, len);
+        let (mut ip, mut sp, mut mem, mut len, mut acc) = (ip, sp, mem, len, 0);
         // SAFETY: as above for the first op; afterwards each handler's `dispatch!` stored a
         // state that satisfies the `Handler` contract.
-        while let Done::Continue = unsafe { ((*ip).handler)(ip, sp, mem, len, &mut cx) } {
-            (ip, sp, mem, len) = cx.resume;
+        while let Done::Continue = unsafe { ((*ip).handler)(ip, sp, mem, len, &mut cx, acc) } {
+            (ip, sp, mem, len, acc) = cx.resume;
         }
     }
     cx.outcome.unwrap_or(Err(Fault::Trap(Trap::Unreachable)))

@@ -28,6 +28,7 @@ macro_rules! per_op_handlers {
                     mem: super::super::Mem,
                     len: usize,
                     cx: &mut super::super::Cx<'_>,
+                    acc: u64,
                 ) -> super::super::Done {
                     // SAFETY: `ip` points to a live op (the `Handler` contract).
                     let Instr::$shape $fields = (unsafe { *ip }).instr else {
@@ -36,7 +37,7 @@ macro_rules! per_op_handlers {
                     };
                     let $op = $codes::$code;
                     $body;
-                    next!(ip, $sp, mem, len, cx, 1)
+                    next!(ip, $sp, mem, len, cx, acc, 1)
                 }
             )*
 
@@ -107,7 +108,7 @@ unsafe fn bytes_mut<'m>(mem: Mem, len: usize) -> &'m mut [u8] {
     unsafe { std::slice::from_raw_parts_mut(mem, len) }
 }
 
-handlers! { lookup (ip, sp, mem, mem_len, cx)
+handlers! { lookup (ip, sp, mem, mem_len, cx, acc)
     V128Load { dst, addr, offset } => next {
         let ea = get!(sp, addr) as u32 as usize + offset as usize;
         if ea + 16 > mem_len {
