@@ -149,6 +149,27 @@ define_instrs! {
         V128LoadExt { addr ; op: SimdLoad, offset: u32 },
         /// `dst = vector` with `lane` loaded from memory; followed by `Data { a: vector, .. }`.
         V128LoadLane { addr ; op: SimdLane, lane: u8, offset: u32 },
+        /// `Load32` from `(base + index) mod 2^32 + offset`: an `i32.add` fused into the load.
+        Load32Add { base, index ; offset: u16 },
+        Load64Add { base, index ; offset: u16 },
+        Load8UAdd { base, index ; offset: u16 },
+        Load16UAdd { base, index ; offset: u16 },
+        Load8S32Add { base, index ; offset: u16 },
+        Load16S32Add { base, index ; offset: u16 },
+        Load8S64Add { base, index ; offset: u16 },
+        Load16S64Add { base, index ; offset: u16 },
+        Load32S64Add { base, index ; offset: u16 },
+        /// `Load32` from `(base + imm) mod 2^32 + offset`: an `i32.add` of a constant fused
+        /// into the load.
+        Load32AddImm { base ; imm: i32, offset: u16 },
+        Load64AddImm { base ; imm: i32, offset: u16 },
+        Load8UAddImm { base ; imm: i32, offset: u16 },
+        Load16UAddImm { base ; imm: i32, offset: u16 },
+        Load8S32AddImm { base ; imm: i32, offset: u16 },
+        Load16S32AddImm { base ; imm: i32, offset: u16 },
+        Load8S64AddImm { base ; imm: i32, offset: u16 },
+        Load16S64AddImm { base ; imm: i32, offset: u16 },
+        Load32S64AddImm { base ; imm: i32, offset: u16 },
     }
     other {
         /// Operands of the previous instruction that did not fit in it. Never executed.

@@ -91,7 +91,19 @@ impl Translator<'_> {
 
     fn load(&mut self, make: fn(Slot, Slot, u32) -> Instr, memarg: wasmparser::MemArg) -> Result<(), CompileError> {
         let offset = u32::try_from(memarg.offset).map_err(|_| unsupported("64-bit memory offset"))?;
-        let addr = self.pop_slot();
+        let addr = self.pop();
+        // An address computed by the `i32.add` just before: one fused instruction (the
+        // add's temporary and the load's result share their home slot).
+        if let (Operand::Temp(s), Some(i), Ok(offset)) = (addr.op, self.last_result, u16::try_from(offset))
+            && s == addr.home
+            && let Some(fused) = fuse_address(self.code[i], s, make(s, s, 0), offset)
+        {
+            let dst = self.push_temp();
+            debug_assert_eq!(dst, s);
+            self.code[i] = fused;
+            return Ok(());
+        }
+        let addr = self.slot_of(addr);
         let dst = self.push_temp();
         self.emit_result(make(dst, addr, offset));
         Ok(())
@@ -520,5 +532,36 @@ fn memory_of(memarg: &wasmparser::MemArg) -> u32 {
     match memarg.target {
         wasmparser::MemArgTarget::Memory(index) => index,
         wasmparser::MemArgTarget::Array(_) => 0,
+    }
+}
+
+/// The load `load` (only its kind matters) with its address computed by `add`, which
+/// wrote temporary `s`, fused into one instruction writing `s`.
+fn fuse_address(add: Instr, s: Slot, load: Instr, offset: u16) -> Option<Instr> {
+    macro_rules! fuse {
+        ($($load:ident => $add:ident, $imm:ident;)*) => {
+            match (add, load) {
+                $(
+                    (Instr::I32Add { dst, a, b }, Instr::$load { .. }) if dst == s => {
+                        Some(Instr::$add { dst: s, base: a, index: b, offset })
+                    }
+                    (Instr::I32AddImm { dst, a, imm }, Instr::$load { .. }) if dst == s => {
+                        Some(Instr::$imm { dst: s, base: a, imm, offset })
+                    }
+                )*
+                _ => None,
+            }
+        };
+    }
+    fuse! {
+        Load32 => Load32Add, Load32AddImm;
+        Load64 => Load64Add, Load64AddImm;
+        Load8U => Load8UAdd, Load8UAddImm;
+        Load16U => Load16UAdd, Load16UAddImm;
+        Load8S32 => Load8S32Add, Load8S32AddImm;
+        Load16S32 => Load16S32Add, Load16S32AddImm;
+        Load8S64 => Load8S64Add, Load8S64AddImm;
+        Load16S64 => Load16S64Add, Load16S64AddImm;
+        Load32S64 => Load32S64Add, Load32S64AddImm;
     }
 }

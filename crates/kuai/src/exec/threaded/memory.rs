@@ -51,10 +51,10 @@ unsafe fn bytes<'m>(mem: Mem, len: usize) -> &'m mut [u8] {
     unsafe { std::slice::from_raw_parts_mut(mem, len) }
 }
 
-/// Reads `N` bytes at effective address `ea`, or traps.
-macro_rules! load {
-    ($sp:ident, $mem:ident, $len:ident, $cx:ident, $dst:expr, $addr:expr, $offset:expr, $n:literal, |$b:ident| $e:expr) => {{
-        let ea = get!($sp, $addr) as u32 as usize + $offset as usize;
+/// Reads `N` bytes at effective address `$ea` (a `usize` below 2^33), or traps.
+macro_rules! load_ea {
+    ($sp:ident, $mem:ident, $len:ident, $cx:ident, $dst:expr, $ea:expr, $n:literal, |$b:ident| $e:expr) => {{
+        let ea: usize = $ea;
         // `ea < 2^33`: no overflow.
         if ea + $n > $len {
             return trap($cx, Trap::MemoryOutOfBounds);
@@ -64,6 +64,53 @@ macro_rules! load {
         set!($sp, $dst, $e);
     }};
 }
+
+/// Reads `N` bytes at `addr + offset`, or traps.
+macro_rules! load {
+    ($sp:ident, $mem:ident, $len:ident, $cx:ident, $dst:expr, $addr:expr, $offset:expr, $n:literal, |$b:ident| $e:expr) => {
+        load_ea!($sp, $mem, $len, $cx, $dst, get!($sp, $addr) as u32 as usize + $offset as usize, $n, |$b| $e)
+    };
+}
+
+/// Defines the fused loads: `$add` reads from `(base + index) mod 2^32 + offset`, `$imm`
+/// from `(base + imm) mod 2^32 + offset`.
+macro_rules! fused_loads {
+    ($lookup:ident ($ip:ident, $sp:ident, $mem:ident, $len:ident, $cx:ident, $acc:ident)
+     $( $add:ident, $imm:ident: $n:literal, |$b:ident| $e:expr; )*) => {
+        handlers! { $lookup ($ip, $sp, $mem, $len, $cx, $acc)
+            $(
+                $add { dst, base, index, offset } => result(dst) via(base, index) {
+                    let ea = (get!($sp, base) as u32).wrapping_add(get!($sp, index) as u32) as usize + offset as usize;
+                    load_ea!($sp, $mem, $len, $cx, dst, ea, $n, |$b| $e)
+                }
+                $imm { dst, base, imm, offset } => result(dst) via(base) {
+                    let ea = (get!($sp, base) as u32).wrapping_add(imm as u32) as usize + offset as usize;
+                    load_ea!($sp, $mem, $len, $cx, dst, ea, $n, |$b| $e)
+                }
+            )*
+        }
+    };
+}
+
+/// The fused loads (`translate::ops::fuse_address`).
+mod fused {
+    use super::*;
+
+    fused_loads! { lookup (ip, sp, mem, mem_len, cx, acc)
+        Load32Add, Load32AddImm: 4, |b| u32::from_le_bytes(b) as u64;
+        Load64Add, Load64AddImm: 8, |b| u64::from_le_bytes(b);
+        Load8UAdd, Load8UAddImm: 1, |b| b[0] as u64;
+        Load16UAdd, Load16UAddImm: 2, |b| u16::from_le_bytes(b) as u64;
+        Load8S32Add, Load8S32AddImm: 1, |b| b[0] as i8 as i32 as u32 as u64;
+        Load16S32Add, Load16S32AddImm: 2, |b| i16::from_le_bytes(b) as i32 as u32 as u64;
+        Load8S64Add, Load8S64AddImm: 1, |b| b[0] as i8 as i64 as u64;
+        Load16S64Add, Load16S64AddImm: 2, |b| i16::from_le_bytes(b) as i64 as u64;
+        Load32S64Add, Load32S64AddImm: 4, |b| i32::from_le_bytes(b) as i64 as u64;
+    }
+}
+pub(in crate::exec::threaded) use fused::{
+    lookup as fused_lookup, lookup_via as fused_lookup_via, passes_result as fused_passes_result,
+};
 
 /// Writes `N` bytes at effective address `ea`, or traps.
 macro_rules! store {

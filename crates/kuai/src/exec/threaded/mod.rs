@@ -325,7 +325,7 @@ macro_rules! handlers {
         )*
 
         /// The handler of `instr`, if it is one of this module's.
-        pub(super) fn $lookup(instr: &crate::ir::Instr) -> Option<crate::exec::threaded::Handler> {
+        pub(in crate::exec::threaded) fn $lookup(instr: &crate::ir::Instr) -> Option<crate::exec::threaded::Handler> {
             Some(match instr {
                 $( crate::ir::Instr::$name { .. } => $name::<0>, )*
                 #[allow(unreachable_patterns)]
@@ -335,7 +335,7 @@ macro_rules! handlers {
 
         /// The variant of `instr`'s handler that reads its operand in `slot` from `acc`.
         #[allow(unused_variables)]
-        pub(super) fn lookup_via(instr: &crate::ir::Instr, slot: crate::ir::Slot) -> Option<crate::exec::threaded::Handler> {
+        pub(in crate::exec::threaded) fn lookup_via(instr: &crate::ir::Instr, slot: crate::ir::Slot) -> Option<crate::exec::threaded::Handler> {
             match *instr {
                 $( $( crate::ir::Instr::$name { $($via,)+ .. } => handlers!(@pick $name, slot, 1, $($via),+), )? )*
                 #[allow(unreachable_patterns)]
@@ -344,7 +344,7 @@ macro_rules! handlers {
         }
 
         /// Whether `instr`'s handler passes its result on in `acc`.
-        pub(super) fn passes_result(instr: &crate::ir::Instr) -> bool {
+        pub(in crate::exec::threaded) fn passes_result(instr: &crate::ir::Instr) -> bool {
             match instr {
                 $( crate::ir::Instr::$name { .. } => handlers!(@passes $kind), )*
                 #[allow(unreachable_patterns)]
@@ -419,6 +419,7 @@ pub(crate) fn lower(code: &[Instr]) -> Result<Box<[Op]>, String> {
                 alu::lookup_via(&instr, slot)
                     .or_else(|| control::lookup_via(&instr, slot))
                     .or_else(|| memory::lookup_via(&instr, slot))
+                    .or_else(|| memory::fused_lookup_via(&instr, slot))
                     .or_else(|| vector::lookup_via(&instr, slot))
             });
             let mut instr = instr;
@@ -429,6 +430,7 @@ pub(crate) fn lower(code: &[Instr]) -> Result<Box<[Op]>, String> {
                 .or_else(|| alu::lookup(&instr))
                 .or_else(|| control::lookup(&instr))
                 .or_else(|| memory::lookup(&instr))
+                .or_else(|| memory::fused_lookup(&instr))
                 .or_else(|| vector::lookup(&instr))
                 .or_else(|| vector::per_op_lookup(&instr))
                 .ok_or_else(|| format!("no handler for {instr:?}"))?;
@@ -442,6 +444,7 @@ fn passes_result(instr: &Instr) -> bool {
     alu::passes_result(instr)
         || control::passes_result(instr)
         || memory::passes_result(instr)
+        || memory::fused_passes_result(instr)
         || vector::passes_result(instr)
 }
 

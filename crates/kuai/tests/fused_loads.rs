@@ -1,0 +1,46 @@
+//! An `i32.add` that computes a load's address is fused into the load
+//! (`translate::ops::fuse_address`). The address arithmetic must stay wasm's: the sum wraps
+//! at 2^32 before the offset is added, and a trap is still "out of bounds memory access".
+
+use kuai::{Engine, Instance, Module, Store};
+
+const WAT: &str = r#"(module (memory 2)
+    (data (i32.const 8) "\2a\00\00\00\07\00\00\00")
+    (data (i32.const 65544) "\63\00\00\00")
+    (func (export "add") (param i32 i32) (result i32) (i32.load (i32.add (local.get 0) (local.get 1))))
+    (func (export "add_offset") (param i32 i32) (result i32) (i32.load offset=4 (i32.add (local.get 0) (local.get 1))))
+    (func (export "add_imm") (param i32 i32) (result i32) (i32.load8_u (i32.add (local.get 0) (i32.const 24))))
+    (func (export "big_offset") (param i32 i32) (result i32) (i32.load offset=65536 (i32.add (local.get 0) (local.get 1))))
+    (func (export "i64") (param i32 i32) (result i32)
+      (i32.wrap_i64 (i64.load32_s (i32.add (local.get 0) (local.get 1))))))"#;
+
+fn call(name: &str, a: u32, b: u32) -> Result<i32, String> {
+    let engine = Engine::default();
+    let module = Module::new(&engine, WAT).expect("module compiles");
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[]).expect("instantiates");
+    let f = instance.get_typed_func::<(i32, i32), i32>(&store, name).expect("exported");
+    f.call(&mut store, (a as i32, b as i32)).map_err(|e| e.to_string())
+}
+
+#[test]
+fn fused_address_sums_wrap_at_2_pow_32() {
+    assert_eq!(call("add", 4, 4), Ok(42));
+    assert_eq!(call("add", 0xffff_fff0, 0x18), Ok(42));
+    assert_eq!(call("add_offset", 0xffff_fff0, 0x18), Ok(7));
+    assert_eq!(call("add_imm", 0xffff_fff0, 0), Ok(42));
+    assert_eq!(call("i64", 0xffff_fff0, 0x1c), Ok(7));
+}
+
+#[test]
+fn offsets_beyond_16_bits_still_apply() {
+    assert_eq!(call("big_offset", 4, 4), Ok(99));
+}
+
+#[test]
+fn fused_loads_trap_out_of_bounds() {
+    let trap = "out of bounds memory access";
+    assert!(call("add", 0x1_0000, 0x1_0000).unwrap_err().contains(trap));
+    assert!(call("add_offset", 0x2_0000, 0xfffc).unwrap_err().contains(trap));
+    assert!(call("add_imm", 0x1_ffe8, 0).unwrap_err().contains(trap));
+}
