@@ -11,6 +11,16 @@ const WAT: &str = r#"(module (memory 2)
     (func (export "add_offset") (param i32 i32) (result i32) (i32.load offset=4 (i32.add (local.get 0) (local.get 1))))
     (func (export "add_imm") (param i32 i32) (result i32) (i32.load8_u (i32.add (local.get 0) (i32.const 24))))
     (func (export "big_offset") (param i32 i32) (result i32) (i32.load offset=65536 (i32.add (local.get 0) (local.get 1))))
+    (func (export "indexed") (param i32 i32) (result i32)
+      (i32.load (i32.add (local.get 0) (i32.shl (local.get 1) (i32.const 2)))))
+    (func (export "indexed_masked") (param i32 i32) (result i32)
+      (i32.load offset=4 (i32.add (i32.shl (local.get 1) (i32.const 34)) (local.get 0))))
+    (func (export "indexed_big_offset") (param i32 i32) (result i32)
+      (i32.load offset=65536 (i32.add (local.get 0) (i32.shl (local.get 1) (i32.const 2)))))
+    (func (export "indexed_big_shift") (param i32 i32) (result i32)
+      (i32.load offset=4 (i32.add (local.get 0) (i32.shl (local.get 1) (i32.const 9)))))
+    (func (export "shifted_sum") (param i32 i32) (result i32)
+      (i32.add (i32.shl (local.get 1) (i32.const 31)) (local.get 0)))
     (func (export "i64") (param i32 i32) (result i32)
       (i32.wrap_i64 (i64.load32_s (i32.add (local.get 0) (local.get 1))))))"#;
 
@@ -33,8 +43,20 @@ fn fused_address_sums_wrap_at_2_pow_32() {
 }
 
 #[test]
+fn fused_shifted_indices_wrap_and_mask_the_shift() {
+    assert_eq!(call("indexed", 0, 2), Ok(42));
+    assert_eq!(call("indexed", 0xffff_fff0, 6), Ok(42));
+    assert_eq!(call("indexed_masked", 8, 0), Ok(7));
+    assert_eq!(call("indexed_masked", 0xffff_fffc, 3), Ok(7));
+    assert_eq!(call("shifted_sum", 5, 3), Ok(i32::MIN + 5));
+    assert!(call("indexed", 0x1_fffc, 1).unwrap_err().contains("out of bounds memory access"));
+}
+
+#[test]
 fn offsets_beyond_16_bits_still_apply() {
     assert_eq!(call("big_offset", 4, 4), Ok(99));
+    assert_eq!(call("indexed_big_offset", 4, 1), Ok(99));
+    assert_eq!(call("indexed_big_shift", 0xffff_fe08, 1), Ok(7));
 }
 
 #[test]

@@ -149,6 +149,21 @@ define_instrs! {
         V128LoadExt { addr ; op: SimdLoad, offset: u32 },
         /// `dst = vector` with `lane` loaded from memory; followed by `Data { a: vector, .. }`.
         V128LoadLane { addr ; op: SimdLane, lane: u8, offset: u32 },
+        /// `dst = a + (b << shift)` (32-bit, wrapping): an `i32.shl` by a constant fused into
+        /// the `i32.add` that consumes it (array indexing).
+        I32AddShl { a, b ; shift: u8 },
+        /// `Load32` from `(base + (index << shift)) mod 2^32 + offset`: an `I32AddShl` fused
+        /// into the load; `scaled` packs `offset << 3 | shift` (shift < 8, offset < 8192),
+        /// since a `u8` and a `u16` would not both fit in 16 bytes.
+        Load32AddShl { base, index ; scaled: u16 },
+        Load64AddShl { base, index ; scaled: u16 },
+        Load8UAddShl { base, index ; scaled: u16 },
+        Load16UAddShl { base, index ; scaled: u16 },
+        Load8S32AddShl { base, index ; scaled: u16 },
+        Load16S32AddShl { base, index ; scaled: u16 },
+        Load8S64AddShl { base, index ; scaled: u16 },
+        Load16S64AddShl { base, index ; scaled: u16 },
+        Load32S64AddShl { base, index ; scaled: u16 },
         /// `Load32` from `(base + index) mod 2^32 + offset`: an `i32.add` fused into the load.
         Load32Add { base, index ; offset: u16 },
         Load64Add { base, index ; offset: u16 },

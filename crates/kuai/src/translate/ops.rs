@@ -83,10 +83,27 @@ impl Translator<'_> {
             self.emit_result(form(dst, x, i));
             return;
         }
+        let (a_entry, b_entry) = (a, b);
         let a = self.slot_of(a);
         let b = self.slot_of(b);
         let dst = self.push_temp();
-        self.emit_result(make(dst, a, b));
+        let instr = make(dst, a, b);
+        if let Instr::I32Add { .. } = instr
+            && let Some(i) = self.last_result
+            && let Instr::I32ShlImm { dst: t, a: x, imm } = self.code[i]
+        {
+            // `x << imm` was computed just before into temporary `t`, consumed only here.
+            let other = match (a_entry.op, b_entry.op) {
+                (_, Operand::Temp(s)) if s == t => Some(a),
+                (Operand::Temp(s), _) if s == t => Some(b),
+                _ => None,
+            };
+            if let Some(other) = other {
+                self.code[i] = Instr::I32AddShl { dst, a: other, b: x, shift: (imm & 31) as u8 };
+                return;
+            }
+        }
+        self.emit_result(instr);
     }
 
     fn load(&mut self, make: fn(Slot, Slot, u32) -> Instr, memarg: wasmparser::MemArg) -> Result<(), CompileError> {
@@ -539,7 +556,7 @@ fn memory_of(memarg: &wasmparser::MemArg) -> u32 {
 /// wrote temporary `s`, fused into one instruction writing `s`.
 fn fuse_address(add: Instr, s: Slot, load: Instr, offset: u16) -> Option<Instr> {
     macro_rules! fuse {
-        ($($load:ident => $add:ident, $imm:ident;)*) => {
+        ($($load:ident => $add:ident, $imm:ident, $shl:ident;)*) => {
             match (add, load) {
                 $(
                     (Instr::I32Add { dst, a, b }, Instr::$load { .. }) if dst == s => {
@@ -548,20 +565,25 @@ fn fuse_address(add: Instr, s: Slot, load: Instr, offset: u16) -> Option<Instr> 
                     (Instr::I32AddImm { dst, a, imm }, Instr::$load { .. }) if dst == s => {
                         Some(Instr::$imm { dst: s, base: a, imm, offset })
                     }
+                    (Instr::I32AddShl { dst, a, b, shift }, Instr::$load { .. })
+                        if dst == s && shift < 8 && offset < 8192 =>
+                    {
+                        Some(Instr::$shl { dst: s, base: a, index: b, scaled: offset << 3 | shift as u16 })
+                    }
                 )*
                 _ => None,
             }
         };
     }
     fuse! {
-        Load32 => Load32Add, Load32AddImm;
-        Load64 => Load64Add, Load64AddImm;
-        Load8U => Load8UAdd, Load8UAddImm;
-        Load16U => Load16UAdd, Load16UAddImm;
-        Load8S32 => Load8S32Add, Load8S32AddImm;
-        Load16S32 => Load16S32Add, Load16S32AddImm;
-        Load8S64 => Load8S64Add, Load8S64AddImm;
-        Load16S64 => Load16S64Add, Load16S64AddImm;
-        Load32S64 => Load32S64Add, Load32S64AddImm;
+        Load32 => Load32Add, Load32AddImm, Load32AddShl;
+        Load64 => Load64Add, Load64AddImm, Load64AddShl;
+        Load8U => Load8UAdd, Load8UAddImm, Load8UAddShl;
+        Load16U => Load16UAdd, Load16UAddImm, Load16UAddShl;
+        Load8S32 => Load8S32Add, Load8S32AddImm, Load8S32AddShl;
+        Load16S32 => Load16S32Add, Load16S32AddImm, Load16S32AddShl;
+        Load8S64 => Load8S64Add, Load8S64AddImm, Load8S64AddShl;
+        Load16S64 => Load16S64Add, Load16S64AddImm, Load16S64AddShl;
+        Load32S64 => Load32S64Add, Load32S64AddImm, Load32S64AddShl;
     }
 }

@@ -80,6 +80,9 @@ macro_rules! f64round {
 }
 
 handlers! { lookup (ip, sp, mem, len, cx, acc)
+    I32AddShl { dst, a, b, shift } => result(dst) via(a, b) {
+        set!(sp, dst, (get!(sp, a) as u32).wrapping_add((get!(sp, b) as u32) << (shift & 31)) as u64)
+    }
     Const64 { dst, value } => result(dst) { set!(sp, dst, value) }
     I32Eqz { dst, src } => result(dst) via(src) { un!(sp, dst, src, |x: u32| (x == 0) as u64) }
     I32Clz { dst, src } => result(dst) via(src) { un!(sp, dst, src, |x: u32| x.leading_zeros() as u64) }

@@ -73,10 +73,11 @@ macro_rules! load {
 }
 
 /// Defines the fused loads: `$add` reads from `(base + index) mod 2^32 + offset`, `$imm`
-/// from `(base + imm) mod 2^32 + offset`.
+/// from `(base + imm) mod 2^32 + offset`, `$shl` from `(base + (index << shift)) mod 2^32 +
+/// offset`.
 macro_rules! fused_loads {
     ($lookup:ident ($ip:ident, $sp:ident, $mem:ident, $len:ident, $cx:ident, $acc:ident)
-     $( $add:ident, $imm:ident: $n:literal, |$b:ident| $e:expr; )*) => {
+     $( $add:ident, $imm:ident, $shl:ident: $n:literal, |$b:ident| $e:expr; )*) => {
         handlers! { $lookup ($ip, $sp, $mem, $len, $cx, $acc)
             $(
                 $add { dst, base, index, offset } => result(dst) via(base, index) {
@@ -85,6 +86,12 @@ macro_rules! fused_loads {
                 }
                 $imm { dst, base, imm, offset } => result(dst) via(base) {
                     let ea = (get!($sp, base) as u32).wrapping_add(imm as u32) as usize + offset as usize;
+                    load_ea!($sp, $mem, $len, $cx, dst, ea, $n, |$b| $e)
+                }
+                $shl { dst, base, index, scaled } => result(dst) via(base, index) {
+                    let (shift, offset) = (scaled & 7, scaled >> 3);
+                    let index = (get!($sp, index) as u32) << shift;
+                    let ea = (get!($sp, base) as u32).wrapping_add(index) as usize + offset as usize;
                     load_ea!($sp, $mem, $len, $cx, dst, ea, $n, |$b| $e)
                 }
             )*
@@ -97,15 +104,15 @@ mod fused {
     use super::*;
 
     fused_loads! { lookup (ip, sp, mem, mem_len, cx, acc)
-        Load32Add, Load32AddImm: 4, |b| u32::from_le_bytes(b) as u64;
-        Load64Add, Load64AddImm: 8, |b| u64::from_le_bytes(b);
-        Load8UAdd, Load8UAddImm: 1, |b| b[0] as u64;
-        Load16UAdd, Load16UAddImm: 2, |b| u16::from_le_bytes(b) as u64;
-        Load8S32Add, Load8S32AddImm: 1, |b| b[0] as i8 as i32 as u32 as u64;
-        Load16S32Add, Load16S32AddImm: 2, |b| i16::from_le_bytes(b) as i32 as u32 as u64;
-        Load8S64Add, Load8S64AddImm: 1, |b| b[0] as i8 as i64 as u64;
-        Load16S64Add, Load16S64AddImm: 2, |b| i16::from_le_bytes(b) as i64 as u64;
-        Load32S64Add, Load32S64AddImm: 4, |b| i32::from_le_bytes(b) as i64 as u64;
+        Load32Add, Load32AddImm, Load32AddShl: 4, |b| u32::from_le_bytes(b) as u64;
+        Load64Add, Load64AddImm, Load64AddShl: 8, |b| u64::from_le_bytes(b);
+        Load8UAdd, Load8UAddImm, Load8UAddShl: 1, |b| b[0] as u64;
+        Load16UAdd, Load16UAddImm, Load16UAddShl: 2, |b| u16::from_le_bytes(b) as u64;
+        Load8S32Add, Load8S32AddImm, Load8S32AddShl: 1, |b| b[0] as i8 as i32 as u32 as u64;
+        Load16S32Add, Load16S32AddImm, Load16S32AddShl: 2, |b| i16::from_le_bytes(b) as i32 as u32 as u64;
+        Load8S64Add, Load8S64AddImm, Load8S64AddShl: 1, |b| b[0] as i8 as i64 as u64;
+        Load16S64Add, Load16S64AddImm, Load16S64AddShl: 2, |b| i16::from_le_bytes(b) as i64 as u64;
+        Load32S64Add, Load32S64AddImm, Load32S64AddShl: 4, |b| i32::from_le_bytes(b) as i64 as u64;
     }
 }
 pub(in crate::exec::threaded) use fused::{
