@@ -114,3 +114,19 @@ fn fused_i32_branches_agree_with_the_compare() {
         }
     }
 }
+
+#[test]
+fn fused_i64_branches_on_small_constants_agree_with_the_compare() {
+    // Constants that fit an i32 immediate (sign-extended to 64 bits): the `BrI64*Imm` forms.
+    let engine = Engine::default();
+    for c in [-1i64, 5, i32::MIN as i64] {
+        let module = Module::new(&engine, module("i64", &OPS, c)).unwrap();
+        let mut store = Store::new(&engine, ());
+        let instance = Instance::new(&mut store, &module, &[]).unwrap();
+        for op in &OPS[1..] {
+            for a in I64_VALUES.into_iter().chain([c, c - 1, c + 1, c as u32 as i64]) {
+                check(&mut store, &instance, op, (a, 0i64), true);
+            }
+        }
+    }
+}

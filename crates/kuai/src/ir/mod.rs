@@ -238,6 +238,16 @@ define_instrs! {
         BrI64GeS { a, b ; target: Target },
         BrI64GeU { a, b ; target: Target },
         /// Jumps to `pc + 1 + min(index, len)`: the `len + 1` following `Br`s are the table.
+        BrI64EqImm { a ; imm: i32, target: Target },
+        BrI64NeImm { a ; imm: i32, target: Target },
+        BrI64LtSImm { a ; imm: i32, target: Target },
+        BrI64LtUImm { a ; imm: i32, target: Target },
+        BrI64GtSImm { a ; imm: i32, target: Target },
+        BrI64GtUImm { a ; imm: i32, target: Target },
+        BrI64LeSImm { a ; imm: i32, target: Target },
+        BrI64LeUImm { a ; imm: i32, target: Target },
+        BrI64GeSImm { a ; imm: i32, target: Target },
+        BrI64GeUImm { a ; imm: i32, target: Target },
         BrTable { index ; len: u32 },
         /// Returns from the function; results are already in slots `0..n`.
         Return { ; },
@@ -326,7 +336,17 @@ impl Instr {
             | Instr::BrI64LeS { target, .. }
             | Instr::BrI64LeU { target, .. }
             | Instr::BrI64GeS { target, .. }
-            | Instr::BrI64GeU { target, .. } => Some(target),
+            | Instr::BrI64GeU { target, .. }
+            | Instr::BrI64EqImm { target, .. }
+            | Instr::BrI64NeImm { target, .. }
+            | Instr::BrI64LtSImm { target, .. }
+            | Instr::BrI64LtUImm { target, .. }
+            | Instr::BrI64GtSImm { target, .. }
+            | Instr::BrI64GtUImm { target, .. }
+            | Instr::BrI64LeSImm { target, .. }
+            | Instr::BrI64LeUImm { target, .. }
+            | Instr::BrI64GeSImm { target, .. }
+            | Instr::BrI64GeUImm { target, .. } => Some(target),
             _ => None,
         }
     }

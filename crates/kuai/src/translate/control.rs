@@ -103,6 +103,16 @@ fn fuse_compare(cmp: Instr, when: bool, target: Target) -> Option<Instr> {
         (I64LeU { a, b, .. }, true) | (I64GtU { a, b, .. }, false) => BrI64LeU { a, b, target },
         (I64GeS { a, b, .. }, true) | (I64LtS { a, b, .. }, false) => BrI64GeS { a, b, target },
         (I64GeU { a, b, .. }, true) | (I64LtU { a, b, .. }, false) => BrI64GeU { a, b, target },
+        (I64EqImm { a, imm, .. }, true) | (I64NeImm { a, imm, .. }, false) => BrI64EqImm { a, imm, target },
+        (I64NeImm { a, imm, .. }, true) | (I64EqImm { a, imm, .. }, false) => BrI64NeImm { a, imm, target },
+        (I64LtSImm { a, imm, .. }, true) | (I64GeSImm { a, imm, .. }, false) => BrI64LtSImm { a, imm, target },
+        (I64LtUImm { a, imm, .. }, true) | (I64GeUImm { a, imm, .. }, false) => BrI64LtUImm { a, imm, target },
+        (I64GtSImm { a, imm, .. }, true) | (I64LeSImm { a, imm, .. }, false) => BrI64GtSImm { a, imm, target },
+        (I64GtUImm { a, imm, .. }, true) | (I64LeUImm { a, imm, .. }, false) => BrI64GtUImm { a, imm, target },
+        (I64LeSImm { a, imm, .. }, true) | (I64GtSImm { a, imm, .. }, false) => BrI64LeSImm { a, imm, target },
+        (I64LeUImm { a, imm, .. }, true) | (I64GtUImm { a, imm, .. }, false) => BrI64LeUImm { a, imm, target },
+        (I64GeSImm { a, imm, .. }, true) | (I64LtSImm { a, imm, .. }, false) => BrI64GeSImm { a, imm, target },
+        (I64GeUImm { a, imm, .. }, true) | (I64LtUImm { a, imm, .. }, false) => BrI64GeUImm { a, imm, target },
         _ => return None,
     })
 }

@@ -167,6 +167,16 @@ handlers! { lookup (ip, sp, mem, mem_len, cx, acc)
     BrI64LeU { a, b, target } => jump via(a, b) { branch!(ip, sp, mem, mem_len, cx, acc, get!(sp, a) <= get!(sp, b), target) }
     BrI64GeS { a, b, target } => jump via(a, b) { branch!(ip, sp, mem, mem_len, cx, acc, (get!(sp, a) as i64) >= (get!(sp, b) as i64), target) }
     BrI64GeU { a, b, target } => jump via(a, b) { branch!(ip, sp, mem, mem_len, cx, acc, get!(sp, a) >= get!(sp, b), target) }
+    BrI64EqImm { a, imm, target } => jump via(a) { branch!(ip, sp, mem, mem_len, cx, acc, get!(sp, a) == imm as i64 as u64, target) }
+    BrI64NeImm { a, imm, target } => jump via(a) { branch!(ip, sp, mem, mem_len, cx, acc, get!(sp, a) != imm as i64 as u64, target) }
+    BrI64LtSImm { a, imm, target } => jump via(a) { branch!(ip, sp, mem, mem_len, cx, acc, (get!(sp, a) as i64) < imm as i64, target) }
+    BrI64LtUImm { a, imm, target } => jump via(a) { branch!(ip, sp, mem, mem_len, cx, acc, get!(sp, a) < imm as i64 as u64, target) }
+    BrI64GtSImm { a, imm, target } => jump via(a) { branch!(ip, sp, mem, mem_len, cx, acc, (get!(sp, a) as i64) > imm as i64, target) }
+    BrI64GtUImm { a, imm, target } => jump via(a) { branch!(ip, sp, mem, mem_len, cx, acc, get!(sp, a) > imm as i64 as u64, target) }
+    BrI64LeSImm { a, imm, target } => jump via(a) { branch!(ip, sp, mem, mem_len, cx, acc, (get!(sp, a) as i64) <= imm as i64, target) }
+    BrI64LeUImm { a, imm, target } => jump via(a) { branch!(ip, sp, mem, mem_len, cx, acc, get!(sp, a) <= imm as i64 as u64, target) }
+    BrI64GeSImm { a, imm, target } => jump via(a) { branch!(ip, sp, mem, mem_len, cx, acc, (get!(sp, a) as i64) >= imm as i64, target) }
+    BrI64GeUImm { a, imm, target } => jump via(a) { branch!(ip, sp, mem, mem_len, cx, acc, get!(sp, a) >= imm as i64 as u64, target) }
     BrTable { index, len } => jump {
         let i = (get!(sp, index) as u32).min(len) as usize;
         // SAFETY: the jump table's `len + 1` entries follow the op (`ir::verify`).
