@@ -84,6 +84,7 @@ fn body() -> String {
     s += "(memory.fill (local.get $addr) (local.get $xi32) (i32.const 8))\n";
     s += "(memory.copy (i32.const 64) (local.get $addr) (i32.const 8))\n";
     s += "(local.set $si32 (memory.size))\n";
+    s += "(block $b (local.set $si32 (local.get $xi32)) (br $b))\n";
     s += "(global.set $g (i32.add (global.get $g) (i32.const 1)))\n";
     s += "(local.set $si32 (select (local.get $xi32) (local.get $yi32) (local.get $i)))\n";
     s += "(local.set $si32 (call $callee (local.get $xi32)))\n";

@@ -201,6 +201,8 @@ define_instrs! {
         /// `CheckEpoch` then `ConsumeFuel`: a loop head with both enabled.
         CheckEpochConsumeFuel { ; amount: u32 },
         Br { ; target: Target },
+        /// `dst = src`, then jump to `target` (a `Copy` fused into the `Br` after it).
+        CopyBr { dst, src ; target: Target },
         BrIfNez { cond ; target: Target },
         BrIfEqz { cond ; target: Target },
         /// Jumps if the 64-bit `cond` is not zero (a fused `i64.eqz` + `br_if`/`if`).
@@ -303,6 +305,7 @@ impl Instr {
     pub(crate) fn target_mut(&mut self) -> Option<&mut Target> {
         match self {
             Instr::Br { target }
+            | Instr::CopyBr { target, .. }
             | Instr::BrIfNez { target, .. }
             | Instr::BrIfEqz { target, .. }
             | Instr::BrI64Nez { target, .. }
@@ -353,7 +356,14 @@ impl Instr {
 
     /// Whether execution never falls through to the next instruction.
     fn ends_block(&self) -> bool {
-        matches!(self, Instr::Br { .. } | Instr::Return {} | Instr::ReturnSlot { .. } | Instr::Unreachable {})
+        matches!(
+            self,
+            Instr::Br { .. }
+                | Instr::CopyBr { .. }
+                | Instr::Return {}
+                | Instr::ReturnSlot { .. }
+                | Instr::Unreachable {}
+        )
     }
 
     /// Calls `f` with every slot operand that is the first of a `v128`'s two slots.

@@ -277,13 +277,28 @@ impl Translator<'_> {
                 self.emit(Instr::Return {});
             }
             ControlKind::Loop { head } => {
-                self.emit(Instr::Br { target: head });
+                self.emit_br(head);
             }
             _ => {
-                let jump = self.emit(Instr::Br { target: 0 });
+                let jump = self.emit_br(0);
                 self.frames[idx].fixups.push(jump);
             }
         }
+    }
+
+    /// Emits `Br { target }`; a `Copy` just before it (where no jump lands in between)
+    /// becomes one `CopyBr` — the phi moves before a loop's back edge. Returns the jump's
+    /// index for patching.
+    fn emit_br(&mut self, target: Target) -> usize {
+        let n = self.code.len();
+        if n > self.last_label
+            && let Some(&Instr::Copy { dst, src }) = self.code.last()
+        {
+            self.code[n - 1] = Instr::CopyBr { dst, src, target };
+            self.last_result = None;
+            return n - 1;
+        }
+        self.emit(Instr::Br { target })
     }
 
     /// Records that the jump at `at` goes to label `depth`.

@@ -62,6 +62,8 @@ pub(crate) struct Translator<'m> {
     dead_depth: u32,
     /// Index of the last instruction if it only computed the top-of-stack temporary.
     last_result: Option<usize>,
+    /// The position most recently bound as a label (jumps may land there).
+    last_label: usize,
     indirect: Vec<IndirectSite>,
     shuffles: Vec<[u8; 16]>,
     /// Slots of each of the function's results.
@@ -132,6 +134,7 @@ pub(crate) fn translate(module: &ModuleInner, def: u32) -> Result<CompiledFunc, 
         reachable: true,
         dead_depth: 0,
         last_result: None,
+        last_label: 0,
         indirect: Vec::new(),
         shuffles: Vec::new(),
         result_widths: ty.results().iter().map(|r| r.slots()).collect(),
@@ -188,6 +191,7 @@ impl Translator<'_> {
     /// The position the next instruction will have; binding it as a label ends folding.
     fn here(&mut self) -> u32 {
         self.last_result = None;
+        self.last_label = self.code.len();
         self.code.len() as u32
     }
 

@@ -132,6 +132,10 @@ fn direct_target(cx: &Cx<'_>, func: u32) -> u32 {
 }
 
 handlers! { lookup (ip, sp, mem, mem_len, cx, acc)
+    CopyBr { dst, src, target } => jump via(src) {
+        set!(sp, dst, get!(sp, src));
+        branch!(ip, sp, mem, mem_len, cx, acc, true, target)
+    }
     Br { target } => jump { branch!(ip, sp, mem, mem_len, cx, acc, true, target) }
     BrIfNez { cond, target } => jump via(cond) { branch!(ip, sp, mem, mem_len, cx, acc, get!(sp, cond) as u32 != 0, target) }
     BrIfEqz { cond, target } => jump via(cond) { branch!(ip, sp, mem, mem_len, cx, acc, get!(sp, cond) as u32 == 0, target) }
