@@ -45,3 +45,17 @@ fn results_flow_through_chains_of_every_operand_position() {
     // 100 - 0 + 0 = 100 → 100 >> 1 = 50.
     assert_eq!(run(wat, 0), 50);
 }
+
+#[test]
+fn a_select_may_write_a_local_it_reads() {
+    // `local.set` retargets the select's result to the local; the select reads all its
+    // operands (the second value sits in a data word) before writing.
+    let wat = r#"(module (func (export "f") (param i32) (result i32) (local i32 i32)
+        (local.set 1 (i32.const 10))
+        (local.set 2 (i32.const 20))
+        (local.set 1 (select (local.get 2) (local.get 1) (local.get 0)))
+        (local.set 2 (select (local.get 1) (local.get 2) (i32.eqz (local.get 0))))
+        (i32.add (i32.mul (local.get 1) (i32.const 100)) (local.get 2))))"#;
+    assert_eq!(run(wat, 1), 20 * 100 + 20);
+    assert_eq!(run(wat, 0), 10 * 100 + 10);
+}

@@ -205,10 +205,13 @@ impl Translator<'_> {
                 let dst = self.push_temp_wide(width);
                 if width == 2 {
                     self.emit(Instr::Select128 { dst, cond, a });
+                    self.emit(Instr::Data { a: b, b: 0, c: 0 });
                 } else {
-                    self.emit(Instr::Select { dst, cond, a });
+                    let at = self.emit(Instr::Select { dst, cond, a });
+                    self.emit(Instr::Data { a: b, b: 0, c: 0 });
+                    // Reads all operands before writing `dst`: a `local.set` may retarget it.
+                    self.last_result = Some(at);
                 }
-                self.emit(Instr::Data { a: b, b: 0, c: 0 });
             }
             Op::LocalGet { local_index } => self.local_get(local_index),
             Op::LocalSet { local_index } => self.local_set(local_index, false),
