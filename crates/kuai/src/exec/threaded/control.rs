@@ -101,26 +101,29 @@ macro_rules! ret {
 
 /// The store function a `call_indirect` through `site` with table index `index` calls,
 /// or `None` after recording the trap.
-#[inline(never)]
+#[inline(always)]
 fn indirect_target(cx: &mut Cx<'_>, site: u32, index: u32) -> Option<u32> {
-    let outcome = (|| {
-        let code = cx.running_code().ok_or(Trap::Unreachable)?;
-        let site = *code.indirect.get(site as usize).ok_or(Trap::Unreachable)?;
-        let table = &cx.tables[cx.inst.tables[site.table as usize] as usize];
-        let elem = *table.elems.get(index as usize).ok_or(Trap::UndefinedElement)?;
-        let target = elem.checked_sub(1).ok_or(Trap::UninitializedElement)? as u32;
-        if cx.funcs[target as usize].type_id != site.type_id {
-            return Err(Trap::IndirectCallTypeMismatch);
-        }
-        Ok(target)
-    })();
-    match outcome {
+    match resolve_indirect(cx, site, index) {
         Ok(target) => Some(target),
         Err(t) => {
             trap(cx, t);
             None
         }
     }
+}
+
+/// See [`indirect_target`].
+#[inline(always)]
+fn resolve_indirect(cx: &Cx<'_>, site: u32, index: u32) -> Result<u32, Trap> {
+    let code = cx.running_code().ok_or(Trap::Unreachable)?;
+    let site = *code.indirect.get(site as usize).ok_or(Trap::Unreachable)?;
+    let table = &cx.tables[cx.inst.tables[site.table as usize] as usize];
+    let elem = *table.elems.get(index as usize).ok_or(Trap::UndefinedElement)?;
+    let target = elem.checked_sub(1).ok_or(Trap::UninitializedElement)? as u32;
+    if cx.funcs[target as usize].type_id != site.type_id {
+        return Err(Trap::IndirectCallTypeMismatch);
+    }
+    Ok(target)
 }
 
 /// The store function of the running instance's function `func`.

@@ -151,8 +151,8 @@ impl<'a> Cx<'a> {
     /// The running function's translation (for its call_indirect sites and shuffles).
     fn running_code(&self) -> Option<&'a crate::ir::CompiledFunc> {
         let frame = self.stack.frames.last()?;
-        let inst: &'a InstanceData = self.inst;
-        inst.module.inner.compiled.get(frame.def as usize)?.get()
+        let compiled: &'a [OnceLock<CompiledFunc>] = self.compiled;
+        compiled.get(frame.def as usize)?.get()
     }
 
     /// Records `ip` as the running frame's resume point.
