@@ -6,7 +6,8 @@
 
 use std::sync::OnceLock;
 
-use super::{Cx, Done, Ip, Mem, Pushed, Sp, enter, leave, push_local, trap};
+use super::super::Exit;
+use super::{Cx, Done, Ip, Mem, Pushed, Sp, enter, push_local, trap};
 use crate::ir::{CompiledFunc, Instr};
 use crate::runtime::func::FuncKind;
 use crate::trap::Trap;
@@ -91,12 +92,30 @@ fn local_code_of<'a>(cx: &Cx<'a>, target: u32) -> Option<(&'a CompiledFunc, u32)
 /// Pops the frame and continues in the caller (or stops at the activation's end).
 macro_rules! ret {
     ($cx:ident) => {{
-        if !leave($cx) {
-            return Done::Stop;
+        $cx.stack.frames.pop();
+        let caller = $cx.stack.frames.last().map(|f| (f.ip, f.base, f.instance));
+        match caller {
+            // The common case, kept free of calls so the handler needs no saved registers.
+            Some((ip, base, instance)) if $cx.stack.frames.len() > $cx.depth && instance == $cx.inst_id => {
+                let sp = $cx.stack.slots.as_mut_ptr().wrapping_add(base);
+                dispatch!(ip as Ip, sp, $cx.mem, $cx.len, $cx, 0)
+            }
+            _ => return return_slow($cx),
         }
-        let (ip, sp) = $cx.top_frame();
-        dispatch!(ip, sp, $cx.mem, $cx.len, $cx, 0)
     }};
+}
+
+/// The rest of a return: the activation is finished, or the caller runs in another
+/// instance.
+#[cold]
+#[inline(never)]
+fn return_slow(cx: &mut Cx<'_>) -> Done {
+    if cx.stack.frames.len() <= cx.depth {
+        cx.outcome = Some(Ok(Exit::Returned));
+        return Done::Stop;
+    }
+    let (ip, sp) = cx.top_frame();
+    dispatch!(ip, sp, cx.mem, cx.len, cx, 0)
 }
 
 /// The store function a `call_indirect` through `site` with table index `index` calls,

@@ -556,14 +556,3 @@ fn push_local(
     }
     Pushed::Frame(cx.stack.slots.as_mut_ptr().wrapping_add(base))
 }
-
-/// Pops the running frame; returns whether a caller frame of this activation remains.
-#[inline(always)]
-fn leave(cx: &mut Cx<'_>) -> bool {
-    cx.stack.frames.pop();
-    if cx.stack.frames.len() <= cx.depth {
-        cx.outcome = Some(Ok(Exit::Returned));
-        return false;
-    }
-    true
-}
