@@ -3,15 +3,24 @@
 //! (`exec::threaded::lower`). That is only right when control arrives from that previous
 //! instruction: at a branch target `acc` holds whatever the branching path computed last.
 
-use kuai::{Engine, Instance, Module, Store};
+use kuai::{Engine, Instance, Module, Store, WasmParams, WasmResults};
 
-fn run(wat: &str, arg: i32) -> i32 {
+/// Calls export `f` of the module `wat` with `arg`.
+fn call<P: WasmParams, R: WasmResults>(wat: &str, arg: P) -> R {
     let engine = Engine::default();
     let module = Module::new(&engine, wat).expect("module compiles");
     let mut store = Store::new(&engine, ());
     let instance = Instance::new(&mut store, &module, &[]).expect("instantiates");
-    let f = instance.get_typed_func::<i32, i32>(&store, "f").expect("exported");
+    let f = instance.get_typed_func::<P, R>(&store, "f").expect("exported");
     f.call(&mut store, arg).expect("runs")
+}
+
+fn run(wat: &str, arg: i32) -> i32 {
+    call(wat, arg)
+}
+
+fn run_f64(wat: &str, arg: f64) -> f64 {
+    call(wat, arg)
 }
 
 #[test]
@@ -58,4 +67,51 @@ fn a_select_may_write_a_local_it_reads() {
         (i32.add (i32.mul (local.get 1) (i32.const 100)) (local.get 2))))"#;
     assert_eq!(run(wat, 1), 20 * 100 + 20);
     assert_eq!(run(wat, 0), 10 * 100 + 10);
+}
+
+#[test]
+fn f64_results_flow_through_the_float_register() {
+    // f64 results travel in a float register (`acc.f`), integer results in `acc.i`; 64-bit
+    // loads and constants fill both. Each line hands a result to the next instruction in a
+    // different position and type: first and second operand, f64 op after f64 op, after a
+    // load and after a constant, a stored value, a reinterpretation each way, a comparison
+    // feeding a branch.
+    let wat = r#"(module (memory 1) (func (export "f") (param f64) (result f64) (local f64 i64)
+        (local.set 1 (f64.add (f64.const 0.5) (f64.mul (local.get 0) (f64.const 3))))
+        (local.set 1 (f64.sub (f64.sqrt (f64.mul (local.get 1) (local.get 1))) (local.get 0)))
+        (f64.store (i32.const 8) (f64.div (local.get 1) (f64.const 2)))
+        (local.set 1 (f64.add (local.get 0) (f64.load (i32.const 8))))
+        (local.set 2 (i64.add (i64.load (i32.const 8)) (i64.const 0)))
+        (local.set 1 (f64.mul (f64.reinterpret_i64 (i64.add (local.get 2) (i64.const 0))) (local.get 1)))
+        (local.set 2 (i64.xor (i64.reinterpret_f64 (f64.neg (local.get 1))) (i64.const 0)))
+        (if (f64.lt (f64.reinterpret_i64 (local.get 2)) (f64.const -1000))
+          (then (local.set 1 (f64.const 1000))))
+        (f64.add (f64.const 0.25) (local.get 1))))"#;
+    let expected = |x: f64| {
+        let l = 0.5 + x * 3.0;
+        let l = (l * l).sqrt() - x;
+        let stored = l / 2.0;
+        let l = x + stored;
+        let l = stored * l;
+        let l = if -l < -1000.0 { 1000.0 } else { l };
+        0.25 + l
+    };
+    for x in [2.0, -7.5, 30.0, 0.0] {
+        assert_eq!(run_f64(wat, x), expected(x), "f({x})");
+    }
+}
+
+#[test]
+fn a_branch_target_reads_its_f64_operand_from_the_slot() {
+    // As `a_branch_target_reads_its_operand_from_the_slot`, for the float register: when the
+    // `br_if` is taken, the last f64 result computed is 77.5, not local 1.
+    let wat = r#"(module (func (export "f") (param f64) (result f64) (local f64 f64)
+        (block $b
+          (local.set 1 (f64.add (local.get 0) (f64.const 5)))
+          (local.set 2 (f64.add (local.get 0) (f64.const 77.5)))
+          (br_if $b (f64.eq (local.get 0) (f64.const 0)))
+          (local.set 1 (f64.add (local.get 1) (f64.const 1))))
+        (f64.mul (local.get 1) (f64.const 3))))"#;
+    assert_eq!(run_f64(wat, 0.0), 15.0);
+    assert_eq!(run_f64(wat, 1.0), 21.0);
 }

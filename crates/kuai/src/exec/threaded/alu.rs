@@ -35,7 +35,7 @@ macro_rules! f32op {
 }
 macro_rules! f64op {
     ($sp:ident, $dst:expr, $a:expr, $b:expr, |$x:ident, $y:ident| $e:expr) => {{
-        let ($x, $y) = (f64::from_bits(get!($sp, $a)), f64::from_bits(get!($sp, $b)));
+        let ($x, $y) = (getf!($sp, $a), getf!($sp, $b));
         set!($sp, $dst, f64::to_bits($e));
     }};
 }
@@ -47,7 +47,7 @@ macro_rules! f32cmp {
 }
 macro_rules! f64cmp {
     ($sp:ident, $dst:expr, $a:expr, $b:expr, |$x:ident, $y:ident| $e:expr) => {{
-        let ($x, $y) = (f64::from_bits(get!($sp, $a)), f64::from_bits(get!($sp, $b)));
+        let ($x, $y) = (getf!($sp, $a), getf!($sp, $b));
         set!($sp, $dst, ($e) as u64);
     }};
 }
@@ -59,7 +59,7 @@ macro_rules! f32un {
 }
 macro_rules! f64un {
     ($sp:ident, $dst:expr, $src:expr, |$x:ident| $e:expr) => {{
-        let $x = f64::from_bits(get!($sp, $src));
+        let $x = getf!($sp, $src);
         set!($sp, $dst, f64::to_bits($e));
     }};
 }
@@ -73,9 +73,8 @@ macro_rules! f32round {
 }
 macro_rules! f64round {
     ($sp:ident, $dst:expr, $src:expr, |$x:ident| $e:expr) => {{
-        let bits = get!($sp, $src);
-        let $x = f64::from_bits(bits);
-        set!($sp, $dst, if $x.is_nan() { bits | 0x0008_0000_0000_0000 } else { f64::to_bits($e) });
+        let $x = getf!($sp, $src);
+        set!($sp, $dst, if $x.is_nan() { $x.to_bits() | 0x0008_0000_0000_0000 } else { f64::to_bits($e) });
     }};
 }
 
@@ -83,7 +82,7 @@ handlers! { lookup (ip, sp, mem, len, cx, acc)
     I32AddShl { dst, a, b, shift } => result(dst) via(a, b) {
         set!(sp, dst, (get!(sp, a) as u32).wrapping_add((get!(sp, b) as u32) << (shift & 31)) as u64)
     }
-    Const64 { dst, value } => result(dst) { set!(sp, dst, value) }
+    Const64 { dst, value } => resultb(dst) { set!(sp, dst, value) }
     I32Eqz { dst, src } => result(dst) via(src) { un!(sp, dst, src, |x: u32| (x == 0) as u64) }
     I32Clz { dst, src } => result(dst) via(src) { un!(sp, dst, src, |x: u32| x.leading_zeros() as u64) }
     I32Ctz { dst, src } => result(dst) via(src) { un!(sp, dst, src, |x: u32| x.trailing_zeros() as u64) }
@@ -106,11 +105,11 @@ handlers! { lookup (ip, sp, mem, len, cx, acc)
     F32Sqrt { dst, src } => result(dst) via(src) { f32un!(sp, dst, src, |x| x.sqrt()) }
     F64Abs { dst, src } => result(dst) via(src) { un!(sp, dst, src, |x: u64| x & 0x7fff_ffff_ffff_ffff) }
     F64Neg { dst, src } => result(dst) via(src) { un!(sp, dst, src, |x: u64| x ^ 0x8000_0000_0000_0000) }
-    F64Ceil { dst, src } => result(dst) via(src) { f64round!(sp, dst, src, |x| x.ceil()) }
-    F64Floor { dst, src } => result(dst) via(src) { f64round!(sp, dst, src, |x| x.floor()) }
-    F64Trunc { dst, src } => result(dst) via(src) { f64round!(sp, dst, src, |x| x.trunc()) }
-    F64Nearest { dst, src } => result(dst) via(src) { f64round!(sp, dst, src, |x| x.round_ties_even()) }
-    F64Sqrt { dst, src } => result(dst) via(src) { f64un!(sp, dst, src, |x| x.sqrt()) }
+    F64Ceil { dst, src } => resultf(dst) via(src) { f64round!(sp, dst, src, |x| x.ceil()) }
+    F64Floor { dst, src } => resultf(dst) via(src) { f64round!(sp, dst, src, |x| x.floor()) }
+    F64Trunc { dst, src } => resultf(dst) via(src) { f64round!(sp, dst, src, |x| x.trunc()) }
+    F64Nearest { dst, src } => resultf(dst) via(src) { f64round!(sp, dst, src, |x| x.round_ties_even()) }
+    F64Sqrt { dst, src } => resultf(dst) via(src) { f64un!(sp, dst, src, |x| x.sqrt()) }
     I32WrapI64 { dst, src } => result(dst) via(src) { un!(sp, dst, src, |x: u32| x as u64) }
     I64ExtendI32S { dst, src } => result(dst) via(src) { un!(sp, dst, src, |x: u32| x as i32 as i64 as u64) }
     I32TruncF32S { dst, src } => result(dst) via(src) { un!(sp, dst, src, |x: u32| tr!(cx, numeric::i32_trunc_f32(f32::from_bits(x))) as u32 as u64) }
@@ -134,11 +133,11 @@ handlers! { lookup (ip, sp, mem, len, cx, acc)
     F32ConvertI64S { dst, src } => result(dst) via(src) { un!(sp, dst, src, |x: u64| (x as i64 as f32).to_bits() as u64) }
     F32ConvertI64U { dst, src } => result(dst) via(src) { un!(sp, dst, src, |x: u64| (x as f32).to_bits() as u64) }
     F32DemoteF64 { dst, src } => result(dst) via(src) { un!(sp, dst, src, |x: u64| (f64::from_bits(x) as f32).to_bits() as u64) }
-    F64ConvertI32S { dst, src } => result(dst) via(src) { un!(sp, dst, src, |x: u32| (x as i32 as f64).to_bits()) }
-    F64ConvertI32U { dst, src } => result(dst) via(src) { un!(sp, dst, src, |x: u32| (x as f64).to_bits()) }
-    F64ConvertI64S { dst, src } => result(dst) via(src) { un!(sp, dst, src, |x: u64| (x as i64 as f64).to_bits()) }
-    F64ConvertI64U { dst, src } => result(dst) via(src) { un!(sp, dst, src, |x: u64| (x as f64).to_bits()) }
-    F64PromoteF32 { dst, src } => result(dst) via(src) { un!(sp, dst, src, |x: u32| (f32::from_bits(x) as f64).to_bits()) }
+    F64ConvertI32S { dst, src } => resultf(dst) via(src) { un!(sp, dst, src, |x: u32| (x as i32 as f64).to_bits()) }
+    F64ConvertI32U { dst, src } => resultf(dst) via(src) { un!(sp, dst, src, |x: u32| (x as f64).to_bits()) }
+    F64ConvertI64S { dst, src } => resultf(dst) via(src) { un!(sp, dst, src, |x: u64| (x as i64 as f64).to_bits()) }
+    F64ConvertI64U { dst, src } => resultf(dst) via(src) { un!(sp, dst, src, |x: u64| (x as f64).to_bits()) }
+    F64PromoteF32 { dst, src } => resultf(dst) via(src) { un!(sp, dst, src, |x: u32| (f32::from_bits(x) as f64).to_bits()) }
     Copy { dst, src } => result(dst) via(src) { set!(sp, dst, get!(sp, src)) }
     I32Eq { dst, a, b } => result(dst) via(a, b) { bin32!(sp, dst, a, get!(sp, b) as u32, |x, y| x == y) }
     I32Ne { dst, a, b } => result(dst) via(a, b) { bin32!(sp, dst, a, get!(sp, b) as u32, |x, y| x != y) }
@@ -249,11 +248,11 @@ handlers! { lookup (ip, sp, mem, len, cx, acc)
     F64Gt { dst, a, b } => result(dst) via(a, b) { f64cmp!(sp, dst, a, b, |x, y| x > y) }
     F64Le { dst, a, b } => result(dst) via(a, b) { f64cmp!(sp, dst, a, b, |x, y| x <= y) }
     F64Ge { dst, a, b } => result(dst) via(a, b) { f64cmp!(sp, dst, a, b, |x, y| x >= y) }
-    F64Add { dst, a, b } => result(dst) via(a, b) { f64op!(sp, dst, a, b, |x, y| x + y) }
-    F64Sub { dst, a, b } => result(dst) via(a, b) { f64op!(sp, dst, a, b, |x, y| x - y) }
-    F64Mul { dst, a, b } => result(dst) via(a, b) { f64op!(sp, dst, a, b, |x, y| x * y) }
-    F64Div { dst, a, b } => result(dst) via(a, b) { f64op!(sp, dst, a, b, |x, y| x / y) }
-    F64Min { dst, a, b } => result(dst) via(a, b) { f64op!(sp, dst, a, b, |x, y| numeric::f64_min(x, y)) }
-    F64Max { dst, a, b } => result(dst) via(a, b) { f64op!(sp, dst, a, b, |x, y| numeric::f64_max(x, y)) }
+    F64Add { dst, a, b } => resultf(dst) via(a, b) { f64op!(sp, dst, a, b, |x, y| x + y) }
+    F64Sub { dst, a, b } => resultf(dst) via(a, b) { f64op!(sp, dst, a, b, |x, y| x - y) }
+    F64Mul { dst, a, b } => resultf(dst) via(a, b) { f64op!(sp, dst, a, b, |x, y| x * y) }
+    F64Div { dst, a, b } => resultf(dst) via(a, b) { f64op!(sp, dst, a, b, |x, y| x / y) }
+    F64Min { dst, a, b } => resultf(dst) via(a, b) { f64op!(sp, dst, a, b, |x, y| numeric::f64_min(x, y)) }
+    F64Max { dst, a, b } => resultf(dst) via(a, b) { f64op!(sp, dst, a, b, |x, y| numeric::f64_max(x, y)) }
     F64Copysign { dst, a, b } => result(dst) via(a, b) { bin64!(sp, dst, a, get!(sp, b), |x, y| (x & 0x7fff_ffff_ffff_ffff) | (y & 0x8000_0000_0000_0000)) }
 }

@@ -7,7 +7,7 @@
 use std::sync::OnceLock;
 
 use super::super::Exit;
-use super::{Cx, Done, Ip, Mem, Pushed, Sp, enter, push_local, trap};
+use super::{Acc, Cx, Done, Ip, Mem, Pushed, Sp, enter, push_local, trap};
 use crate::ir::{CompiledFunc, Instr};
 use crate::runtime::func::FuncKind;
 use crate::trap::Trap;
@@ -34,13 +34,15 @@ macro_rules! call_fast {
             // SAFETY: a call is a straight-line op, so the op after it exists.
             let resume = unsafe { $ip.add(1) };
             match push_local($cx, code, $target, def, $args, resume, $metered) {
-                Pushed::Frame(sp) => dispatch!(code.ops.as_ptr(), sp, $mem, $len, $cx, 0),
+                Pushed::Frame(sp) => {
+                    dispatch!(code.ops.as_ptr(), sp, $mem, $len, $cx, crate::exec::threaded::Acc::ZERO)
+                }
                 Pushed::Refused => {}
                 Pushed::Trapped => return Done::Stop,
             }
         }
         // SAFETY: the `Handler` contract holds for this op; `call_slow` handles calls.
-        return unsafe { call_slow($ip, $sp, $mem, $len, $cx, 0) };
+        return unsafe { call_slow($ip, $sp, $mem, $len, $cx, crate::exec::threaded::Acc::ZERO) };
     }};
 }
 
@@ -50,7 +52,7 @@ macro_rules! call_fast {
 /// # Safety
 /// The `Handler` contract, for a call op.
 #[inline(never)]
-unsafe fn call_slow(ip: Ip, sp: Sp, _mem: Mem, _len: usize, cx: &mut Cx<'_>, _acc: u64) -> Done {
+unsafe fn call_slow(ip: Ip, sp: Sp, _mem: Mem, _len: usize, cx: &mut Cx<'_>, _acc: Acc) -> Done {
     // SAFETY: `ip` points to a live op.
     let instr = unsafe { *ip }.instr;
     let metered = matches!(instr, Instr::CallMetered { .. } | Instr::CallIndirectMetered { .. });
@@ -68,7 +70,7 @@ unsafe fn call_slow(ip: Ip, sp: Sp, _mem: Mem, _len: usize, cx: &mut Cx<'_>, _ac
         return Done::Stop;
     }
     let (ip, sp) = cx.top_frame();
-    dispatch!(ip, sp, cx.mem, cx.len, cx, 0)
+    dispatch!(ip, sp, cx.mem, cx.len, cx, Acc::ZERO)
 }
 
 /// The translation and defined-function index of the running instance's function
@@ -98,7 +100,7 @@ macro_rules! ret {
             // The common case, kept free of calls so the handler needs no saved registers.
             Some((ip, base, instance)) if $cx.stack.frames.len() > $cx.depth && instance == $cx.inst_id => {
                 let sp = $cx.stack.slots.as_mut_ptr().wrapping_add(base);
-                dispatch!(ip as Ip, sp, $cx.mem, $cx.len, $cx, 0)
+                dispatch!(ip as Ip, sp, $cx.mem, $cx.len, $cx, crate::exec::threaded::Acc::ZERO)
             }
             _ => return return_slow($cx),
         }
@@ -115,7 +117,7 @@ fn return_slow(cx: &mut Cx<'_>) -> Done {
         return Done::Stop;
     }
     let (ip, sp) = cx.top_frame();
-    dispatch!(ip, sp, cx.mem, cx.len, cx, 0)
+    dispatch!(ip, sp, cx.mem, cx.len, cx, Acc::ZERO)
 }
 
 /// The store function a `call_indirect` through `site` with table index `index` calls,

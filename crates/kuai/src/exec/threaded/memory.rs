@@ -145,7 +145,7 @@ fn table_index(cx: &Cx<'_>, t: u32) -> usize {
 
 handlers! { lookup (ip, sp, mem, mem_len, cx, acc)
     Load32 { dst, addr, offset } => result(dst) via(addr) { load!(sp, mem, mem_len, cx, dst, addr, offset, 4, |b| u32::from_le_bytes(b) as u64) }
-    Load64 { dst, addr, offset } => result(dst) via(addr) { load!(sp, mem, mem_len, cx, dst, addr, offset, 8, |b| u64::from_le_bytes(b)) }
+    Load64 { dst, addr, offset } => resultb(dst) via(addr) { load!(sp, mem, mem_len, cx, dst, addr, offset, 8, |b| u64::from_le_bytes(b)) }
     Load8U { dst, addr, offset } => result(dst) via(addr) { load!(sp, mem, mem_len, cx, dst, addr, offset, 1, |b| b[0] as u64) }
     Load16U { dst, addr, offset } => result(dst) via(addr) { load!(sp, mem, mem_len, cx, dst, addr, offset, 2, |b| u16::from_le_bytes(b) as u64) }
     Load8S32 { dst, addr, offset } => result(dst) via(addr) { load!(sp, mem, mem_len, cx, dst, addr, offset, 1, |b| b[0] as i8 as i32 as u32 as u64) }

@@ -9,6 +9,7 @@
 //! ip   the op being executed          sp   the frame's first slot
 //! mem  memory 0's first byte          len  memory 0's length in bytes
 //! cx   everything else (the store's objects, the frame stack, the outcome)
+//! acc  the previous op's result, in an integer and a float register (`Acc`)
 //! ```
 //!
 //! Those calls are in tail position with identical signatures, which LLVM compiles into
@@ -54,7 +55,134 @@ pub(crate) type Mem = *mut u8;
 /// `mem`/`len` describe the bytes of the memory the op addresses (memory 0 of the
 /// running instance unless a `SelectMemory` op just chose another), and no reference to
 /// those bytes or to the stack's slots is alive.
-pub(crate) type Handler = unsafe fn(Ip, Sp, Mem, usize, &mut Cx<'_>, u64) -> Done;
+pub(crate) type Handler = unsafe fn(Ip, Sp, Mem, usize, &mut Cx<'_>, Acc) -> Done;
+
+/// The accumulators: the result the previous op computed, passed to the next handler in
+/// registers. `i` is a 64-bit slot value (a general register), `f` an `f64` (a float
+/// register, so `f64` chains never cross between register files). Which of the two holds
+/// the result depends on the producer (`Passes`); the other one holds whatever it held.
+#[derive(Clone, Copy)]
+pub(crate) struct Acc {
+    i: u64,
+    f: f64,
+}
+
+impl Acc {
+    const ZERO: Acc = Acc { i: 0, f: 0.0 };
+}
+
+/// An operand of a handler: a slot of the frame, or (in a handler variant that `lower`
+/// installs right after the producing op) the accumulator holding that slot's value.
+pub(crate) trait Operand: Copy {
+    /// The operand's 64-bit value.
+    ///
+    /// # Safety
+    /// For a slot: `sp` points to a frame that contains it (the `Handler` contract).
+    unsafe fn bits(self, sp: Sp) -> u64;
+    /// The operand as an `f64`.
+    ///
+    /// # Safety
+    /// As for [`Operand::bits`].
+    #[inline(always)]
+    unsafe fn float(self, sp: Sp) -> f64 {
+        // SAFETY: the caller's guarantee, passed on.
+        f64::from_bits(unsafe { self.bits(sp) })
+    }
+}
+
+impl Operand for crate::ir::Slot {
+    #[inline(always)]
+    unsafe fn bits(self, sp: Sp) -> u64 {
+        // SAFETY: the caller guarantees the slot is in the frame at `sp`.
+        unsafe { *sp.add(self as usize) }
+    }
+}
+
+/// The operand is in the integer accumulator.
+#[derive(Clone, Copy)]
+pub(crate) struct InInt(u64);
+
+impl Operand for InInt {
+    #[inline(always)]
+    unsafe fn bits(self, _: Sp) -> u64 {
+        self.0
+    }
+}
+
+/// The operand is in the float accumulator.
+#[derive(Clone, Copy)]
+pub(crate) struct InFloat(f64);
+
+impl Operand for InFloat {
+    #[inline(always)]
+    unsafe fn bits(self, _: Sp) -> u64 {
+        self.0.to_bits()
+    }
+    #[inline(always)]
+    unsafe fn float(self, _: Sp) -> f64 {
+        self.0
+    }
+}
+
+/// Which of a handler's (at most two) `via` operands come from an accumulator: the type
+/// parameter of every `handlers!` handler, so each variant is compiled separately.
+pub(crate) trait Via {
+    type First: Operand;
+    type Second: Operand;
+    fn first(slot: crate::ir::Slot, acc: Acc) -> Self::First;
+    fn second(slot: crate::ir::Slot, acc: Acc) -> Self::Second;
+}
+
+/// Both operands in slots.
+pub(crate) struct Slots;
+/// The first `via` operand in `acc.i`.
+pub(crate) struct FirstInt;
+/// The second `via` operand in `acc.i`.
+pub(crate) struct SecondInt;
+/// The first `via` operand in `acc.f`.
+pub(crate) struct FirstFloat;
+/// The second `via` operand in `acc.f`.
+pub(crate) struct SecondFloat;
+
+macro_rules! via_impls {
+    ($($name:ident: $first:ty = $f:expr, $second:ty = $s:expr;)*) => {
+        $(
+            impl Via for $name {
+                type First = $first;
+                type Second = $second;
+                #[inline(always)]
+                #[allow(unused_variables)]
+                fn first(slot: crate::ir::Slot, acc: Acc) -> $first {
+                    $f(slot, acc)
+                }
+                #[inline(always)]
+                #[allow(unused_variables)]
+                fn second(slot: crate::ir::Slot, acc: Acc) -> $second {
+                    $s(slot, acc)
+                }
+            }
+        )*
+    };
+}
+
+via_impls! {
+    Slots: crate::ir::Slot = |s, _| s, crate::ir::Slot = |s, _| s;
+    FirstInt: InInt = |_, a: Acc| InInt(a.i), crate::ir::Slot = |s, _| s;
+    SecondInt: crate::ir::Slot = |s, _| s, InInt = |_, a: Acc| InInt(a.i);
+    FirstFloat: InFloat = |_, a: Acc| InFloat(a.f), crate::ir::Slot = |s, _| s;
+    SecondFloat: crate::ir::Slot = |s, _| s, InFloat = |_, a: Acc| InFloat(a.f);
+}
+
+/// Which accumulator an op leaves its result in.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Passes {
+    /// `acc.i`.
+    Int,
+    /// `acc.f` (an `f64` result).
+    Float,
+    /// Both (a 64-bit load or constant, whose type the op does not know).
+    Both,
+}
 
 /// One op of threaded code: the handler to run and the operands it reads.
 ///
@@ -107,7 +235,7 @@ pub(crate) struct Cx<'a> {
     /// Why the interpreter stopped.
     outcome: Option<Result<Exit, Fault>>,
     /// The next state, in loop dispatch.
-    resume: (Ip, Sp, Mem, usize, u64),
+    resume: (Ip, Sp, Mem, usize, Acc),
 }
 
 impl<'a> Cx<'a> {
@@ -195,14 +323,21 @@ fn exit(cx: &mut Cx<'_>, exit: Exit, resume: Ip) -> Done {
     Done::Stop
 }
 
-/// Slot `$s` of the frame at `$sp`.
+/// Operand `$s` (a slot, or an accumulator in a `via` variant) as a 64-bit value.
 macro_rules! get {
     ($sp:ident, $s:expr) => {{
-        let s = $s as usize;
-        // SAFETY: `s` is a slot operand (or operand + 1 for the high half of a v128) of
-        // a verified function, so `s < frame_size` (`ir::verify`), and `sp` points to that
-        // function's frame of `frame_size` reserved slots (the `Handler` contract).
-        unsafe { *$sp.add(s) }
+        // SAFETY: a slot operand (or operand + 1 for the high half of a v128) of a verified
+        // function is `< frame_size` (`ir::verify`), and `sp` points to that function's
+        // frame of `frame_size` reserved slots (the `Handler` contract).
+        unsafe { crate::exec::threaded::Operand::bits($s, $sp) }
+    }};
+}
+
+/// Operand `$s` as an `f64` (see `get!`).
+macro_rules! getf {
+    ($sp:ident, $s:expr) => {{
+        // SAFETY: as for `get!`.
+        unsafe { crate::exec::threaded::Operand::float($s, $sp) }
     }};
 }
 
@@ -250,7 +385,7 @@ macro_rules! dispatch {
             crate::exec::threaded::Sp,
             crate::exec::threaded::Mem,
             usize,
-            u64,
+            crate::exec::threaded::Acc,
         ) = ($ip, $sp, $mem, $len, $acc);
         if crate::exec::threaded::THREADED {
             // SAFETY: every caller passes the state of a verified op: `ip` within the
@@ -286,19 +421,20 @@ macro_rules! data {
 }
 
 /// Defines handlers and three functions `lower` uses: `$lookup` maps an instruction to
-/// its handler, `lookup_via` to the variant that takes the operand in slot `s` from the
-/// `acc` register, and `passes_result` tells whether the handler hands its result to the
-/// next op in `acc`.
+/// its handler, `lookup_via` to the variant that takes the operand in slot `s` from an
+/// accumulator, and `passes_result` tells which accumulator, if any, the handler leaves
+/// its result in for the next op.
 ///
 /// Each entry is `Variant { fields } => kind { body }`, where kind is `next` (continue
 /// with the following op after the body), `next2` (skip a data word too), `jump` (the
-/// body dispatches or stops itself), or `result(dst)` / `result2(dst)`, which are `next`
-/// / `next2` passing slot `dst` (just written by the body) on in `acc`. A `via(x, y)`
-/// after the kind lists the operand fields that may come from `acc` instead: handler
-/// variant `k` first writes `acc` to the `k`-th of them, so the body's read of that slot
-/// is served from the register (LLVM forwards the store), off the memory path. That is
-/// correct only where `acc` holds that slot's value — right after an op that passed it
-/// and not at a branch target, which `lower` checks.
+/// body dispatches or stops itself), or `result(dst)` / `result2(dst)` / `resultf(dst)` /
+/// `resultb(dst)`: `next` (`next2` for `result2`) passing slot `dst`, just written by the
+/// body, on in `acc.i`, `acc.i`, `acc.f` (an `f64` result) or both. A `via(x, y)` after
+/// the kind lists the operand fields that may come from an accumulator instead: every
+/// handler is generic over a [`Via`] type that rebinds those fields, so in a variant the
+/// body's `get!`/`getf!` of the field reads the register, with neither a load nor a store.
+/// That is correct only where the accumulator holds that slot's value — right after an op
+/// that passed it and not at a branch target, which `lower` checks.
 macro_rules! handlers {
     (
         $lookup:ident ($ip:ident, $sp:ident, $mem:ident, $len:ident, $cx:ident, $acc:ident)
@@ -306,20 +442,20 @@ macro_rules! handlers {
     ) => {
         $(
             #[allow(non_snake_case, unused_variables, unused_mut, unused_assignments, clippy::unnecessary_cast)]
-            unsafe fn $name<const VIA: u8>(
+            unsafe fn $name<V: crate::exec::threaded::Via>(
                 $ip: crate::exec::threaded::Ip,
                 $sp: crate::exec::threaded::Sp,
                 mut $mem: crate::exec::threaded::Mem,
                 mut $len: usize,
                 $cx: &mut crate::exec::threaded::Cx<'_>,
-                $acc: u64,
+                $acc: crate::exec::threaded::Acc,
             ) -> crate::exec::threaded::Done {
                 // SAFETY: `ip` points to a live op (the `Handler` contract).
                 let crate::ir::Instr::$name { $($f,)* .. } = (unsafe { *$ip }).instr else {
                     // SAFETY: `$lookup` installs this handler only for `Instr::$name`.
                     unsafe { std::hint::unreachable_unchecked() }
                 };
-                handlers!(@via VIA, $sp, $acc, 1, $($($via),+)?);
+                handlers!(@via V, $acc, $($($via),+)?);
                 handlers!(@run $kind $(($out))? $body, $ip, $sp, $mem, $len, $cx, $acc)
             }
         )*
@@ -327,47 +463,69 @@ macro_rules! handlers {
         /// The handler of `instr`, if it is one of this module's.
         pub(in crate::exec::threaded) fn $lookup(instr: &crate::ir::Instr) -> Option<crate::exec::threaded::Handler> {
             Some(match instr {
-                $( crate::ir::Instr::$name { .. } => $name::<0>, )*
+                $( crate::ir::Instr::$name { .. } => $name::<crate::exec::threaded::Slots>, )*
                 #[allow(unreachable_patterns)]
                 _ => return None,
             })
         }
 
-        /// The variant of `instr`'s handler that reads its operand in `slot` from `acc`.
+        /// The variant of `instr`'s handler that reads its operand in `slot` from `acc.f`
+        /// (`float`) or `acc.i`.
         #[allow(unused_variables)]
-        pub(in crate::exec::threaded) fn lookup_via(instr: &crate::ir::Instr, slot: crate::ir::Slot) -> Option<crate::exec::threaded::Handler> {
+        pub(in crate::exec::threaded) fn lookup_via(
+            instr: &crate::ir::Instr,
+            slot: crate::ir::Slot,
+            float: bool,
+        ) -> Option<crate::exec::threaded::Handler> {
             match *instr {
-                $( $( crate::ir::Instr::$name { $($via,)+ .. } => handlers!(@pick $name, slot, 1, $($via),+), )? )*
+                $( $( crate::ir::Instr::$name { $($via,)+ .. } => handlers!(@pick $name, slot, float, $($via),+), )? )*
                 #[allow(unreachable_patterns)]
                 _ => None,
             }
         }
 
-        /// Whether `instr`'s handler passes its result on in `acc`.
-        pub(in crate::exec::threaded) fn passes_result(instr: &crate::ir::Instr) -> bool {
+        /// Which accumulator `instr`'s handler leaves its result in, if any.
+        pub(in crate::exec::threaded) fn passes_result(instr: &crate::ir::Instr) -> Option<crate::exec::threaded::Passes> {
             match instr {
                 $( crate::ir::Instr::$name { .. } => handlers!(@passes $kind), )*
                 #[allow(unreachable_patterns)]
-                _ => false,
+                _ => None,
             }
         }
     };
-    (@via $v:ident, $sp:ident, $acc:ident, $k:expr, ) => {};
-    (@via $v:ident, $sp:ident, $acc:ident, $k:expr, $first:ident $(, $rest:ident)*) => {
-        if $v == $k {
-            set!($sp, $first, $acc);
+    (@via $v:ident, $acc:ident, ) => {};
+    (@via $v:ident, $acc:ident, $first:ident) => {
+        let $first = <$v as crate::exec::threaded::Via>::first($first, $acc);
+    };
+    (@via $v:ident, $acc:ident, $first:ident, $second:ident) => {
+        let $first = <$v as crate::exec::threaded::Via>::first($first, $acc);
+        let $second = <$v as crate::exec::threaded::Via>::second($second, $acc);
+    };
+    (@pick $name:ident, $slot:ident, $float:ident, $first:ident) => {
+        if $first != $slot {
+            None
+        } else if $float {
+            Some($name::<crate::exec::threaded::FirstFloat> as crate::exec::threaded::Handler)
+        } else {
+            Some($name::<crate::exec::threaded::FirstInt> as crate::exec::threaded::Handler)
         }
-        handlers!(@via $v, $sp, $acc, $k + 1, $($rest),*);
     };
-    (@pick $name:ident, $slot:ident, $k:expr, $first:ident) => {
-        if $first == $slot { Some($name::<{ $k }>) } else { None }
+    (@pick $name:ident, $slot:ident, $float:ident, $first:ident, $second:ident) => {
+        if $first != $slot && $second != $slot {
+            None
+        } else if $first == $slot {
+            handlers!(@pick $name, $slot, $float, $first)
+        } else if $float {
+            Some($name::<crate::exec::threaded::SecondFloat> as crate::exec::threaded::Handler)
+        } else {
+            Some($name::<crate::exec::threaded::SecondInt> as crate::exec::threaded::Handler)
+        }
     };
-    (@pick $name:ident, $slot:ident, $k:expr, $first:ident, $second:ident) => {
-        if $first == $slot { Some($name::<{ $k }>) } else if $second == $slot { Some($name::<{ $k + 1 }>) } else { None }
-    };
-    (@passes result) => { true };
-    (@passes result2) => { true };
-    (@passes $other:ident) => { false };
+    (@passes result) => { Some(crate::exec::threaded::Passes::Int) };
+    (@passes result2) => { Some(crate::exec::threaded::Passes::Int) };
+    (@passes resultf) => { Some(crate::exec::threaded::Passes::Float) };
+    (@passes resultb) => { Some(crate::exec::threaded::Passes::Both) };
+    (@passes $other:ident) => { None };
     (@run next $body:block, $ip:ident, $sp:ident, $mem:ident, $len:ident, $cx:ident, $acc:ident) => {{
         $body
         next!($ip, $sp, $mem, $len, $cx, $acc, 1)
@@ -378,11 +536,20 @@ macro_rules! handlers {
     }};
     (@run result($out:ident) $body:block, $ip:ident, $sp:ident, $mem:ident, $len:ident, $cx:ident, $acc:ident) => {{
         $body
-        next!($ip, $sp, $mem, $len, $cx, get!($sp, $out), 1)
+        next!($ip, $sp, $mem, $len, $cx, crate::exec::threaded::Acc { i: get!($sp, $out), f: $acc.f }, 1)
     }};
     (@run result2($out:ident) $body:block, $ip:ident, $sp:ident, $mem:ident, $len:ident, $cx:ident, $acc:ident) => {{
         $body
-        next!($ip, $sp, $mem, $len, $cx, get!($sp, $out), 2)
+        next!($ip, $sp, $mem, $len, $cx, crate::exec::threaded::Acc { i: get!($sp, $out), f: $acc.f }, 2)
+    }};
+    (@run resultf($out:ident) $body:block, $ip:ident, $sp:ident, $mem:ident, $len:ident, $cx:ident, $acc:ident) => {{
+        $body
+        next!($ip, $sp, $mem, $len, $cx, crate::exec::threaded::Acc { i: $acc.i, f: getf!($sp, $out) }, 1)
+    }};
+    (@run resultb($out:ident) $body:block, $ip:ident, $sp:ident, $mem:ident, $len:ident, $cx:ident, $acc:ident) => {{
+        $body
+        let bits = get!($sp, $out);
+        next!($ip, $sp, $mem, $len, $cx, crate::exec::threaded::Acc { i: bits, f: f64::from_bits(bits) }, 1)
     }};
     (@run jump $body:block, $ip:ident, $sp:ident, $mem:ident, $len:ident, $cx:ident, $acc:ident) => {
         $body
@@ -412,15 +579,22 @@ pub(crate) fn lower(code: &[Instr]) -> Result<Box<[Op]>, String> {
     code.iter()
         .enumerate()
         .map(|(pc, &instr)| {
-            // The slot whose value `acc` holds when this op starts, if known.
-            let acc_slot = previous.filter(|p| passes_result(p)).and_then(|p| p.clone().result_slot_mut().copied());
+            // Which accumulator holds which slot's value when this op starts, if known.
+            let acc = previous
+                .and_then(|p| Some((passes_result(p)?, p.clone().result_slot_mut().copied()?)))
+                .filter(|_| !branch_target[pc]);
             previous = Some(&code[pc]);
-            let via = acc_slot.filter(|_| !branch_target[pc]).and_then(|slot| {
-                alu::lookup_via(&instr, slot)
-                    .or_else(|| control::lookup_via(&instr, slot))
-                    .or_else(|| memory::lookup_via(&instr, slot))
-                    .or_else(|| memory::fused_lookup_via(&instr, slot))
-                    .or_else(|| vector::lookup_via(&instr, slot))
+            let via = acc.and_then(|(passes, slot)| {
+                let float = match passes {
+                    Passes::Int => false,
+                    Passes::Float => true,
+                    Passes::Both => reads_f64(&instr),
+                };
+                alu::lookup_via(&instr, slot, float)
+                    .or_else(|| control::lookup_via(&instr, slot, float))
+                    .or_else(|| memory::lookup_via(&instr, slot, float))
+                    .or_else(|| memory::fused_lookup_via(&instr, slot, float))
+                    .or_else(|| vector::lookup_via(&instr, slot, float))
             });
             let mut instr = instr;
             if let Some(target) = instr.target_mut() {
@@ -439,13 +613,39 @@ pub(crate) fn lower(code: &[Instr]) -> Result<Box<[Op]>, String> {
         .collect()
 }
 
-/// Whether `instr`'s handler passes its result on in `acc`.
-fn passes_result(instr: &Instr) -> bool {
+/// Which accumulator `instr`'s handler leaves its result in, if any.
+fn passes_result(instr: &Instr) -> Option<Passes> {
     alu::passes_result(instr)
-        || control::passes_result(instr)
-        || memory::passes_result(instr)
-        || memory::fused_passes_result(instr)
-        || vector::passes_result(instr)
+        .or_else(|| control::passes_result(instr))
+        .or_else(|| memory::passes_result(instr))
+        .or_else(|| memory::fused_passes_result(instr))
+        .or_else(|| vector::passes_result(instr))
+}
+
+/// Whether `instr` reads its operands as `f64`s (so after an op that passes both
+/// accumulators, its variant should read `acc.f`).
+fn reads_f64(instr: &Instr) -> bool {
+    use Instr::*;
+    matches!(
+        instr,
+        F64Add { .. }
+            | F64Sub { .. }
+            | F64Mul { .. }
+            | F64Div { .. }
+            | F64Min { .. }
+            | F64Max { .. }
+            | F64Eq { .. }
+            | F64Ne { .. }
+            | F64Lt { .. }
+            | F64Gt { .. }
+            | F64Le { .. }
+            | F64Ge { .. }
+            | F64Sqrt { .. }
+            | F64Ceil { .. }
+            | F64Floor { .. }
+            | F64Trunc { .. }
+            | F64Nearest { .. }
+    )
 }
 
 /// Runs the top frame until the frame at `depth` returns, a host call or growth is
@@ -473,7 +673,7 @@ pub(super) fn run(store: &mut StoreInner, depth: usize) -> Result<Exit, Fault> {
         mem: NonNull::dangling().as_ptr(),
         len: 0,
         outcome: None,
-        resume: (std::ptr::null(), std::ptr::null_mut(), NonNull::dangling().as_ptr(), 0, 0),
+        resume: (std::ptr::null(), std::ptr::null_mut(), NonNull::dangling().as_ptr(), 0, Acc::ZERO),
     };
     cx.switch_instance(inst_id);
     let (ip, sp) = cx.top_frame();
@@ -482,9 +682,9 @@ pub(super) fn run(store: &mut StoreInner, depth: usize) -> Result<Exit, Fault> {
         // SAFETY: the top frame's resume point is an op of its function's verified code
         // (`Stack::push` sets it to the first op, handlers to a following op) and its
         // slots were reserved by `Stack::push`; `mem`/`len` were just read from memory 0.
-        unsafe { ((*ip).handler)(ip, sp, mem, len, &mut cx, 0) };
+        unsafe { ((*ip).handler)(ip, sp, mem, len, &mut cx, Acc::ZERO) };
     } else {
-        let (mut ip, mut sp, mut mem, mut len, mut acc) = (ip, sp, mem, len, 0);
+        let (mut ip, mut sp, mut mem, mut len, mut acc) = (ip, sp, mem, len, Acc::ZERO);
         // SAFETY: as above for the first op; afterwards each handler's `dispatch!` stored a
         // state that satisfies the `Handler` contract.
         while let Done::Continue = unsafe { ((*ip).handler)(ip, sp, mem, len, &mut cx, acc) } {

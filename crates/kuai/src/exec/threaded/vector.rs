@@ -28,7 +28,7 @@ macro_rules! per_op_handlers {
                     mem: super::super::Mem,
                     len: usize,
                     cx: &mut super::super::Cx<'_>,
-                    acc: u64,
+                    acc: super::super::Acc,
                 ) -> super::super::Done {
                     // SAFETY: `ip` points to a live op (the `Handler` contract).
                     let Instr::$shape $fields = (unsafe { *ip }).instr else {
