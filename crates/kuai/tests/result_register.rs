@@ -115,3 +115,26 @@ fn a_branch_target_reads_its_f64_operand_from_the_slot() {
     assert_eq!(run_f64(wat, 0.0), 15.0);
     assert_eq!(run_f64(wat, 1.0), 21.0);
 }
+
+#[test]
+fn a_result_is_stored_unless_the_next_op_overwrites_it_unread() {
+    // `lower` drops a result's store when the next op reads the value from the register and
+    // then overwrites the slot. Here the next op also reads the slot a second time (x * x),
+    // or writes another slot and leaves the first one live: both stores must stay.
+    let wat = r#"(module (func (export "f") (param i32) (result i32) (local i32)
+        (local.set 0 (i32.add (local.get 0) (i32.const 1)))
+        (local.set 0 (i32.mul (local.get 0) (local.get 0)))
+        (local.set 0 (i32.add (local.get 0) (i32.const 2)))
+        (local.set 1 (i32.mul (local.get 0) (i32.const 3)))
+        (local.set 0 (i32.sub (local.get 0) (i32.const 5)))
+        (local.set 0 (i32.xor (local.get 0) (i32.const 0x55)))
+        (i32.add (local.get 0) (local.get 1))))"#;
+    let expected = |x: i32| {
+        let a = (x + 1) * (x + 1) + 2;
+        let b = a * 3;
+        ((a - 5) ^ 0x55) + b
+    };
+    for x in [0, 3, -9, 1000] {
+        assert_eq!(run(wat, x), expected(x), "f({x})");
+    }
+}

@@ -393,8 +393,15 @@ impl Instr {
         }
     }
 
+    /// Whether any of the instruction's slot operands is a `v128` (two slots).
+    pub(crate) fn is_wide(&self) -> bool {
+        let mut wide = false;
+        self.for_each_wide_slot(|_| wide = true);
+        wide
+    }
+
     /// Whether a `Data` word follows the instruction.
-    fn has_data(&self) -> bool {
+    pub(crate) fn has_data(&self) -> bool {
         matches!(
             self,
             Instr::Select { .. }

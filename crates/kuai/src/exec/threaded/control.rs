@@ -220,7 +220,7 @@ handlers! { lookup (ip, sp, mem, mem_len, cx, acc)
     }
     Return {} => jump { ret!(cx) }
     ReturnSlot { src } => jump via(src) {
-        set!(sp, 0, get!(sp, src));
+        set!(sp, 0u32, get!(sp, src));
         ret!(cx)
     }
     Call { func, args } => jump {

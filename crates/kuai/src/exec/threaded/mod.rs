@@ -33,7 +33,7 @@ use std::ptr::NonNull;
 use std::sync::OnceLock;
 
 use super::{Exit, Fault, Stack};
-use crate::ir::{CompiledFunc, Instr};
+use crate::ir::{CompiledFunc, Instr, Slot};
 use crate::runtime::func::{FuncData, FuncKind};
 use crate::runtime::instance::{InstanceData, InstanceSegments};
 use crate::runtime::store::StoreInner;
@@ -182,6 +182,71 @@ pub(crate) enum Passes {
     Float,
     /// Both (a 64-bit load or constant, whose type the op does not know).
     Both,
+}
+
+/// Where a handler writes its result.
+pub(crate) trait Dest: Operand {
+    /// Writes the result.
+    ///
+    /// # Safety
+    /// For a slot: `sp` points to a frame that contains it (the `Handler` contract).
+    unsafe fn put(self, sp: Sp, value: u64);
+}
+
+impl Dest for crate::ir::Slot {
+    #[inline(always)]
+    unsafe fn put(self, sp: Sp, value: u64) {
+        // SAFETY: the caller guarantees the slot is in the frame at `sp`.
+        unsafe { *sp.add(self as usize) = value }
+    }
+}
+
+/// A result that is not stored: only the accumulator passes it on.
+#[derive(Clone, Copy)]
+pub(crate) struct Held<'a>(&'a std::cell::Cell<u64>);
+
+impl Operand for Held<'_> {
+    #[inline(always)]
+    unsafe fn bits(self, _: Sp) -> u64 {
+        self.0.get()
+    }
+}
+
+impl Dest for Held<'_> {
+    #[inline(always)]
+    unsafe fn put(self, _: Sp, value: u64) {
+        self.0.set(value)
+    }
+}
+
+/// Whether a result handler stores its result in its `dst` slot (`Stored`) or only hands
+/// it to the next op (`Elided`; `lower` chooses it when the next op reads the value from
+/// the accumulator and then overwrites the slot, so no one can read the store). The second
+/// type parameter of every `handlers!` handler.
+pub(crate) trait Keep {
+    type Dest<'a>: Dest;
+    fn dest(slot: crate::ir::Slot, held: &std::cell::Cell<u64>) -> Self::Dest<'_>;
+}
+
+/// The result goes to its slot.
+pub(crate) struct Stored;
+/// The result only goes to the accumulator.
+pub(crate) struct Elided;
+
+impl Keep for Stored {
+    type Dest<'a> = crate::ir::Slot;
+    #[inline(always)]
+    fn dest(slot: crate::ir::Slot, _: &std::cell::Cell<u64>) -> crate::ir::Slot {
+        slot
+    }
+}
+
+impl Keep for Elided {
+    type Dest<'a> = Held<'a>;
+    #[inline(always)]
+    fn dest(_: crate::ir::Slot, held: &std::cell::Cell<u64>) -> Held<'_> {
+        Held(held)
+    }
 }
 
 /// One op of threaded code: the handler to run and the operands it reads.
@@ -341,12 +406,13 @@ macro_rules! getf {
     }};
 }
 
-/// Writes `$v` to slot `$s` of the frame at `$sp`.
+/// Writes `$v` to result `$s`: a slot of the frame at `$sp`, or the local that stands in
+/// for it in an `Elided` variant.
 macro_rules! set {
     ($sp:ident, $s:expr, $v:expr) => {{
-        let (s, v): (usize, u64) = ($s as usize, $v);
+        let v: u64 = $v;
         // SAFETY: as for `get!`: a verified slot operand within the reserved frame.
-        unsafe { *$sp.add(s) = v }
+        unsafe { crate::exec::threaded::Dest::put($s, $sp, v) }
     }};
 }
 
@@ -442,7 +508,7 @@ macro_rules! handlers {
     ) => {
         $(
             #[allow(non_snake_case, unused_variables, unused_mut, unused_assignments, clippy::unnecessary_cast)]
-            unsafe fn $name<V: crate::exec::threaded::Via>(
+            unsafe fn $name<V: crate::exec::threaded::Via, K: crate::exec::threaded::Keep>(
                 $ip: crate::exec::threaded::Ip,
                 $sp: crate::exec::threaded::Sp,
                 mut $mem: crate::exec::threaded::Mem,
@@ -456,29 +522,41 @@ macro_rules! handlers {
                     unsafe { std::hint::unreachable_unchecked() }
                 };
                 handlers!(@via V, $acc, $($($via),+)?);
+                let held = std::cell::Cell::new(0u64);
+                $( let $out = <K as crate::exec::threaded::Keep>::dest($out, &held); )?
                 handlers!(@run $kind $(($out))? $body, $ip, $sp, $mem, $len, $cx, $acc)
             }
         )*
 
-        /// The handler of `instr`, if it is one of this module's.
-        pub(in crate::exec::threaded) fn $lookup(instr: &crate::ir::Instr) -> Option<crate::exec::threaded::Handler> {
+        /// The handler of `instr`, if it is one of this module's; `elide`: the variant
+        /// that does not store its result (for instructions with one).
+        pub(in crate::exec::threaded) fn $lookup(instr: &crate::ir::Instr, elide: bool) -> Option<crate::exec::threaded::Handler> {
             Some(match instr {
-                $( crate::ir::Instr::$name { .. } => $name::<crate::exec::threaded::Slots>, )*
+                $( crate::ir::Instr::$name { .. } => if elide {
+                    $name::<crate::exec::threaded::Slots, handlers!(@keep $kind)>
+                } else {
+                    $name::<crate::exec::threaded::Slots, crate::exec::threaded::Stored>
+                }, )*
                 #[allow(unreachable_patterns)]
                 _ => return None,
             })
         }
 
         /// The variant of `instr`'s handler that reads its operand in `slot` from `acc.f`
-        /// (`float`) or `acc.i`.
+        /// (`float`) or `acc.i`; `elide` as for `$lookup`.
         #[allow(unused_variables)]
         pub(in crate::exec::threaded) fn lookup_via(
             instr: &crate::ir::Instr,
             slot: crate::ir::Slot,
             float: bool,
+            elide: bool,
         ) -> Option<crate::exec::threaded::Handler> {
             match *instr {
-                $( $( crate::ir::Instr::$name { $($via,)+ .. } => handlers!(@pick $name, slot, float, $($via),+), )? )*
+                $( $( crate::ir::Instr::$name { $($via,)+ .. } => if elide {
+                    handlers!(@pick $name, handlers!(@keep $kind), slot, float, $($via),+)
+                } else {
+                    handlers!(@pick $name, crate::exec::threaded::Stored, slot, float, $($via),+)
+                }, )? )*
                 #[allow(unreachable_patterns)]
                 _ => None,
             }
@@ -501,26 +579,30 @@ macro_rules! handlers {
         let $first = <$v as crate::exec::threaded::Via>::first($first, $acc);
         let $second = <$v as crate::exec::threaded::Via>::second($second, $acc);
     };
-    (@pick $name:ident, $slot:ident, $float:ident, $first:ident) => {
+    (@pick $name:ident, $k:ty, $slot:ident, $float:ident, $first:ident) => {
         if $first != $slot {
             None
         } else if $float {
-            Some($name::<crate::exec::threaded::FirstFloat> as crate::exec::threaded::Handler)
+            Some($name::<crate::exec::threaded::FirstFloat, $k> as crate::exec::threaded::Handler)
         } else {
-            Some($name::<crate::exec::threaded::FirstInt> as crate::exec::threaded::Handler)
+            Some($name::<crate::exec::threaded::FirstInt, $k> as crate::exec::threaded::Handler)
         }
     };
-    (@pick $name:ident, $slot:ident, $float:ident, $first:ident, $second:ident) => {
+    (@pick $name:ident, $k:ty, $slot:ident, $float:ident, $first:ident, $second:ident) => {
         if $first != $slot && $second != $slot {
             None
         } else if $first == $slot {
-            handlers!(@pick $name, $slot, $float, $first)
+            handlers!(@pick $name, $k, $slot, $float, $first)
         } else if $float {
-            Some($name::<crate::exec::threaded::SecondFloat> as crate::exec::threaded::Handler)
+            Some($name::<crate::exec::threaded::SecondFloat, $k> as crate::exec::threaded::Handler)
         } else {
-            Some($name::<crate::exec::threaded::SecondInt> as crate::exec::threaded::Handler)
+            Some($name::<crate::exec::threaded::SecondInt, $k> as crate::exec::threaded::Handler)
         }
     };
+    (@keep next) => { crate::exec::threaded::Stored };
+    (@keep next2) => { crate::exec::threaded::Stored };
+    (@keep jump) => { crate::exec::threaded::Stored };
+    (@keep $result:ident) => { crate::exec::threaded::Elided };
     (@passes result) => { Some(crate::exec::threaded::Passes::Int) };
     (@passes result2) => { Some(crate::exec::threaded::Passes::Int) };
     (@passes resultf) => { Some(crate::exec::threaded::Passes::Float) };
@@ -575,42 +657,69 @@ pub(crate) fn lower(code: &[Instr]) -> Result<Box<[Op]>, String> {
             *t = true;
         }
     }
-    let mut previous: Option<&Instr> = None;
+    // Which accumulator holds which slot's value when each op starts, if known: only
+    // right after an op that passed its result, and not where a branch can arrive.
+    let incoming: Vec<Option<(bool, Slot)>> = (0..code.len())
+        .map(|pc| {
+            let previous = code.get(pc.checked_sub(1)?)?;
+            if branch_target[pc] {
+                return None;
+            }
+            let float = match passes_result(previous)? {
+                Passes::Int => false,
+                Passes::Float => true,
+                Passes::Both => reads_f64(&code[pc]),
+            };
+            Some((float, previous.clone().result_slot_mut().copied()?))
+        })
+        .collect();
+    let via = |pc: usize, elide: bool| {
+        let (float, slot) = incoming[pc]?;
+        let instr = &code[pc];
+        alu::lookup_via(instr, slot, float, elide)
+            .or_else(|| control::lookup_via(instr, slot, float, elide))
+            .or_else(|| memory::lookup_via(instr, slot, float, elide))
+            .or_else(|| memory::fused_lookup_via(instr, slot, float, elide))
+            .or_else(|| vector::lookup_via(instr, slot, float, elide))
+    };
     code.iter()
         .enumerate()
         .map(|(pc, &instr)| {
-            // Which accumulator holds which slot's value when this op starts, if known.
-            let acc = previous
-                .and_then(|p| Some((passes_result(p)?, p.clone().result_slot_mut().copied()?)))
-                .filter(|_| !branch_target[pc]);
-            previous = Some(&code[pc]);
-            let via = acc.and_then(|(passes, slot)| {
-                let float = match passes {
-                    Passes::Int => false,
-                    Passes::Float => true,
-                    Passes::Both => reads_f64(&instr),
-                };
-                alu::lookup_via(&instr, slot, float)
-                    .or_else(|| control::lookup_via(&instr, slot, float))
-                    .or_else(|| memory::lookup_via(&instr, slot, float))
-                    .or_else(|| memory::fused_lookup_via(&instr, slot, float))
-                    .or_else(|| vector::lookup_via(&instr, slot, float))
-            });
+            // The result need not be stored when the next op takes it from the
+            // accumulator and then overwrites its slot.
+            let elide = passes_result(&instr).is_some()
+                && instr.clone().result_slot_mut().is_some_and(|&mut slot| {
+                    via(pc + 1, false).is_some() && code.get(pc + 1).is_some_and(|next| overwrites(next, slot))
+                });
+            let via = via(pc, elide);
             let mut instr = instr;
             if let Some(target) = instr.target_mut() {
                 *target = (*target as i64 - pc as i64) as i32 as u32;
             }
             let handler = via
-                .or_else(|| alu::lookup(&instr))
-                .or_else(|| control::lookup(&instr))
-                .or_else(|| memory::lookup(&instr))
-                .or_else(|| memory::fused_lookup(&instr))
-                .or_else(|| vector::lookup(&instr))
+                .or_else(|| alu::lookup(&instr, elide))
+                .or_else(|| control::lookup(&instr, elide))
+                .or_else(|| memory::lookup(&instr, elide))
+                .or_else(|| memory::fused_lookup(&instr, elide))
+                .or_else(|| vector::lookup(&instr, elide))
                 .or_else(|| vector::per_op_lookup(&instr))
                 .ok_or_else(|| format!("no handler for {instr:?}"))?;
             Ok(Op { handler, instr })
         })
         .collect()
+}
+
+/// Whether `next`, which reads `slot` from the accumulator, is a result op that then
+/// overwrites `slot` and reads it nowhere else — so a store to `slot` just before `next`
+/// is dead (a trap in `next` ends the activation, and with it the frame).
+fn overwrites(next: &Instr, slot: Slot) -> bool {
+    let mut uses = 0;
+    next.for_each_slot(|s| uses += usize::from(s == slot));
+    passes_result(next).is_some()
+        && next.clone().result_slot_mut() == Some(&mut { slot })
+        && uses == 2
+        && !next.has_data()
+        && !next.is_wide()
 }
 
 /// Which accumulator `instr`'s handler leaves its result in, if any.
