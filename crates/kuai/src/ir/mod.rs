@@ -34,6 +34,7 @@ macro_rules! define_instrs {
         load { $($load:ident),* $(,)? }
         produces { $($(#[$pm:meta])* $prod:ident { $($ps:ident),* ; $($pf:ident : $pt:ty),* }),* $(,)? }
         other { $($(#[$om:meta])* $other:ident { $($os:ident),* ; $($of:ident : $ot:ty),* }),* $(,)? }
+        narrow { $($(#[$nm:meta])* $narrow:ident { $($ns:ident),* ; $($nf:ident : $nt:ty),* }),* $(,)? }
     ) => {
         /// One bytecode instruction. See the module docs for the slot model.
         #[derive(Debug, Clone, Copy, PartialEq)]
@@ -44,6 +45,7 @@ macro_rules! define_instrs {
             $( #[doc = concat!("`dst = ", stringify!($load), "(memory[addr + offset])`")] $load { dst: Slot, addr: Slot, offset: u32 }, )*
             $( $(#[$pm])* $prod { dst: Slot $(, $ps: Slot)* $(, $pf: $pt)* }, )*
             $( $(#[$om])* $other { $($os: Slot,)* $($of: $ot),* }, )*
+            $( $(#[$nm])* $narrow { $($ns: u16,)* $($nf: $nt),* }, )*
         }
 
         impl Instr {
@@ -69,6 +71,7 @@ macro_rules! define_instrs {
                     $( Instr::$load { dst, addr, .. } => { f(dst); f(addr); } )*
                     $( Instr::$prod { dst, $($ps,)* .. } => { f(dst); $( f($ps); )* } )*
                     $( Instr::$other { $($os,)* .. } => { $( f($os); )* } )*
+                    $( Instr::$narrow { $($ns,)* .. } => { $( f(Slot::from($ns)); )* } )*
                 }
             }
         }
@@ -298,6 +301,12 @@ define_instrs! {
         TableInit { dst, src, len ; },
         ElemDrop { ; segment: u32 },
     }
+    narrow {
+        /// `d1 = s1; d2 = s2` (two `Copy`s in a row, all four slots below 2^16).
+        Copy2 { d1, s1, d2, s2 ; },
+        /// `d1 = s1; d2 = s2`, then jump to `target` (a `Copy2` fused into the `Br` after it).
+        Copy2Br { d1, s1, d2, s2 ; target: Target },
+    }
 }
 
 impl Instr {
@@ -306,6 +315,7 @@ impl Instr {
         match self {
             Instr::Br { target }
             | Instr::CopyBr { target, .. }
+            | Instr::Copy2Br { target, .. }
             | Instr::BrIfNez { target, .. }
             | Instr::BrIfEqz { target, .. }
             | Instr::BrI64Nez { target, .. }
@@ -360,6 +370,7 @@ impl Instr {
             self,
             Instr::Br { .. }
                 | Instr::CopyBr { .. }
+                | Instr::Copy2Br { .. }
                 | Instr::Return {}
                 | Instr::ReturnSlot { .. }
                 | Instr::Unreachable {}

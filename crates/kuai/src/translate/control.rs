@@ -286,17 +286,25 @@ impl Translator<'_> {
         }
     }
 
-    /// Emits `Br { target }`; a `Copy` just before it (where no jump lands in between)
-    /// becomes one `CopyBr` — the phi moves before a loop's back edge. Returns the jump's
+    /// Emits `Br { target }`; a `Copy` or `Copy2` just before it (where no jump lands in
+    /// between) becomes one `CopyBr` or `Copy2Br` — the phi moves before a loop's back edge. Returns the jump's
     /// index for patching.
     fn emit_br(&mut self, target: Target) -> usize {
         let n = self.code.len();
-        if n > self.last_label
-            && let Some(&Instr::Copy { dst, src }) = self.code.last()
-        {
-            self.code[n - 1] = Instr::CopyBr { dst, src, target };
-            self.last_result = None;
-            return n - 1;
+        if n > self.last_label {
+            match self.code.last() {
+                Some(&Instr::Copy { dst, src }) => {
+                    self.code[n - 1] = Instr::CopyBr { dst, src, target };
+                    self.last_result = None;
+                    return n - 1;
+                }
+                Some(&Instr::Copy2 { d1, s1, d2, s2 }) => {
+                    self.code[n - 1] = Instr::Copy2Br { d1, s1, d2, s2, target };
+                    self.last_result = None;
+                    return n - 1;
+                }
+                _ => {}
+            }
         }
         self.emit(Instr::Br { target })
     }

@@ -253,13 +253,29 @@ impl Translator<'_> {
             Operand::Local(s) | Operand::Temp(s) if s == dst => {}
             Operand::Local(src) | Operand::Temp(src) => {
                 for i in 0..entry.width {
-                    self.emit(Instr::Copy { dst: dst + i, src: src + i });
+                    self.emit_copy(dst + i, src + i);
                 }
             }
             Operand::Const(value) => {
                 self.emit(Instr::Const64 { dst, value });
             }
         }
+    }
+
+    /// Emits `Copy { dst, src }`, or turns a `Copy` just before it (where no jump lands in
+    /// between) and this one into a `Copy2` when their slots fit in 16 bits.
+    fn emit_copy(&mut self, dst: Slot, src: Slot) {
+        let n = self.code.len();
+        if n > self.last_label
+            && let Some(&Instr::Copy { dst: d1, src: s1 }) = self.code.last()
+            && let (Ok(d1), Ok(s1), Ok(d2), Ok(s2)) =
+                (u16::try_from(d1), u16::try_from(s1), u16::try_from(dst), u16::try_from(src))
+        {
+            self.code[n - 1] = Instr::Copy2 { d1, s1, d2, s2 };
+            self.last_result = None;
+            return;
+        }
+        self.emit(Instr::Copy { dst, src });
     }
 
     /// Makes the stack entry at `height` a temporary in its home.

@@ -139,6 +139,10 @@ handlers! { lookup (ip, sp, mem, len, cx, acc)
     F64ConvertI64U { dst, src } => resultf(dst) via(src) { un!(sp, dst, src, |x: u64| (x as f64).to_bits()) }
     F64PromoteF32 { dst, src } => resultf(dst) via(src) { un!(sp, dst, src, |x: u32| (f32::from_bits(x) as f64).to_bits()) }
     Copy { dst, src } => result(dst) via(src) { set!(sp, dst, get!(sp, src)) }
+    Copy2 { d1, s1, d2, s2 } => next {
+        set!(sp, u32::from(d1), get!(sp, u32::from(s1)));
+        set!(sp, u32::from(d2), get!(sp, u32::from(s2)))
+    }
     I32Eq { dst, a, b } => result(dst) via(a, b) { bin32!(sp, dst, a, get!(sp, b) as u32, |x, y| x == y) }
     I32Ne { dst, a, b } => result(dst) via(a, b) { bin32!(sp, dst, a, get!(sp, b) as u32, |x, y| x != y) }
     I32LtS { dst, a, b } => result(dst) via(a, b) { bin32!(sp, dst, a, get!(sp, b) as u32, |x, y| (x as i32) < (y as i32)) }

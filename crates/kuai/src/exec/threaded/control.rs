@@ -160,6 +160,11 @@ handlers! { lookup (ip, sp, mem, mem_len, cx, acc)
         set!(sp, dst, get!(sp, src));
         branch!(ip, sp, mem, mem_len, cx, acc, true, target)
     }
+    Copy2Br { d1, s1, d2, s2, target } => jump {
+        set!(sp, u32::from(d1), get!(sp, u32::from(s1)));
+        set!(sp, u32::from(d2), get!(sp, u32::from(s2)));
+        branch!(ip, sp, mem, mem_len, cx, acc, true, target)
+    }
     Br { target } => jump { branch!(ip, sp, mem, mem_len, cx, acc, true, target) }
     BrIfNez { cond, target } => jump via(cond) { branch!(ip, sp, mem, mem_len, cx, acc, get!(sp, cond) as u32 != 0, target) }
     BrIfEqz { cond, target } => jump via(cond) { branch!(ip, sp, mem, mem_len, cx, acc, get!(sp, cond) as u32 == 0, target) }
