@@ -22,7 +22,11 @@ const WAT: &str = r#"(module (memory 2)
     (func (export "shifted_sum") (param i32 i32) (result i32)
       (i32.add (i32.shl (local.get 1) (i32.const 31)) (local.get 0)))
     (func (export "i64") (param i32 i32) (result i32)
-      (i32.wrap_i64 (i64.load32_s (i32.add (local.get 0) (local.get 1))))))"#;
+      (i32.wrap_i64 (i64.load32_s (i32.add (local.get 0) (local.get 1)))))
+    (func (export "v128_add") (param i32 i32) (result i32)
+      (i32x4.extract_lane 1 (v128.load offset=4 (i32.add (local.get 0) (local.get 1)))))
+    (func (export "v128_add_imm") (param i32 i32) (result i32)
+      (i32x4.extract_lane 0 (v128.load offset=2 (i32.add (local.get 0) (i32.const 26))))))"#;
 
 fn call(name: &str, a: u32, b: u32) -> Result<i32, String> {
     let engine = Engine::default();
@@ -65,4 +69,16 @@ fn fused_loads_trap_out_of_bounds() {
     assert!(call("add", 0x1_0000, 0x1_0000).unwrap_err().contains(trap));
     assert!(call("add_offset", 0x2_0000, 0xfffc).unwrap_err().contains(trap));
     assert!(call("add_imm", 0x1_ffe8, 0).unwrap_err().contains(trap));
+}
+
+#[test]
+fn fused_vector_load_addresses_wrap_at_2_pow_32() {
+    // Bytes 8..16 hold 42 and 7: lane 1 of the vector at 4 + 4 + 4 is the 7.
+    assert_eq!(call("v128_add", 2, 2), Ok(7));
+    assert_eq!(call("v128_add", 0xffff_fff0, 0x14), Ok(7));
+    // (0xffff_fff0 + 26) mod 2^32 + 2 = 12: the 7 again, now in lane 0.
+    assert_eq!(call("v128_add_imm", 0xffff_fff0, 0), Ok(7));
+    assert!(call("v128_add", 0x1_fff0, 0x8).unwrap_err().contains("out of bounds memory access"));
+    assert_eq!(call("v128_add_imm", 0x1_ffd4, 0), Ok(0));
+    assert!(call("v128_add_imm", 0x1_ffd5, 0).unwrap_err().contains("out of bounds memory access"));
 }

@@ -152,6 +152,11 @@ define_instrs! {
         V128LoadExt { addr ; op: SimdLoad, offset: u32 },
         /// `dst = vector` with `lane` loaded from memory; followed by `Data { a: vector, .. }`.
         V128LoadLane { addr ; op: SimdLane, lane: u8, offset: u32 },
+        /// `V128Load` from `(base + index) mod 2^32 + offset`: the address's `i32.add` fused
+        /// into the load.
+        V128LoadAdd { base, index ; offset: u16 },
+        /// `V128Load` from `(base + imm) mod 2^32 + offset`.
+        V128LoadAddImm { base ; imm: i32, offset: u16 },
         /// `dst = a + (b << shift)` (32-bit, wrapping): an `i32.shl` by a constant fused into
         /// the `i32.add` that consumes it (array indexing).
         I32AddShl { a, b ; shift: u8 },
@@ -380,7 +385,10 @@ impl Instr {
     /// Calls `f` with every slot operand that is the first of a `v128`'s two slots.
     fn for_each_wide_slot(&self, mut f: impl FnMut(Slot)) {
         match *self {
-            Instr::V128Load { dst, .. } | Instr::GlobalGet128 { dst, .. } => f(dst),
+            Instr::V128Load { dst, .. }
+            | Instr::V128LoadAdd { dst, .. }
+            | Instr::V128LoadAddImm { dst, .. }
+            | Instr::GlobalGet128 { dst, .. } => f(dst),
             Instr::V128Store { value, .. } => f(value),
             Instr::GlobalSet128 { src, .. } => f(src),
             Instr::Select128 { dst, a, .. }

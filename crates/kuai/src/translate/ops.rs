@@ -242,7 +242,29 @@ impl Translator<'_> {
             }
             Op::V128Load { memarg } => {
                 let offset = u32::try_from(memarg.offset).map_err(|_| unsupported("64-bit memory offset"))?;
-                let addr = self.pop_slot();
+                let addr = self.pop();
+                // As for scalar loads: an address the `i32.add` just before computed into
+                // the temporary that becomes the vector's first slot.
+                if let (Operand::Temp(s), Some(i), Ok(offset)) = (addr.op, self.last_result, u16::try_from(offset))
+                    && s == addr.home
+                {
+                    let fused = match self.code[i] {
+                        Instr::I32Add { dst, a, b } if dst == s => {
+                            Some(Instr::V128LoadAdd { dst, base: a, index: b, offset })
+                        }
+                        Instr::I32AddImm { dst, a, imm } if dst == s => {
+                            Some(Instr::V128LoadAddImm { dst, base: a, imm, offset })
+                        }
+                        _ => None,
+                    };
+                    if let Some(fused) = fused {
+                        let dst = self.push_temp_wide(2);
+                        debug_assert_eq!(dst, s);
+                        self.code[i] = fused;
+                        return Ok(());
+                    }
+                }
+                let addr = self.slot_of(addr);
                 let dst = self.push_temp_wide(2);
                 self.emit_result(Instr::V128Load { dst, addr, offset });
             }

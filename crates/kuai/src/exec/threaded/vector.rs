@@ -108,15 +108,30 @@ unsafe fn bytes_mut<'m>(mem: Mem, len: usize) -> &'m mut [u8] {
     unsafe { std::slice::from_raw_parts_mut(mem, len) }
 }
 
-handlers! { lookup (ip, sp, mem, mem_len, cx, acc)
-    V128Load { dst, addr, offset } => next {
-        let ea = get!(sp, addr) as u32 as usize + offset as usize;
-        if ea + 16 > mem_len {
-            return trap(cx, Trap::MemoryOutOfBounds);
+/// Loads the 16 bytes at `$ea` into slots `$dst`, `$dst + 1`, or traps.
+macro_rules! load128 {
+    ($sp:ident, $mem:ident, $len:ident, $cx:ident, $dst:expr, $ea:expr) => {{
+        let ea: usize = $ea;
+        if ea + 16 > $len {
+            return trap($cx, Trap::MemoryOutOfBounds);
         }
         // SAFETY: `ea + 16 <= len`, and `mem`/`len` describe the memory's bytes.
-        let b: [u8; 16] = unsafe { mem.add(ea).cast::<[u8; 16]>().read_unaligned() };
-        set128!(sp, dst, u128::from_le_bytes(b));
+        let b: [u8; 16] = unsafe { $mem.add(ea).cast::<[u8; 16]>().read_unaligned() };
+        set128!($sp, $dst, u128::from_le_bytes(b));
+    }};
+}
+
+handlers! { lookup (ip, sp, mem, mem_len, cx, acc)
+    V128Load { dst, addr, offset } => next {
+        load128!(sp, mem, mem_len, cx, dst, get!(sp, addr) as u32 as usize + offset as usize)
+    }
+    V128LoadAdd { dst, base, index, offset } => next via(base, index) {
+        let ea = (get!(sp, base) as u32).wrapping_add(get!(sp, index) as u32) as usize + offset as usize;
+        load128!(sp, mem, mem_len, cx, dst, ea)
+    }
+    V128LoadAddImm { dst, base, imm, offset } => next via(base) {
+        let ea = (get!(sp, base) as u32).wrapping_add(imm as u32) as usize + offset as usize;
+        load128!(sp, mem, mem_len, cx, dst, ea)
     }
     V128Store { addr, value, offset } => next {
         let ea = get!(sp, addr) as u32 as usize + offset as usize;
