@@ -454,10 +454,11 @@ macro_rules! dispatch {
             crate::exec::threaded::Acc,
         ) = ($ip, $sp, $mem, $len, $acc);
         if crate::exec::threaded::THREADED {
-            // SAFETY: every caller passes the state of a verified op: `ip` within the
-            // code (see each `next!`/branch), `sp`, `mem`, `len` unchanged or reloaded
-            // for the frame `ip` belongs to, and `acc` the previous op's result when
-            // `lower` chose a handler that reads it.
+            // Every caller passes the state of a verified op: `ip` within the code (see
+            // each `next!`/branch), `sp`, `mem`, `len` unchanged or reloaded for the frame
+            // `ip` belongs to, and `acc` the previous op's result when `lower` chose a
+            // handler that reads it.
+            // SAFETY: so that state satisfies the `Handler` contract.
             return unsafe { ((*ip).handler)(ip, sp, mem, len, $cx, acc) };
         }
         $cx.resume = (ip, sp, mem, len, acc);
@@ -657,24 +658,22 @@ pub(crate) fn lower(code: &[Instr]) -> Result<Box<[Op]>, String> {
             *t = true;
         }
     }
+    let passes: Vec<Option<Passes>> = code.iter().map(passes_result).collect();
     // Which accumulator holds which slot's value when each op starts, if known: only
     // right after an op that passed its result, and not where a branch can arrive.
-    let incoming: Vec<Option<(bool, Slot)>> = (0..code.len())
-        .map(|pc| {
-            let previous = code.get(pc.checked_sub(1)?)?;
-            if branch_target[pc] {
-                return None;
-            }
-            let float = match passes_result(previous)? {
-                Passes::Int => false,
-                Passes::Float => true,
-                Passes::Both => reads_f64(&code[pc]),
-            };
-            Some((float, previous.clone().result_slot_mut().copied()?))
-        })
-        .collect();
-    let via = |pc: usize, elide: bool| {
-        let (float, slot) = incoming[pc]?;
+    let incoming = |pc: usize| {
+        let previous = code.get(pc.checked_sub(1)?)?;
+        if branch_target[pc] {
+            return None;
+        }
+        let float = match passes[pc - 1]? {
+            Passes::Int => false,
+            Passes::Float => true,
+            Passes::Both => reads_f64(&code[pc]),
+        };
+        Some((float, previous.clone().result_slot_mut().copied()?))
+    };
+    let via = |pc: usize, (float, slot): (bool, Slot), elide: bool| {
         let instr = &code[pc];
         alu::lookup_via(instr, slot, float, elide)
             .or_else(|| control::lookup_via(instr, slot, float, elide))
@@ -682,16 +681,21 @@ pub(crate) fn lower(code: &[Instr]) -> Result<Box<[Op]>, String> {
             .or_else(|| memory::fused_lookup_via(instr, slot, float, elide))
             .or_else(|| vector::lookup_via(instr, slot, float, elide))
     };
+    // The handler that reads the accumulator, per op, where there is one.
+    let reads_acc: Vec<Option<(bool, Slot)>> =
+        (0..code.len()).map(|pc| incoming(pc).filter(|&acc| via(pc, acc, false).is_some())).collect();
     code.iter()
         .enumerate()
         .map(|(pc, &instr)| {
             // The result need not be stored when the next op takes it from the
             // accumulator and then overwrites its slot.
-            let elide = passes_result(&instr).is_some()
-                && instr.clone().result_slot_mut().is_some_and(|&mut slot| {
-                    via(pc + 1, false).is_some() && code.get(pc + 1).is_some_and(|next| overwrites(next, slot))
-                });
-            let via = via(pc, elide);
+            let elide = match reads_acc.get(pc + 1) {
+                Some(&Some((_, slot))) => {
+                    passes[pc].is_some() && passes[pc + 1].is_some() && overwrites(&code[pc + 1], slot)
+                }
+                _ => false,
+            };
+            let via = reads_acc[pc].and_then(|acc| via(pc, acc, elide));
             let mut instr = instr;
             if let Some(target) = instr.target_mut() {
                 *target = (*target as i64 - pc as i64) as i32 as u32;
@@ -709,17 +713,13 @@ pub(crate) fn lower(code: &[Instr]) -> Result<Box<[Op]>, String> {
         .collect()
 }
 
-/// Whether `next`, which reads `slot` from the accumulator, is a result op that then
-/// overwrites `slot` and reads it nowhere else — so a store to `slot` just before `next`
-/// is dead (a trap in `next` ends the activation, and with it the frame).
+/// Whether `next`, a result op that reads `slot` from the accumulator, then overwrites
+/// `slot` and reads it nowhere else — so a store to `slot` just before `next` is dead (a
+/// trap in `next` ends the activation, and with it the frame).
 fn overwrites(next: &Instr, slot: Slot) -> bool {
     let mut uses = 0;
     next.for_each_slot(|s| uses += usize::from(s == slot));
-    passes_result(next).is_some()
-        && next.clone().result_slot_mut() == Some(&mut { slot })
-        && uses == 2
-        && !next.has_data()
-        && !next.is_wide()
+    next.clone().result_slot_mut() == Some(&mut { slot }) && uses == 2 && !next.has_data() && !next.is_wide()
 }
 
 /// Which accumulator `instr`'s handler leaves its result in, if any.
