@@ -16,6 +16,7 @@ pub struct Config {
     pub(crate) consume_fuel: bool,
     pub(crate) epoch_interruption: bool,
     pub(crate) lazy_validation: bool,
+    pub(crate) parallel_compilation: bool,
 }
 
 impl Default for Config {
@@ -29,6 +30,7 @@ impl Default for Config {
             consume_fuel: false,
             epoch_interruption: false,
             lazy_validation: false,
+            parallel_compilation: true,
         }
     }
 }
@@ -69,6 +71,13 @@ impl Config {
     /// [`eager_translation`](Config::eager_translation) everything is validated up front.
     pub fn lazy_validation(&mut self, lazy: bool) -> &mut Self {
         self.lazy_validation = lazy;
+        self
+    }
+
+    /// Validate function bodies on all available cores in `Module::new` (default: on).
+    /// The result, and which error an invalid module reports, does not depend on it.
+    pub fn parallel_compilation(&mut self, parallel: bool) -> &mut Self {
+        self.parallel_compilation = parallel;
         self
     }
 

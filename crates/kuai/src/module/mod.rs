@@ -107,11 +107,46 @@ pub(crate) struct Names {
     pub funcs: HashMap<u32, String>,
 }
 
+/// Files at least this big are read into a mapping of their own (`read_mapped`).
+const MAPPED_MIN_BYTES: u64 = 4 << 20;
+
+/// Reads `len` bytes of `file` into fresh anonymous memory that asks the system for huge
+/// pages: a 26 MB module then costs a dozen page faults instead of 6,400 (the faults, not the
+/// copy, were most of the time `Module::from_file` spent reading; see docs/RATIONALE.md).
+fn read_mapped(file: &mut std::fs::File, len: usize) -> std::io::Result<memmap2::Mmap> {
+    use std::io::Read;
+    let mut map = memmap2::MmapMut::map_anon(len)?;
+    // Only a hint: without transparent huge pages the read still works, page by page.
+    #[cfg(target_os = "linux")]
+    let _ = map.advise(memmap2::Advice::HugePage);
+    file.read_exact(&mut map)?;
+    if file.read(&mut [0])? != 0 {
+        return Err(std::io::Error::other("the file grew while it was read"));
+    }
+    map.make_read_only()
+}
+
+/// A module's bytes: on the heap, or in a mapping of their own (big files).
+pub(crate) enum ModuleBytes {
+    Heap(Box<[u8]>),
+    Mapped(memmap2::Mmap),
+}
+
+impl std::ops::Deref for ModuleBytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            ModuleBytes::Heap(bytes) => bytes,
+            ModuleBytes::Mapped(map) => map,
+        }
+    }
+}
+
 /// Everything known about a module after decoding and validation.
 pub(crate) struct ModuleInner {
     pub engine: Engine,
     /// The module's own bytes (function bodies and data segments point into them).
-    pub bytes: Box<[u8]>,
+    pub bytes: ModuleBytes,
     pub types: Vec<Arc<FuncType>>,
     /// Engine-wide canonical id of each type, compared by `call_indirect`.
     pub type_ids: Vec<u32>,
@@ -186,28 +221,66 @@ impl Module {
         if bytes.starts_with(b"\0asm") || std::str::from_utf8(bytes).is_err() {
             return Module::from_binary(engine, bytes);
         }
-        let binary =
-            wat::parse_bytes(bytes).map_err(|e| CompileError::new(CompileErrorKind::Malformed, e.to_string(), None))?;
-        Module::from_binary(engine, &binary)
+        Module::from_text(engine, bytes)
     }
 
     /// Decodes and validates a module from its binary form only.
     pub fn from_binary(engine: &Engine, bytes: &[u8]) -> Result<Module, Error> {
-        let inner = parse::parse(engine, bytes)?;
-        let module = Module { inner: Arc::new(inner) };
-        if engine.config().eager_translation {
-            for def in 0..module.inner.bodies.len() as u32 {
-                module.inner.compiled(def)?;
-            }
-        }
-        Ok(module)
+        let mut inner = parse::parse(engine, bytes)?;
+        inner.bytes = ModuleBytes::Heap(bytes.into());
+        Module::finish(inner)
     }
 
     /// Reads a `.wasm` or `.wat` file and compiles it.
     pub fn from_file(engine: &Engine, path: impl AsRef<Path>) -> Result<Module, Error> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.display().to_string(), source })?;
-        Module::new(engine, bytes)
+        let io = |source| Error::Io { path: path.display().to_string(), source };
+        let mut file = std::fs::File::open(path).map_err(io)?;
+        let len = file.metadata().map_err(io)?.len();
+        if len >= MAPPED_MIN_BYTES
+            && let Ok(len) = usize::try_from(len)
+        {
+            let bytes = read_mapped(&mut file, len).map_err(io)?;
+            if bytes.starts_with(b"\0asm") {
+                let mut inner = parse::parse(engine, &bytes)?;
+                inner.bytes = ModuleBytes::Mapped(bytes);
+                return Module::finish(inner);
+            }
+            return Module::new(engine, &*bytes);
+        }
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut file, &mut bytes).map_err(io)?;
+        if bytes.starts_with(b"\0asm") || std::str::from_utf8(&bytes).is_err() {
+            // The module keeps the bytes it was read into: no copy.
+            return Module::from_owned(engine, bytes);
+        }
+        Module::from_text(engine, &bytes)
+    }
+
+    /// Compiles a module from its text form.
+    fn from_text(engine: &Engine, text: &[u8]) -> Result<Module, Error> {
+        let binary =
+            wat::parse_bytes(text).map_err(|e| CompileError::new(CompileErrorKind::Malformed, e.to_string(), None))?;
+        Module::from_owned(engine, binary.into_owned())
+    }
+
+    /// Decodes and validates a binary module, keeping `bytes` without copying them.
+    fn from_owned(engine: &Engine, bytes: Vec<u8>) -> Result<Module, Error> {
+        let mut inner = parse::parse(engine, &bytes)?;
+        inner.bytes = ModuleBytes::Heap(bytes.into_boxed_slice());
+        Module::finish(inner)
+    }
+
+    /// Wraps a decoded module, translating every function first with
+    /// `Config::eager_translation`.
+    fn finish(inner: ModuleInner) -> Result<Module, Error> {
+        let module = Module { inner: Arc::new(inner) };
+        if module.inner.engine.config().eager_translation {
+            for def in 0..module.inner.bodies.len() as u32 {
+                module.inner.compiled(def)?;
+            }
+        }
+        Ok(module)
     }
 
     /// Checks that `bytes` are a valid binary module without keeping the result.

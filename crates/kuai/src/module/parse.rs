@@ -117,7 +117,7 @@ pub(super) fn parse(engine: &Engine, bytes: &[u8]) -> Result<ModuleInner, Compil
 fn decode_only(engine: &Engine, bytes: &[u8]) -> Result<(), CompileError> {
     let mut parser = Parser::new(0);
     parser.set_features(engine.config().wasm_features());
-    let mut scratch = empty_module(engine, &[]);
+    let mut scratch = empty_module(engine);
     for payload in parser.parse_all(bytes) {
         let payload = payload.map_err(malformed)?;
         match decode_section(&mut scratch, &payload) {
@@ -179,10 +179,12 @@ pub(crate) fn scalar_memarg(op: &wasmparser::Operator<'_>) -> Option<wasmparser:
     }
 }
 
-fn empty_module(engine: &Engine, bytes: &[u8]) -> ModuleInner {
+/// A module with no sections; its `bytes` are empty until the caller puts the decoded
+/// bytes there.
+fn empty_module(engine: &Engine) -> ModuleInner {
     ModuleInner {
         engine: engine.clone(),
-        bytes: bytes.into(),
+        bytes: super::ModuleBytes::Heap(Box::new([])),
         types: Vec::new(),
         type_ids: Vec::new(),
         funcs: Vec::new(),
@@ -213,34 +215,104 @@ fn parse_and_validate(engine: &Engine, bytes: &[u8]) -> Result<ModuleInner, Comp
     let mut parser = Parser::new(0);
     parser.set_features(features);
 
-    let mut m = empty_module(engine, bytes);
-    let mut func_allocs = wasmparser::FuncValidatorAllocations::default();
-    let lazy = engine.config().lazy_validation;
-    let mut unvalidated = Vec::new();
-
-    for payload in parser.parse_all(bytes) {
-        let payload = payload.map_err(malformed)?;
-        decode_section(&mut m, &payload)?;
-        match validator.payload(&payload).map_err(classify)? {
-            wasmparser::ValidPayload::Func(to_validate, body) => {
-                if lazy {
-                    unvalidated.push(to_validate);
-                } else {
-                    let mut func = to_validate.into_validator(std::mem::take(&mut func_allocs));
-                    validate_body(&mut func, &body)?;
-                    func_allocs = func.into_allocations();
+    let mut m = empty_module(engine);
+    let mut seeds = Vec::new();
+    let walk = || -> Result<(), CompileError> {
+        for payload in parser.parse_all(bytes) {
+            let payload = payload.map_err(malformed)?;
+            decode_section(&mut m, &payload)?;
+            match validator.payload(&payload).map_err(classify)? {
+                wasmparser::ValidPayload::Func(to_validate, body) => {
+                    seeds.push(to_validate);
+                    let range = body.range();
+                    m.bodies.push(range.start as usize..range.end as usize);
                 }
-                let range = body.range();
-                m.bodies.push(range.start as usize..range.end as usize);
+                wasmparser::ValidPayload::End(_) => break,
+                wasmparser::ValidPayload::Parser(_) => return Err(unsupported("nested modules", 0)),
+                wasmparser::ValidPayload::Ok => {}
             }
-            wasmparser::ValidPayload::End(_) => break,
-            wasmparser::ValidPayload::Parser(_) => return Err(unsupported("nested modules", 0)),
-            wasmparser::ValidPayload::Ok => {}
         }
+        Ok(())
+    };
+    let walked = walk();
+    // The bodies come before anything the walk found after them, as in a one-pass walk.
+    if engine.config().lazy_validation {
+        walked?;
+        m.unvalidated = seeds.into_boxed_slice();
+    } else {
+        validate_bodies(engine, bytes, &m.bodies, &seeds)?;
+        walked?;
     }
     m.compiled = (0..m.bodies.len()).map(|_| OnceLock::new()).collect();
-    m.unvalidated = unvalidated.into_boxed_slice();
     Ok(m)
+}
+
+/// Bodies per batch a validating thread takes at a time.
+const BATCH: usize = 32;
+/// Below this much code, one thread validates everything (threads cost more than they save).
+const PARALLEL_MIN_BYTES: usize = 1 << 20;
+
+/// Validates every function body; reports the error of the first invalid one, whichever
+/// thread finds it.
+fn validate_bodies(
+    engine: &Engine,
+    bytes: &[u8],
+    ranges: &[std::ops::Range<usize>],
+    seeds: &[wasmparser::FuncToValidate<wasmparser::ValidatorResources>],
+) -> Result<(), CompileError> {
+    let code_bytes: usize = ranges.iter().map(|r| r.len()).sum();
+    let threads = if engine.config().parallel_compilation && code_bytes >= PARALLEL_MIN_BYTES {
+        std::thread::available_parallelism().map_or(1, |n| n.get()).min(ranges.len().div_ceil(BATCH))
+    } else {
+        1
+    };
+    let features = engine.config().wasm_features();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    // The lowest index of a body found invalid, and its error.
+    let first_error: std::sync::Mutex<Option<(usize, CompileError)>> = std::sync::Mutex::new(None);
+    let work = || {
+        let mut allocs = wasmparser::FuncValidatorAllocations::default();
+        loop {
+            let start = next.fetch_add(BATCH, std::sync::atomic::Ordering::Relaxed);
+            if start >= ranges.len() {
+                return;
+            }
+            for def in start..(start + BATCH).min(ranges.len()) {
+                let range = ranges[def].clone();
+                let mut reader = wasmparser::BinaryReader::new(&bytes[range.clone()], range.start as u64);
+                reader.set_features(features);
+                let body = wasmparser::FunctionBody::new(reader);
+                let mut func = copy_of(&seeds[def]).into_validator(std::mem::take(&mut allocs));
+                let outcome = func.validate(&body);
+                allocs = func.into_allocations();
+                if let Err(error) = outcome {
+                    // (`parse` then looks for a malformation the validator reports as invalid.)
+                    let error = classify(error);
+                    let mut first = first_error.lock().unwrap_or_else(|e| e.into_inner());
+                    if first.as_ref().is_none_or(|(at, _)| def < *at) {
+                        *first = Some((def, error));
+                    }
+                    // Later bodies cannot change which error is reported.
+                    return;
+                }
+            }
+        }
+    };
+    if threads > 1 {
+        std::thread::scope(|scope| {
+            for _ in 1..threads {
+                // A thread that cannot be started leaves its share to the others.
+                let _ = std::thread::Builder::new().spawn_scoped(scope, work);
+            }
+            work();
+        });
+    } else {
+        work();
+    }
+    match first_error.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        Some((_, error)) => Err(error),
+        None => Ok(()),
+    }
 }
 
 /// Validates defined function `def` of a module decoded with `Config::lazy_validation`,
@@ -253,14 +325,20 @@ pub(crate) fn validate_later(
     let range = m.bodies[def as usize].clone();
     let reader = wasmparser::BinaryReader::new(&m.bytes[range.clone()], range.start as u64);
     let body = wasmparser::FunctionBody::new(reader);
-    let to_validate = wasmparser::FuncToValidate {
+    let mut func = copy_of(to_validate).into_validator(Default::default());
+    validate_body(&mut func, &body)
+}
+
+/// A copy of a function's validator seed (`FuncToValidate` is not `Clone`).
+fn copy_of(
+    to_validate: &wasmparser::FuncToValidate<wasmparser::ValidatorResources>,
+) -> wasmparser::FuncToValidate<wasmparser::ValidatorResources> {
+    wasmparser::FuncToValidate {
         resources: to_validate.resources.clone(),
         index: to_validate.index,
         ty: to_validate.ty,
         features: to_validate.features,
-    };
-    let mut func = to_validate.into_validator(Default::default());
-    validate_body(&mut func, &body)
+    }
 }
 
 /// Validates one function body, telling decoding errors (malformed) from validation errors.

@@ -36,11 +36,8 @@ pub(crate) struct MemoryData {
 
 impl MemoryData {
     pub(crate) fn new(ty: MemoryType) -> Option<MemoryData> {
-        let mut bytes = Vec::new();
         let len = usize::try_from(ty.limits.min).ok()?.checked_mul(PAGE_SIZE)?;
-        bytes.try_reserve_exact(len).ok()?;
-        bytes.resize(len, 0);
-        Some(MemoryData { ty, bytes })
+        Some(MemoryData { ty, bytes: zeroed(len)? })
     }
 
     /// Current size in pages.
@@ -61,6 +58,25 @@ impl MemoryData {
         self.ty.limits.min = new;
         Some(old)
     }
+}
+
+/// `len` zero bytes, or `None` if they cannot be allocated. Unlike `resize`, this does not
+/// write the zeros: the allocator hands out fresh pages, which the system zeroes when they
+/// are first touched, so start-up does not touch (and make resident) pages no one uses.
+fn zeroed(len: usize) -> Option<Vec<u8>> {
+    if len == 0 {
+        return Some(Vec::new());
+    }
+    let layout = std::alloc::Layout::array::<u8>(len).ok()?;
+    // SAFETY: `layout` has a non-zero size (`len > 0`).
+    let ptr = unsafe { std::alloc::alloc_zeroed(layout) };
+    if ptr.is_null() {
+        return None;
+    }
+    // SAFETY: `ptr` comes from the global allocator with `layout`, whose size is `len` and
+    // whose alignment is `u8`'s; all `len` bytes are initialised (to zero), and the
+    // capacity given equals the allocated size.
+    Some(unsafe { Vec::from_raw_parts(ptr, len, len) })
 }
 
 /// A table's elements (untyped references, `0` = null) and type.
