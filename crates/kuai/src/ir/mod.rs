@@ -269,6 +269,9 @@ define_instrs! {
         Call { ; func: u32, args: Slot },
         /// Calls through table `CompiledFunc::indirect[site]`, element `index`.
         CallIndirect { index ; site: u32, args: Slot },
+        /// `CallIndirect` through the instance's table 0 with expected type `type_id` (the
+        /// engine-wide id): the common case, with no site to look up.
+        CallIndirect0 { index ; type_id: u32, args: Slot },
         /// `Call` that also charges the callee's entry fuel and checks the epoch (emitted
         /// instead of `Call` when fuel or epochs are on, so plain calls pay nothing).
         CallMetered { ; func: u32, args: Slot },

@@ -477,12 +477,18 @@ impl Translator<'_> {
         let index = self.pop_slot();
         let ty = self.module.types[type_index as usize].clone();
         let args = self.call_args(ty.params().len());
-        let site = self.indirect.len() as u32;
-        self.indirect.push(IndirectSite { table, type_id: self.module.type_ids[type_index as usize] });
-        match self.consume_fuel || self.check_epoch {
-            true => self.emit(Instr::CallIndirectMetered { site, args, index }),
-            false => self.emit(Instr::CallIndirect { site, args, index }),
-        };
+        let type_id = self.module.type_ids[type_index as usize];
+        let metered = self.consume_fuel || self.check_epoch;
+        if table == 0 && !metered {
+            self.emit(Instr::CallIndirect0 { type_id, args, index });
+        } else {
+            let site = self.indirect.len() as u32;
+            self.indirect.push(IndirectSite { table, type_id });
+            match metered {
+                true => self.emit(Instr::CallIndirectMetered { site, args, index }),
+                false => self.emit(Instr::CallIndirect { site, args, index }),
+            };
+        }
         self.call_results(ty.results());
     }
 }

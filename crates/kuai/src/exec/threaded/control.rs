@@ -62,6 +62,10 @@ unsafe fn call_slow(ip: Ip, sp: Sp, _mem: Mem, _len: usize, cx: &mut Cx<'_>, _ac
             let Some(target) = indirect_target(cx, site, get!(sp, index) as u32) else { return Done::Stop };
             (target, args)
         }
+        Instr::CallIndirect0 { index, type_id, args } => {
+            let Some(target) = indirect_target0(cx, type_id, get!(sp, index) as u32) else { return Done::Stop };
+            (target, args)
+        }
         _ => return trap(cx, Trap::Unreachable),
     };
     // SAFETY: a call is a straight-line op, so the op after it exists (`ir::verify`).
@@ -124,7 +128,14 @@ fn return_slow(cx: &mut Cx<'_>) -> Done {
 /// or `None` after recording the trap.
 #[inline(always)]
 fn indirect_target(cx: &mut Cx<'_>, site: u32, index: u32) -> Option<u32> {
-    match resolve_indirect(cx, site, index) {
+    let resolved = resolve_indirect(cx, site, index);
+    or_trap(cx, resolved)
+}
+
+/// The target, or `None` after recording the trap.
+#[inline(always)]
+fn or_trap(cx: &mut Cx<'_>, resolved: Result<u32, Trap>) -> Option<u32> {
+    match resolved {
         Ok(target) => Some(target),
         Err(t) => {
             trap(cx, t);
@@ -145,6 +156,22 @@ fn resolve_indirect(cx: &Cx<'_>, site: u32, index: u32) -> Result<u32, Trap> {
         return Err(Trap::IndirectCallTypeMismatch);
     }
     Ok(target)
+}
+
+/// Like [`indirect_target`] for `CallIndirect0`: table 0 of the running instance, whose
+/// store index `Cx::table0` keeps at hand, and the expected type's id in the op.
+#[inline(always)]
+fn indirect_target0(cx: &mut Cx<'_>, type_id: u32, index: u32) -> Option<u32> {
+    let resolved = (|| {
+        let table = cx.tables.get(cx.table0).ok_or(Trap::Unreachable)?;
+        let elem = *table.elems.get(index as usize).ok_or(Trap::UndefinedElement)?;
+        let target = elem.checked_sub(1).ok_or(Trap::UninitializedElement)? as u32;
+        if cx.funcs[target as usize].type_id != type_id {
+            return Err(Trap::IndirectCallTypeMismatch);
+        }
+        Ok(target)
+    })();
+    or_trap(cx, resolved)
 }
 
 /// The store function of the running instance's function `func`.
@@ -236,6 +263,10 @@ handlers! { lookup (ip, sp, mem, mem_len, cx, acc)
     }
     CallIndirect { index, site, args } => jump {
         let Some(target) = indirect_target(cx, site, get!(sp, index) as u32) else { return Done::Stop };
+        call_fast!(ip, sp, mem, mem_len, cx, local_code_of(cx, target), target, args, false)
+    }
+    CallIndirect0 { index, type_id, args } => jump {
+        let Some(target) = indirect_target0(cx, type_id, get!(sp, index) as u32) else { return Done::Stop };
         call_fast!(ip, sp, mem, mem_len, cx, local_code_of(cx, target), target, args, false)
     }
     CallIndirectMetered { index, site, args } => jump {

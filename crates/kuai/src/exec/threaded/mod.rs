@@ -290,6 +290,8 @@ pub(crate) struct Cx<'a> {
     /// The running frame's instance and its index in the store.
     inst: &'a InstanceData,
     inst_id: u32,
+    /// The store index of `inst`'s table 0 (`usize::MAX` if it has none).
+    table0: usize,
     /// `inst`'s translations of its defined functions; function index `imported + i` is
     /// defined function `i`.
     compiled: &'a [OnceLock<CompiledFunc>],
@@ -322,6 +324,7 @@ impl<'a> Cx<'a> {
     fn switch_instance(&mut self, id: u32) {
         self.inst = &self.instances[id as usize];
         self.inst_id = id;
+        self.table0 = self.inst.tables.first().map_or(usize::MAX, |&t| t as usize);
         self.compiled = &self.inst.module.inner.compiled;
         self.imported = self.inst.module.inner.num_imported_funcs;
         (self.mem, self.len) = self.memory(0);
@@ -777,6 +780,7 @@ pub(super) fn run(store: &mut StoreInner, depth: usize) -> Result<Exit, Fault> {
         depth,
         inst: &instances[inst_id as usize],
         inst_id,
+        table0: usize::MAX,
         compiled: &[],
         imported: 0,
         mem: NonNull::dangling().as_ptr(),
