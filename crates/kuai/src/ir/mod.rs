@@ -160,6 +160,13 @@ define_instrs! {
         /// `dst = a + (b << shift)` (32-bit, wrapping): an `i32.shl` by a constant fused into
         /// the `i32.add` that consumes it (array indexing).
         I32AddShl { a, b ; shift: u8 },
+        /// `dst = a ^ (a << shift)` and `a ^ (a >> shift)` (unsigned), 32 and 64-bit: a
+        /// shift by a constant fused into the `xor` of its own operand (xorshift
+        /// generators, hash finalizers).
+        I32XorShl { a ; shift: u8 },
+        I32XorShrU { a ; shift: u8 },
+        I64XorShl { a ; shift: u8 },
+        I64XorShrU { a ; shift: u8 },
         /// `Load32` from `(base + (index << shift)) mod 2^32 + offset`: an `I32AddShl` fused
         /// into the load; `scaled` packs `offset << 3 | shift` (shift < 8, offset < 8192),
         /// since a `u8` and a `u16` would not both fit in 16 bytes.

@@ -88,19 +88,45 @@ impl Translator<'_> {
         let b = self.slot_of(b);
         let dst = self.push_temp();
         let instr = make(dst, a, b);
-        if let Instr::I32Add { .. } = instr
-            && let Some(i) = self.last_result
-            && let Instr::I32ShlImm { dst: t, a: x, imm } = self.code[i]
-        {
-            // `x << imm` was computed just before into temporary `t`, consumed only here.
+        if let Some(i) = self.last_result {
+            // A shift by a constant computed just before into temporary `t`, consumed only
+            // here; `other` is the binary op's other operand.
+            let (t, x, imm) = match self.code[i] {
+                Instr::I32ShlImm { dst, a, imm }
+                | Instr::I32ShrUImm { dst, a, imm }
+                | Instr::I64ShlImm { dst, a, imm }
+                | Instr::I64ShrUImm { dst, a, imm } => (dst, a, imm),
+                _ => (Slot::MAX, 0, 0),
+            };
             let other = match (a_entry.op, b_entry.op) {
                 (_, Operand::Temp(s)) if s == t => Some(a),
                 (Operand::Temp(s), _) if s == t => Some(b),
                 _ => None,
             };
             if let Some(other) = other {
-                self.code[i] = Instr::I32AddShl { dst, a: other, b: x, shift: (imm & 31) as u8 };
-                return;
+                let fused = match (instr, self.code[i]) {
+                    (Instr::I32Add { .. }, Instr::I32ShlImm { .. }) => {
+                        Some(Instr::I32AddShl { dst, a: other, b: x, shift: (imm & 31) as u8 })
+                    }
+                    // `x ^ (x << k)`: the shift's operand is the xor's other one.
+                    (Instr::I32Xor { .. }, Instr::I32ShlImm { .. }) if other == x => {
+                        Some(Instr::I32XorShl { dst, a: x, shift: (imm & 31) as u8 })
+                    }
+                    (Instr::I32Xor { .. }, Instr::I32ShrUImm { .. }) if other == x => {
+                        Some(Instr::I32XorShrU { dst, a: x, shift: (imm & 31) as u8 })
+                    }
+                    (Instr::I64Xor { .. }, Instr::I64ShlImm { .. }) if other == x => {
+                        Some(Instr::I64XorShl { dst, a: x, shift: (imm & 63) as u8 })
+                    }
+                    (Instr::I64Xor { .. }, Instr::I64ShrUImm { .. }) if other == x => {
+                        Some(Instr::I64XorShrU { dst, a: x, shift: (imm & 63) as u8 })
+                    }
+                    _ => None,
+                };
+                if let Some(fused) = fused {
+                    self.code[i] = fused;
+                    return;
+                }
             }
         }
         self.emit_result(instr);

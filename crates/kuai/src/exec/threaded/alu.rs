@@ -82,6 +82,22 @@ handlers! { lookup (ip, sp, mem, len, cx, acc)
     I32AddShl { dst, a, b, shift } => result(dst) via(a, b) {
         set!(sp, dst, (get!(sp, a) as u32).wrapping_add((get!(sp, b) as u32) << (shift & 31)) as u64)
     }
+    I32XorShl { dst, a, shift } => result(dst) via(a) {
+        let x = get!(sp, a) as u32;
+        set!(sp, dst, (x ^ x.wrapping_shl(u32::from(shift))) as u64)
+    }
+    I32XorShrU { dst, a, shift } => result(dst) via(a) {
+        let x = get!(sp, a) as u32;
+        set!(sp, dst, (x ^ x.wrapping_shr(u32::from(shift))) as u64)
+    }
+    I64XorShl { dst, a, shift } => result(dst) via(a) {
+        let x = get!(sp, a);
+        set!(sp, dst, x ^ x.wrapping_shl(u32::from(shift)))
+    }
+    I64XorShrU { dst, a, shift } => result(dst) via(a) {
+        let x = get!(sp, a);
+        set!(sp, dst, x ^ x.wrapping_shr(u32::from(shift)))
+    }
     Const64 { dst, value } => resultb(dst) { set!(sp, dst, value) }
     I32Eqz { dst, src } => result(dst) via(src) { un!(sp, dst, src, |x: u32| (x == 0) as u64) }
     I32Clz { dst, src } => result(dst) via(src) { un!(sp, dst, src, |x: u32| x.leading_zeros() as u64) }
