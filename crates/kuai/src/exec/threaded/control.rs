@@ -283,7 +283,14 @@ handlers! { lookup (ip, sp, mem, mem_len, cx, acc)
     }
     Select { dst, cond, a } => result2(dst) {
         let (b, _, _) = data!(ip, cx);
-        set!(sp, dst, if get!(sp, cond) as u32 != 0 { get!(sp, a) } else { get!(sp, b) });
+        // Both values are read and one is kept without a branch: reading the chosen slot
+        // would make the load wait for the condition (see docs/RATIONALE.md).
+        // (Volatile reads, because LLVM turns a choice between two loaded values back into a
+        // load from the chosen address.)
+        // SAFETY: `a` and the data word's `b` are slots of the frame (`ir::verify`), which
+        // `sp` points to (the `Handler` contract).
+        let (x, y) = unsafe { (sp.add(a as usize).read_volatile(), sp.add(b as usize).read_volatile()) };
+        set!(sp, dst, std::hint::select_unpredictable(get!(sp, cond) as u32 != 0, x, y));
     }
     Select128 { dst, cond, a } => next2 {
         let (b, _, _) = data!(ip, cx);
