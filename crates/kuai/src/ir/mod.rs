@@ -146,7 +146,8 @@ define_instrs! {
         V128Replace { src, x ; op: SimdLane, lane: u8 },
         /// `dst = (a & mask) | (b & !mask)`; followed by `Data { a: mask, .. }`.
         V128Bitselect { a, b ; },
-        /// Followed by `Data { a: index into CompiledFunc::shuffles, .. }`.
+        /// Followed by `Data { a, b, c }`: the 16 lane indices, 5 bits each, packed by
+        /// [`pack_lanes`] into the low 80 bits of `a | b << 32 | c << 64`.
         I8x16Shuffle { a, b ; },
         /// Loads that widen, splat or zero-extend.
         V128LoadExt { addr ; op: SimdLoad, offset: u32 },
@@ -455,6 +456,12 @@ pub(crate) struct IndirectSite {
     pub type_id: u32,
 }
 
+/// An `i8x16.shuffle`'s lane indices (each below 32, as validation guarantees; only their
+/// low 5 bits are kept), 5 bits each: lane `i` in bits `5 * i ..`.
+pub(crate) fn pack_lanes(lanes: &[u8; 16]) -> u128 {
+    lanes.iter().enumerate().fold(0, |packed, (i, &lane)| packed | u128::from(lane & 31) << (5 * i))
+}
+
 /// A translated function body.
 #[derive(Debug)]
 pub(crate) struct CompiledFunc {
@@ -466,7 +473,6 @@ pub(crate) struct CompiledFunc {
     pub num_locals: u32,
     pub indirect: Box<[IndirectSite]>,
     /// Lane selectors of the function's `i8x16.shuffle` instructions.
-    pub shuffles: Box<[[u8; 16]]>,
     /// Fuel of the run that starts at the entry, charged by the call (with fuel on).
     pub entry_fuel: u32,
 }
@@ -475,8 +481,8 @@ pub(crate) struct CompiledFunc {
 /// operand is inside the frame, and control never leaves the code — every branch target
 /// and jump-table entry is inside it, no instruction but a block end is last, and each
 /// instruction with a `Data` word has one (whose `Select` operand is a valid slot).
-/// `indirect` and `shuffles` count the function's call_indirect sites and shuffles.
-pub(crate) fn verify(code: &[Instr], frame_size: u32, indirect: usize, shuffles: usize) -> Result<(), String> {
+/// `indirect` counts the function's call_indirect sites.
+pub(crate) fn verify(code: &[Instr], frame_size: u32, indirect: usize) -> Result<(), String> {
     let len = code.len();
     let Some(last) = code.last() else { return Err("empty function".into()) };
     if !last.ends_block() {
@@ -515,7 +521,6 @@ pub(crate) fn verify(code: &[Instr], frame_size: u32, indirect: usize, shuffles:
                         Instr::Select128 { .. } | Instr::V128Bitselect { .. } | Instr::V128LoadLane { .. } => {
                             *a + 1 < frame_size
                         }
-                        Instr::I8x16Shuffle { .. } => (*a as usize) < shuffles,
                         _ => true,
                     } => {}
                 _ => return Err(format!("{instr:?} at {pc} lacks a valid data word")),
@@ -536,7 +541,7 @@ mod tests {
 
     /// Verifies `code` as a function with a frame of `frame_size` slots.
     fn func(code: Vec<Instr>, frame_size: u32) -> Checked {
-        Checked(verify(&code, frame_size, 0, 0))
+        Checked(verify(&code, frame_size, 0))
     }
 
     struct Checked(Result<(), String>);

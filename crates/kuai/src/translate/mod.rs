@@ -65,7 +65,6 @@ pub(crate) struct Translator<'m> {
     /// The position most recently bound as a label (jumps may land there).
     last_label: usize,
     indirect: Vec<IndirectSite>,
-    shuffles: Vec<[u8; 16]>,
     /// Slots of each of the function's results.
     result_widths: Vec<u32>,
     /// Emit `ConsumeFuel` at the start of every straight-line run (`Config::consume_fuel`).
@@ -136,7 +135,6 @@ pub(crate) fn translate(module: &ModuleInner, def: u32) -> Result<CompiledFunc, 
         last_result: None,
         last_label: 0,
         indirect: Vec::new(),
-        shuffles: Vec::new(),
         result_widths: ty.results().iter().map(|r| r.slots()).collect(),
         consume_fuel: module.engine.config().consume_fuel,
         check_epoch: module.engine.config().epoch_interruption,
@@ -161,14 +159,13 @@ pub(crate) fn translate(module: &ModuleInner, def: u32) -> Result<CompiledFunc, 
     let internal = |e: String| {
         CompileError::new(CompileErrorKind::Unsupported, format!("internal error: bad translation: {e}"), None)
     };
-    crate::ir::verify(&t.code, frame_size, t.indirect.len(), t.shuffles.len()).map_err(internal)?;
+    crate::ir::verify(&t.code, frame_size, t.indirect.len()).map_err(internal)?;
     let func = CompiledFunc {
         ops: crate::exec::lower(&t.code).map_err(internal)?,
         frame_size,
         num_params,
         num_locals,
         indirect: t.indirect.into_boxed_slice(),
-        shuffles: t.shuffles.into_boxed_slice(),
         entry_fuel,
     };
     Ok(func)

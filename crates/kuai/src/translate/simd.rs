@@ -136,10 +136,9 @@ impl Translator<'_> {
                 let b = self.pop_slot();
                 let a = self.pop_slot();
                 let dst = self.push_temp_wide(2);
-                let index = self.shuffles.len() as u32;
-                self.shuffles.push(lanes);
+                let packed = crate::ir::pack_lanes(&lanes);
                 self.emit(Instr::I8x16Shuffle { dst, a, b });
-                self.emit(Instr::Data { a: index, b: 0, c: 0 });
+                self.emit(Instr::Data { a: packed as u32, b: (packed >> 32) as u32, c: (packed >> 64) as u32 });
             }
             Op::V128Load8Lane { memarg, lane } => self.v128_load_lane(SimdLane::I8U, lane, offset_of(&memarg)?),
             Op::V128Load16Lane { memarg, lane } => self.v128_load_lane(SimdLane::I16U, lane, offset_of(&memarg)?),

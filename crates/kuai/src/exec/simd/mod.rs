@@ -132,14 +132,22 @@ pub(super) fn swizzle(a: V, b: V) -> V {
     from_u8s(from_fn(|i| a.get(b[i] as usize).copied().unwrap_or(0)))
 }
 
-/// `i8x16.shuffle`: lane `i` is lane `lanes[i]` of the 32 lanes of `a` then `b`.
-pub(super) fn shuffle(lanes: &[u8; 16], a: V, b: V) -> V {
+/// `i8x16.shuffle`: lane `i` is lane `l` of the 32 lanes of `a` then `b`, where `l` is
+/// bits `5 * i ..` of `lanes` (`ir::pack_lanes`).
+pub(super) fn shuffle(lanes: u128, a: V, b: V) -> V {
     // One table of both operands' bytes: a branch-free lookup per lane (validation
     // guarantees lane indices below 32).
     let mut both = [0u8; 32];
     both[..16].copy_from_slice(&a.to_le_bytes());
     both[16..].copy_from_slice(&b.to_le_bytes());
-    u128::from_le_bytes(from_fn(|i| both[lanes[i] as usize & 31]))
+    // The result is put together in two registers: writing its bytes to memory and reading
+    // them back as one value would stall on the failed store forwarding.
+    let (mut lo, mut hi) = (0u64, 0u64);
+    for i in 0..8 {
+        lo |= u64::from(both[(lanes >> (5 * i)) as usize & 31]) << (8 * i);
+        hi |= u64::from(both[(lanes >> (5 * (i + 8))) as usize & 31]) << (8 * i);
+    }
+    u128::from(hi) << 64 | u128::from(lo)
 }
 
 /// Reads `N` bytes at `ea`, or traps.
@@ -190,6 +198,19 @@ pub(super) fn store_lane(op: SimdLane, lane: u8, v: V, memory: &mut [u8], ea: us
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shuffle_takes_each_packed_lane_from_a_then_b() {
+        let a: V = 0x0f0e_0d0c_0b0a_0908_0706_0504_0302_0100;
+        let b: V = 0x1f1e_1d1c_1b1a_1918_1716_1514_1312_1110;
+        // Byte k of `a`/`b` is k (0..31): the result's lane i must be lane index i.
+        for lanes in
+            [[31u8; 16], [0; 16], core::array::from_fn(|i| 31 - i as u8), core::array::from_fn(|i| (i * 7 % 32) as u8)]
+        {
+            let expected = u128::from_le_bytes(lanes);
+            assert_eq!(shuffle(crate::ir::pack_lanes(&lanes), a, b), expected, "{lanes:?}");
+        }
+    }
 
     #[test]
     fn lanes_round_trip() {

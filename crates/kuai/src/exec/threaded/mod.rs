@@ -344,7 +344,7 @@ impl<'a> Cx<'a> {
         (ip, self.stack.slots.as_mut_ptr().wrapping_add(base))
     }
 
-    /// The running function's translation (for its call_indirect sites and shuffles).
+    /// The running function's translation (for its call_indirect sites).
     fn running_code(&self) -> Option<&'a crate::ir::CompiledFunc> {
         let frame = self.stack.frames.last()?;
         let compiled: &'a [OnceLock<CompiledFunc>] = self.compiled;

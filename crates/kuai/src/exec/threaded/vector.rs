@@ -152,8 +152,8 @@ handlers! { lookup (ip, sp, mem, mem_len, cx, acc)
         set128!(sp, dst, (get128!(sp, a) & m) | (get128!(sp, b) & !m));
     }
     I8x16Shuffle { dst, a, b } => next2 {
-        let (index, _, _) = data!(ip, cx);
-        let lanes = tr!(cx, cx.running_code().and_then(|c| c.shuffles.get(index as usize)).ok_or(Trap::Unreachable));
+        let (lo, mid, hi) = data!(ip, cx);
+        let lanes = u128::from(lo) | u128::from(mid) << 32 | u128::from(hi) << 64;
         set128!(sp, dst, simd::shuffle(lanes, get128!(sp, a), get128!(sp, b)));
     }
     V128LoadExt { dst, addr, op, offset } => next {
