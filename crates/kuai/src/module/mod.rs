@@ -107,6 +107,12 @@ pub(crate) struct Names {
     pub funcs: HashMap<u32, String>,
 }
 
+/// Whether `bytes` are decoded as a binary module: they start with the `\0asm` magic
+/// number, or are not UTF-8 (so cannot be text).
+fn is_binary(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"\0asm") || std::str::from_utf8(bytes).is_err()
+}
+
 /// Files at least this big are read into a mapping of their own (`read_mapped`).
 const MAPPED_MIN_BYTES: u64 = 4 << 20;
 
@@ -218,7 +224,7 @@ impl Module {
     /// text), are decoded as a binary module; anything else is parsed as text.
     pub fn new(engine: &Engine, bytes: impl AsRef<[u8]>) -> Result<Module, Error> {
         let bytes = bytes.as_ref();
-        if bytes.starts_with(b"\0asm") || std::str::from_utf8(bytes).is_err() {
+        if is_binary(bytes) {
             return Module::from_binary(engine, bytes);
         }
         Module::from_text(engine, bytes)
@@ -226,32 +232,24 @@ impl Module {
 
     /// Decodes and validates a module from its binary form only.
     pub fn from_binary(engine: &Engine, bytes: &[u8]) -> Result<Module, Error> {
-        let mut inner = parse::parse(engine, bytes)?;
-        inner.bytes = ModuleBytes::Heap(bytes.into());
-        Module::finish(inner)
+        Module::from_owned(engine, ModuleBytes::Heap(bytes.into()))
     }
 
-    /// Reads a `.wasm` or `.wat` file and compiles it.
+    /// Reads a `.wasm` or `.wat` file and compiles it. The module keeps the bytes it read
+    /// (files of `MAPPED_MIN_BYTES` and more in a mapping of their own): no copy.
     pub fn from_file(engine: &Engine, path: impl AsRef<Path>) -> Result<Module, Error> {
         let path = path.as_ref();
         let io = |source| Error::Io { path: path.display().to_string(), source };
         let mut file = std::fs::File::open(path).map_err(io)?;
-        let len = file.metadata().map_err(io)?.len();
-        if len >= MAPPED_MIN_BYTES
-            && let Ok(len) = usize::try_from(len)
-        {
-            let bytes = read_mapped(&mut file, len).map_err(io)?;
-            if bytes.starts_with(b"\0asm") {
-                let mut inner = parse::parse(engine, &bytes)?;
-                inner.bytes = ModuleBytes::Mapped(bytes);
-                return Module::finish(inner);
-            }
-            return Module::new(engine, &*bytes);
-        }
-        let mut bytes = Vec::new();
-        std::io::Read::read_to_end(&mut file, &mut bytes).map_err(io)?;
-        if bytes.starts_with(b"\0asm") || std::str::from_utf8(&bytes).is_err() {
-            // The module keeps the bytes it was read into: no copy.
+        let len = usize::try_from(file.metadata().map_err(io)?.len()).unwrap_or(usize::MAX);
+        let bytes = if len as u64 >= MAPPED_MIN_BYTES {
+            ModuleBytes::Mapped(read_mapped(&mut file, len).map_err(io)?)
+        } else {
+            let mut bytes = Vec::with_capacity(len);
+            std::io::Read::read_to_end(&mut file, &mut bytes).map_err(io)?;
+            ModuleBytes::Heap(bytes.into_boxed_slice())
+        };
+        if is_binary(&bytes) {
             return Module::from_owned(engine, bytes);
         }
         Module::from_text(engine, &bytes)
@@ -261,13 +259,13 @@ impl Module {
     fn from_text(engine: &Engine, text: &[u8]) -> Result<Module, Error> {
         let binary =
             wat::parse_bytes(text).map_err(|e| CompileError::new(CompileErrorKind::Malformed, e.to_string(), None))?;
-        Module::from_owned(engine, binary.into_owned())
+        Module::from_owned(engine, ModuleBytes::Heap(binary.into_owned().into_boxed_slice()))
     }
 
     /// Decodes and validates a binary module, keeping `bytes` without copying them.
-    fn from_owned(engine: &Engine, bytes: Vec<u8>) -> Result<Module, Error> {
+    fn from_owned(engine: &Engine, bytes: ModuleBytes) -> Result<Module, Error> {
         let mut inner = parse::parse(engine, &bytes)?;
-        inner.bytes = ModuleBytes::Heap(bytes.into_boxed_slice());
+        inner.bytes = bytes;
         Module::finish(inner)
     }
 

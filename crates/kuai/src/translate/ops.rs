@@ -88,45 +88,16 @@ impl Translator<'_> {
         let b = self.slot_of(b);
         let dst = self.push_temp();
         let instr = make(dst, a, b);
+        // A shift by a constant computed just before into a temporary consumed only here.
         if let Some(i) = self.last_result {
-            // A shift by a constant computed just before into temporary `t`, consumed only
-            // here; `other` is the binary op's other operand.
-            let (t, x, imm) = match self.code[i] {
-                Instr::I32ShlImm { dst, a, imm }
-                | Instr::I32ShrUImm { dst, a, imm }
-                | Instr::I64ShlImm { dst, a, imm }
-                | Instr::I64ShrUImm { dst, a, imm } => (dst, a, imm),
-                _ => (Slot::MAX, 0, 0),
-            };
-            let other = match (a_entry.op, b_entry.op) {
-                (_, Operand::Temp(s)) if s == t => Some(a),
-                (Operand::Temp(s), _) if s == t => Some(b),
+            let other = match (a_entry.op, b_entry.op, self.code[i].clone().result_slot_mut().copied()) {
+                (_, Operand::Temp(s), Some(t)) if s == t => Some(a),
+                (Operand::Temp(s), _, Some(t)) if s == t => Some(b),
                 _ => None,
             };
-            if let Some(other) = other {
-                let fused = match (instr, self.code[i]) {
-                    (Instr::I32Add { .. }, Instr::I32ShlImm { .. }) => {
-                        Some(Instr::I32AddShl { dst, a: other, b: x, shift: (imm & 31) as u8 })
-                    }
-                    // `x ^ (x << k)`: the shift's operand is the xor's other one.
-                    (Instr::I32Xor { .. }, Instr::I32ShlImm { .. }) if other == x => {
-                        Some(Instr::I32XorShl { dst, a: x, shift: (imm & 31) as u8 })
-                    }
-                    (Instr::I32Xor { .. }, Instr::I32ShrUImm { .. }) if other == x => {
-                        Some(Instr::I32XorShrU { dst, a: x, shift: (imm & 31) as u8 })
-                    }
-                    (Instr::I64Xor { .. }, Instr::I64ShlImm { .. }) if other == x => {
-                        Some(Instr::I64XorShl { dst, a: x, shift: (imm & 63) as u8 })
-                    }
-                    (Instr::I64Xor { .. }, Instr::I64ShrUImm { .. }) if other == x => {
-                        Some(Instr::I64XorShrU { dst, a: x, shift: (imm & 63) as u8 })
-                    }
-                    _ => None,
-                };
-                if let Some(fused) = fused {
-                    self.code[i] = fused;
-                    return;
-                }
+            if let Some(fused) = other.and_then(|other| fuse_shift(instr, self.code[i], other)) {
+                self.code[i] = fused;
+                return;
             }
         }
         self.emit_result(instr);
@@ -601,6 +572,30 @@ fn memory_of(memarg: &wasmparser::MemArg) -> u32 {
         wasmparser::MemArgTarget::Memory(index) => index,
         wasmparser::MemArgTarget::Array(_) => 0,
     }
+}
+
+/// The binary op `op` (only its kind and `dst` matter) whose other operand is `other` and
+/// whose remaining one is the result of `shift`, a shift by a constant just before it, as
+/// one instruction: an add of a shifted value, or the xor of a value with its own shift.
+fn fuse_shift(op: Instr, shift: Instr, other: Slot) -> Option<Instr> {
+    Some(match (op, shift) {
+        (Instr::I32Add { dst, .. }, Instr::I32ShlImm { a: x, imm, .. }) => {
+            Instr::I32AddShl { dst, a: other, b: x, shift: (imm & 31) as u8 }
+        }
+        (Instr::I32Xor { dst, .. }, Instr::I32ShlImm { a: x, imm, .. }) if other == x => {
+            Instr::I32XorShl { dst, a: x, shift: (imm & 31) as u8 }
+        }
+        (Instr::I32Xor { dst, .. }, Instr::I32ShrUImm { a: x, imm, .. }) if other == x => {
+            Instr::I32XorShrU { dst, a: x, shift: (imm & 31) as u8 }
+        }
+        (Instr::I64Xor { dst, .. }, Instr::I64ShlImm { a: x, imm, .. }) if other == x => {
+            Instr::I64XorShl { dst, a: x, shift: (imm & 63) as u8 }
+        }
+        (Instr::I64Xor { dst, .. }, Instr::I64ShrUImm { a: x, imm, .. }) if other == x => {
+            Instr::I64XorShrU { dst, a: x, shift: (imm & 63) as u8 }
+        }
+        _ => return None,
+    })
 }
 
 /// The load `load` (only its kind matters) with its address computed by `add`, which

@@ -149,10 +149,17 @@ fn or_trap(cx: &mut Cx<'_>, resolved: Result<u32, Trap>) -> Option<u32> {
 fn resolve_indirect(cx: &Cx<'_>, site: u32, index: u32) -> Result<u32, Trap> {
     let code = cx.running_code().ok_or(Trap::Unreachable)?;
     let site = *code.indirect.get(site as usize).ok_or(Trap::Unreachable)?;
-    let table = &cx.tables[cx.inst.tables[site.table as usize] as usize];
+    let table = cx.inst.tables.get(site.table as usize).ok_or(Trap::Unreachable)?;
+    table_target(cx, *table as usize, index, site.type_id)
+}
+
+/// The store function at element `index` of store table `table`, if it has type `type_id`.
+#[inline(always)]
+fn table_target(cx: &Cx<'_>, table: usize, index: u32, type_id: u32) -> Result<u32, Trap> {
+    let table = cx.tables.get(table).ok_or(Trap::Unreachable)?;
     let elem = *table.elems.get(index as usize).ok_or(Trap::UndefinedElement)?;
     let target = elem.checked_sub(1).ok_or(Trap::UninitializedElement)? as u32;
-    if cx.funcs[target as usize].type_id != site.type_id {
+    if cx.funcs[target as usize].type_id != type_id {
         return Err(Trap::IndirectCallTypeMismatch);
     }
     Ok(target)
@@ -162,15 +169,7 @@ fn resolve_indirect(cx: &Cx<'_>, site: u32, index: u32) -> Result<u32, Trap> {
 /// store index `Cx::table0` keeps at hand, and the expected type's id in the op.
 #[inline(always)]
 fn indirect_target0(cx: &mut Cx<'_>, type_id: u32, index: u32) -> Option<u32> {
-    let resolved = (|| {
-        let table = cx.tables.get(cx.table0).ok_or(Trap::Unreachable)?;
-        let elem = *table.elems.get(index as usize).ok_or(Trap::UndefinedElement)?;
-        let target = elem.checked_sub(1).ok_or(Trap::UninitializedElement)? as u32;
-        if cx.funcs[target as usize].type_id != type_id {
-            return Err(Trap::IndirectCallTypeMismatch);
-        }
-        Ok(target)
-    })();
+    let resolved = table_target(cx, cx.table0, index, type_id);
     or_trap(cx, resolved)
 }
 
