@@ -1,7 +1,9 @@
-//! The interpreter hands each result to the next instruction in a register (`acc`), and an
-//! instruction that reads the slot the previous one just wrote takes it from there
-//! (`exec::threaded::lower`). That is only right when control arrives from that previous
-//! instruction: at a branch target `acc` holds whatever the branching path computed last.
+//! The interpreter hands each result to later instructions in a register (`acc`), and an
+//! instruction that reads a slot whose value the register holds takes it from there
+//! (`exec::threaded::lower`, with the data-flow analysis of `exec::threaded::acc_flow`).
+//! That is only right when the register holds that slot's value on *every* path to the
+//! instruction: at a branch target or loop head `acc` holds whatever each arriving path
+//! computed last.
 
 use kuai::{Engine, Instance, Module, Store, WasmParams, WasmResults};
 
@@ -36,6 +38,47 @@ fn a_branch_target_reads_its_operand_from_the_slot() {
         (i32.mul (local.get 1) (i32.const 3))))"#;
     assert_eq!(run(wat, 1), 15);
     assert_eq!(run(wat, 0), 18);
+}
+
+#[test]
+fn a_result_reaches_past_stores_and_branches() {
+    // `local 1 = 3 * x` is read three instructions later, after a store and a branch
+    // whose paths meet, neither of which touches the register.
+    let wat = r#"(module (memory 1) (func (export "f") (param i32) (result i32) (local i32)
+        (local.set 1 (i32.mul (local.get 0) (i32.const 3)))
+        (i32.store (i32.const 0) (local.get 0))
+        (block $b (br_if $b (i32.eqz (local.get 0))))
+        (i32.add (local.get 1) (i32.load (i32.const 0)))))"#;
+    assert_eq!(run(wat, 5), 20);
+    assert_eq!(run(wat, 0), 0);
+}
+
+#[test]
+fn paths_that_disagree_read_the_slot() {
+    // The `then` arm leaves local 1 in the register, the `else` arm local 2: after the
+    // `if`, local 1 must come from its slot.
+    let wat = r#"(module (func (export "f") (param i32) (result i32) (local i32 i32)
+        (local.set 1 (i32.const 7))
+        (if (local.get 0)
+          (then (local.set 1 (i32.add (local.get 0) (i32.const 10))))
+          (else (local.set 2 (i32.add (local.get 0) (i32.const 20)))))
+        (i32.add (i32.mul (local.get 1) (i32.const 2)) (local.get 2))))"#;
+    assert_eq!(run(wat, 1), 22);
+    assert_eq!(run(wat, 0), 34);
+}
+
+#[test]
+fn a_loop_head_knows_only_what_entry_and_back_edge_agree_on() {
+    // Entering the loop leaves local 1 in the register; the back edge leaves local 2.
+    let wat = r#"(module (func (export "f") (param i32) (result i32) (local i32 i32)
+        (local.set 1 (i32.const 1))
+        (loop $l
+          (local.set 1 (i32.add (local.get 1) (local.get 1)))
+          (local.set 2 (i32.add (local.get 2) (i32.const 1)))
+          (br_if $l (i32.lt_u (local.get 2) (local.get 0))))
+        (local.get 1)))"#;
+    assert_eq!(run(wat, 4), 16);
+    assert_eq!(run(wat, 10), 1024);
 }
 
 #[test]

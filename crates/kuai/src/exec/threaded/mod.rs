@@ -503,8 +503,8 @@ macro_rules! data {
 /// the kind lists the operand fields that may come from an accumulator instead: every
 /// handler is generic over a [`Via`] type that rebinds those fields, so in a variant the
 /// body's `get!`/`getf!` of the field reads the register, with neither a load nor a store.
-/// That is correct only where the accumulator holds that slot's value — right after an op
-/// that passed it and not at a branch target, which `lower` checks.
+/// That is correct only where the accumulator holds that slot's value on every path to
+/// the op, which `lower` establishes (`acc_flow`).
 macro_rules! handlers {
     (
         $lookup:ident ($ip:ident, $sp:ident, $mem:ident, $len:ident, $cx:ident, $acc:ident)
@@ -642,6 +642,7 @@ macro_rules! handlers {
     };
 }
 
+mod acc_flow;
 mod alu;
 mod control;
 mod memory;
@@ -649,33 +650,12 @@ mod vector;
 
 /// Lowers verified translator code to threaded code.
 ///
-/// An op whose operand is the result the op before it just computed gets the handler
-/// variant that takes that operand from the `acc` register — unless a branch can reach
-/// the op, in which case `acc` may hold anything.
+/// An op that reads a slot whose value an accumulator holds when the op starts (see
+/// [`acc_flow`]: the result of an earlier op, on every path to this one) gets the handler
+/// variant that takes that operand from the register.
 pub(crate) fn lower(code: &[Instr]) -> Result<Box<[Op]>, String> {
-    let mut branch_target = vec![false; code.len()];
-    for instr in code {
-        if let Some(&mut target) = instr.clone().target_mut()
-            && let Some(t) = branch_target.get_mut(target as usize)
-        {
-            *t = true;
-        }
-    }
     let passes: Vec<Option<Passes>> = code.iter().map(passes_result).collect();
-    // Which accumulator holds which slot's value when each op starts, if known: only
-    // right after an op that passed its result, and not where a branch can arrive.
-    let incoming = |pc: usize| {
-        let previous = code.get(pc.checked_sub(1)?)?;
-        if branch_target[pc] {
-            return None;
-        }
-        let float = match passes[pc - 1]? {
-            Passes::Int => false,
-            Passes::Float => true,
-            Passes::Both => reads_f64(&code[pc]),
-        };
-        Some((float, previous.clone().result_slot_mut().copied()?))
-    };
+    let states = acc_flow::acc_states(code, &passes);
     let via = |pc: usize, (float, slot): (bool, Slot), elide: bool| {
         let instr = &code[pc];
         alu::lookup_via(instr, slot, float, elide)
@@ -684,17 +664,35 @@ pub(crate) fn lower(code: &[Instr]) -> Result<Box<[Op]>, String> {
             .or_else(|| memory::fused_lookup_via(instr, slot, float, elide))
             .or_else(|| vector::lookup_via(instr, slot, float, elide))
     };
-    // The handler that reads the accumulator, per op, where there is one.
-    let reads_acc: Vec<Option<(bool, Slot)>> =
-        (0..code.len()).map(|pc| incoming(pc).filter(|&acc| via(pc, acc, false).is_some())).collect();
+    // The accumulator each op reads an operand from, where there is one: the float one
+    // first for an op on `f64`s.
+    let reads_acc: Vec<Option<(bool, Slot)>> = (0..code.len())
+        .map(|pc| {
+            let state = states[pc];
+            let (int, float) = ((false, state.i), (true, state.f));
+            let order = if reads_f64(&code[pc]) { [float, int] } else { [int, float] };
+            order.into_iter().find_map(|(float, slot)| {
+                let acc = (float, slot?);
+                via(pc, acc, false).map(|_| acc)
+            })
+        })
+        .collect();
     code.iter()
         .enumerate()
         .map(|(pc, &instr)| {
             // The result need not be stored when the next op takes it from the
-            // accumulator and then overwrites its slot.
-            let elide = match reads_acc.get(pc + 1) {
-                Some(&Some((_, slot))) => {
-                    passes[pc].is_some() && passes[pc + 1].is_some() && overwrites(&code[pc + 1], slot)
+            // accumulator this op passes it in and then overwrites its slot.
+            let elide = match (passes[pc], reads_acc.get(pc + 1)) {
+                (Some(passes), Some(&Some((float, slot)))) => {
+                    let same_register = match passes {
+                        Passes::Int => !float,
+                        Passes::Float => float,
+                        Passes::Both => true,
+                    };
+                    same_register
+                        && instr.clone().result_slot_mut() == Some(&mut { slot })
+                        && passes_result(&code[pc + 1]).is_some()
+                        && overwrites(&code[pc + 1], slot)
                 }
                 _ => false,
             };
