@@ -5,7 +5,8 @@
 //!
 //! ```text
 //! slot 0 .. params      parameters (the caller wrote them there: frames overlap)
-//!      .. locals        declared locals (zeroed on entry)
+//!      .. locals        declared locals (zeroed on entry), then the slots of float
+//!                       constants used in loops (set by `Const64`s at the start)
 //!      .. frame_size    temporaries: one slot per operand-stack height
 //! ```
 //!

@@ -73,6 +73,57 @@ pub(crate) struct Translator<'m> {
     check_epoch: bool,
     /// The `ConsumeFuel` of the current straight-line run, which later operators add to.
     fuel_segment: Option<usize>,
+    /// Float constants used inside loops, each with the slot that holds it (set once at
+    /// entry), so an instruction reading one names the slot instead of a `Const64` first.
+    const_slots: Vec<(u64, Slot)>,
+}
+
+/// The most float constants that get a slot of their own.
+const MAX_CONST_SLOTS: usize = 16;
+
+/// The bit patterns of the distinct `f32`/`f64` constants inside loops of `body` (the
+/// first [`MAX_CONST_SLOTS`]): those have no immediate instruction forms, so each use
+/// would otherwise cost a `Const64` per iteration.
+fn loop_float_constants(
+    body: &wasmparser::FunctionBody<'_>,
+    bytes: &[u8],
+) -> Result<Vec<u64>, wasmparser::BinaryReaderError> {
+    use wasmparser::Operator as Op;
+    // Without the opcode bytes of `loop` and of a float constant, there is nothing to find.
+    let has = |opcode: u8| bytes.contains(&opcode);
+    if !has(0x03) || !(has(0x43) || has(0x44)) {
+        return Ok(Vec::new());
+    }
+    let mut found = Vec::new();
+    let mut blocks: Vec<bool> = Vec::new();
+    let mut loops = 0usize;
+    let mut ops = body.get_operators_reader()?;
+    while !ops.eof() && found.len() < MAX_CONST_SLOTS {
+        let bits = match ops.read()? {
+            Op::Block { .. } | Op::If { .. } => {
+                blocks.push(false);
+                continue;
+            }
+            Op::Loop { .. } => {
+                blocks.push(true);
+                loops += 1;
+                continue;
+            }
+            Op::End => {
+                if blocks.pop() == Some(true) {
+                    loops -= 1;
+                }
+                continue;
+            }
+            Op::F32Const { value } if loops > 0 => u64::from(value.bits()),
+            Op::F64Const { value } if loops > 0 => value.bits(),
+            _ => continue,
+        };
+        if !found.contains(&bits) {
+            found.push(bits);
+        }
+    }
+    Ok(found)
 }
 
 /// Slots a value of a wasm type occupies.
@@ -118,7 +169,9 @@ pub(crate) fn translate(module: &ModuleInner, def: u32) -> Result<CompiledFunc, 
     if runs.len() == num_param_locals {
         num_params = next;
     }
-    let temp_base = next;
+    let constants = loop_float_constants(&body, &module.bytes[range.clone()]).map_err(bad)?;
+    let const_slots: Vec<(u64, Slot)> = constants.iter().zip(next..).map(|(&bits, slot)| (bits, slot)).collect();
+    let temp_base = next.checked_add(constants.len() as u32).ok_or_else(|| limit("locals"))?;
     let num_locals = temp_base - num_params;
 
     let mut t = Translator {
@@ -139,11 +192,15 @@ pub(crate) fn translate(module: &ModuleInner, def: u32) -> Result<CompiledFunc, 
         consume_fuel: module.engine.config().consume_fuel,
         check_epoch: module.engine.config().epoch_interruption,
         fuel_segment: None,
+        const_slots,
     };
     t.frames.push(Control::function(t.result_widths.clone()));
     // The entry run's charge is emitted like any other, then moved into `entry_fuel`
     // (the call charges it; nothing branches to the entry).
     t.start_segment();
+    for (value, dst) in t.const_slots.clone() {
+        t.emit(Instr::Const64 { dst, value });
+    }
 
     let mut ops = body.get_operators_reader().map_err(bad)?;
     while !ops.eof() {
@@ -236,6 +293,7 @@ impl Translator<'_> {
     fn slot_of(&mut self, entry: Entry) -> Slot {
         match entry.op {
             Operand::Local(s) | Operand::Temp(s) => s,
+            Operand::Const(value) if let Some(&(_, slot)) = self.const_slots.iter().find(|c| c.0 == value) => slot,
             Operand::Const(value) => {
                 self.emit(Instr::Const64 { dst: entry.home, value });
                 entry.home
