@@ -5,8 +5,8 @@
 //!
 //! ```text
 //! slot 0 .. params      parameters (the caller wrote them there: frames overlap)
-//!      .. locals        declared locals (zeroed on entry), then the slots of float
-//!                       constants used in loops (set by `Const64`s at the start)
+//!      .. locals        declared locals (zeroed on entry), then the slots of the
+//!                       constants loops use that fit no immediate (set at the start)
 //!      .. frame_size    temporaries: one slot per operand-stack height
 //! ```
 //!
@@ -470,10 +470,9 @@ pub(crate) struct CompiledFunc {
     /// Parameters, then declared locals, then temporaries.
     pub frame_size: u32,
     pub num_params: u32,
-    /// Declared (non-parameter) locals, zeroed on entry.
+    /// Declared (non-parameter) locals and constant slots, zeroed on entry.
     pub num_locals: u32,
     pub indirect: Box<[IndirectSite]>,
-    /// Lane selectors of the function's `i8x16.shuffle` instructions.
     /// Fuel of the run that starts at the entry, charged by the call (with fuel on).
     pub entry_fuel: u32,
 }

@@ -73,33 +73,38 @@ pub(crate) struct Translator<'m> {
     check_epoch: bool,
     /// The `ConsumeFuel` of the current straight-line run, which later operators add to.
     fuel_segment: Option<usize>,
-    /// Float constants used inside loops, each with the slot that holds it (set once at
-    /// entry), so an instruction reading one names the slot instead of a `Const64` first.
+    /// Constants used inside loops that no instruction can take as an immediate, each
+    /// with the slot that holds it (set once at entry), so an instruction reading one names
+    /// the slot instead of a `Const64` first.
     const_slots: Vec<(u64, Slot)>,
 }
 
-/// The most float constants that get a slot of their own.
+/// The most constants that get a slot of their own.
 const MAX_CONST_SLOTS: usize = 16;
 
-/// The bit patterns of the distinct `f32`/`f64` constants inside loops of `body` (the
-/// first [`MAX_CONST_SLOTS`]): those have no immediate instruction forms, so each use
-/// would otherwise cost a `Const64` per iteration.
-fn loop_float_constants(
+/// The bit patterns of the distinct constants inside loops of `body` that would otherwise
+/// cost a `Const64` per iteration (the first [`MAX_CONST_SLOTS`]): every `f32`/`f64`
+/// constant, every `i64` constant outside the `i32` range (immediates are 32-bit), and
+/// integer divisors (`div`/`rem` have no immediate forms).
+fn loop_constants(
     body: &wasmparser::FunctionBody<'_>,
     bytes: &[u8],
 ) -> Result<Vec<u64>, wasmparser::BinaryReaderError> {
     use wasmparser::Operator as Op;
-    // Without the opcode bytes of `loop` and of a float constant, there is nothing to find.
-    let has = |opcode: u8| bytes.contains(&opcode);
-    if !has(0x03) || !(has(0x43) || has(0x44)) {
+    // Without the opcode bytes of `loop` and of some constant, there is nothing to find.
+    if !bytes.contains(&0x03) || !bytes.iter().any(|b| (0x41..=0x44).contains(b)) {
         return Ok(Vec::new());
     }
     let mut found = Vec::new();
     let mut blocks: Vec<bool> = Vec::new();
     let mut loops = 0usize;
+    // An integer constant inside a loop, kept if the next operator divides by it.
+    let mut divisor = None;
     let mut ops = body.get_operators_reader()?;
     while !ops.eof() && found.len() < MAX_CONST_SLOTS {
-        let bits = match ops.read()? {
+        let op = ops.read()?;
+        let pending = divisor.take();
+        let bits = match op {
             Op::Block { .. } | Op::If { .. } => {
                 blocks.push(false);
                 continue;
@@ -115,8 +120,29 @@ fn loop_float_constants(
                 }
                 continue;
             }
-            Op::F32Const { value } if loops > 0 => u64::from(value.bits()),
-            Op::F64Const { value } if loops > 0 => value.bits(),
+            _ if loops == 0 => continue,
+            Op::F32Const { value } => u64::from(value.bits()),
+            Op::F64Const { value } => value.bits(),
+            Op::I64Const { value } if i32::try_from(value).is_err() => value as u64,
+            Op::I32Const { value } => {
+                divisor = Some(value as u32 as u64);
+                continue;
+            }
+            Op::I64Const { value } => {
+                divisor = Some(value as u64);
+                continue;
+            }
+            Op::I32DivS
+            | Op::I32DivU
+            | Op::I32RemS
+            | Op::I32RemU
+            | Op::I64DivS
+            | Op::I64DivU
+            | Op::I64RemS
+            | Op::I64RemU => match pending {
+                Some(bits) => bits,
+                None => continue,
+            },
             _ => continue,
         };
         if !found.contains(&bits) {
@@ -169,7 +195,7 @@ pub(crate) fn translate(module: &ModuleInner, def: u32) -> Result<CompiledFunc, 
     if runs.len() == num_param_locals {
         num_params = next;
     }
-    let constants = loop_float_constants(&body, &module.bytes[range.clone()]).map_err(bad)?;
+    let constants = loop_constants(&body, &module.bytes[range.clone()]).map_err(bad)?;
     let const_slots: Vec<(u64, Slot)> = constants.iter().zip(next..).map(|(&bits, slot)| (bits, slot)).collect();
     let temp_base = next.checked_add(constants.len() as u32).ok_or_else(|| limit("locals"))?;
     let num_locals = temp_base - num_params;

@@ -1,7 +1,9 @@
-//! Float constants used inside loops get frame slots of their own, set once when the
-//! function is entered (`translate::loop_float_constants`): instructions read them from
-//! there instead of materialising the constant on every iteration. The values must be
-//! exactly the constants' bits, in every frame, whatever else shares those bits.
+//! Constants used inside loops that no instruction takes as an immediate (floats, wide
+//! `i64`s, divisors) get frame slots of their own, set once when the function is entered
+//! (`translate::loop_constants`): instructions read them from there instead of
+//! materialising the constant on every iteration. The values must be exactly the
+//! constants' bits, in every frame, whatever else shares those bits, and a division by a
+//! constant must still trap as it did.
 
 use kuai::{Config, Engine, Instance, Module, Store, WasmParams, WasmResults};
 
@@ -20,6 +22,58 @@ fn call<P: WasmParams, R: WasmResults>(engine: &Engine, fuel: bool, wat: &str, n
 
 fn run<P: WasmParams, R: WasmResults>(wat: &str, name: &str, args: P) -> R {
     call(&Engine::default(), false, wat, name, args).0
+}
+
+/// Calls `name` in `wat` and returns the error it traps with.
+fn trap<P: WasmParams>(wat: &str, name: &str, args: P) -> String {
+    let engine = Engine::default();
+    let module = Module::new(&engine, wat).expect("module compiles");
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[]).expect("instantiates");
+    let f = instance.get_typed_func::<P, i64>(&store, name).expect("exported");
+    f.call(&mut store, args).expect_err("traps").to_string()
+}
+
+const INTEGERS: &str = r#"(module
+  (func (export "digits") (param $x i32) (result i64) (local $n i64)
+    (loop $l
+      (local.set $n (i64.add (i64.mul (local.get $n) (i64.const 0x100000001b3))
+                             (i64.extend_i32_u (i32.rem_u (local.get $x) (i32.const 10)))))
+      (local.set $x (i32.div_u (local.get $x) (i32.const 10)))
+      (br_if $l (local.get $x)))
+    (local.get $n))
+  (func (export "by_zero") (param $x i32) (result i64) (local $s i64)
+    (loop $l
+      (local.set $s (i64.add (local.get $s) (i64.const 1)))
+      (local.set $x (i32.div_s (local.get $x) (i32.const 0)))
+      (br_if $l (local.get $x)))
+    (local.get $s))
+  (func (export "overflow") (param $x i64) (result i64)
+    (loop $l
+      (local.set $x (i64.div_s (local.get $x) (i64.const -1)))
+      (br_if $l (i64.gt_s (local.get $x) (i64.const 0))))
+    (local.get $x)))"#;
+
+#[test]
+fn wide_constants_and_divisors_in_loops_keep_their_values() {
+    let mut x = 9_876_543u32;
+    let mut n = 0u64;
+    loop {
+        n = n.wrapping_mul(0x100_0000_01b3).wrapping_add(u64::from(x % 10));
+        x /= 10;
+        if x == 0 {
+            break;
+        }
+    }
+    assert_eq!(run::<i32, i64>(INTEGERS, "digits", 9_876_543), n as i64);
+    // 5 → -5, which ends the loop.
+    assert_eq!(run::<i64, i64>(INTEGERS, "overflow", 5), -5);
+}
+
+#[test]
+fn dividing_by_a_constant_still_traps() {
+    assert!(trap(INTEGERS, "by_zero", 7).contains("integer divide by zero"));
+    assert!(trap(INTEGERS, "overflow", i64::MIN).contains("integer overflow"));
 }
 
 const POLY: &str = r#"(module
