@@ -191,6 +191,11 @@ define_instrs! {
         Load8S64Add { base, index ; offset: u16 },
         Load16S64Add { base, index ; offset: u16 },
         Load32S64Add { base, index ; offset: u16 },
+        /// `dst = a + m`, `a * m`, `a - m` (`f64`) where `m` is the `f64` at `addr + offset`:
+        /// an `f64.load` whose result only the arithmetic consumed, fused into it.
+        F64AddLoad { a, addr ; offset: u16 },
+        F64MulLoad { a, addr ; offset: u16 },
+        F64SubLoad { a, addr ; offset: u16 },
         /// `Load32` from `(base + imm) mod 2^32 + offset`: an `i32.add` of a constant fused
         /// into the load.
         Load32AddImm { base ; imm: i32, offset: u16 },
@@ -204,6 +209,11 @@ define_instrs! {
         Load32S64AddImm { base ; imm: i32, offset: u16 },
     }
     other {
+        /// `Store64` of `a + b`, `a - b`, `a * b` (`f64`) at `addr + offset`: the
+        /// arithmetic whose result only the store consumed, fused into it (`x[i] += …`).
+        F64AddStore { addr, a, b ; offset: u16 },
+        F64SubStore { addr, a, b ; offset: u16 },
+        F64MulStore { addr, a, b ; offset: u16 },
         /// Operands of the previous instruction that did not fit in it. Never executed.
         Data { ; a: u32, b: u32, c: u32 },
         Unreachable { ; },

@@ -88,14 +88,18 @@ impl Translator<'_> {
         let b = self.slot_of(b);
         let dst = self.push_temp();
         let instr = make(dst, a, b);
-        // A shift by a constant computed just before into a temporary consumed only here.
+        // A shift by a constant or a load computed just before into a temporary consumed
+        // only here.
         if let Some(i) = self.last_result {
-            let other = match (a_entry.op, b_entry.op, self.code[i].clone().result_slot_mut().copied()) {
-                (_, Operand::Temp(s), Some(t)) if s == t => Some(a),
-                (Operand::Temp(s), _, Some(t)) if s == t => Some(b),
-                _ => None,
+            let (other, loaded_is_b) = match (a_entry.op, b_entry.op, self.code[i].clone().result_slot_mut().copied()) {
+                (_, Operand::Temp(s), Some(t)) if s == t => (Some(a), true),
+                (Operand::Temp(s), _, Some(t)) if s == t => (Some(b), false),
+                _ => (None, false),
             };
-            if let Some(fused) = other.and_then(|other| fuse_shift(instr, self.code[i], other)) {
+            let fused = other.and_then(|other| {
+                fuse_shift(instr, self.code[i], other).or_else(|| fuse_load(instr, self.code[i], other, loaded_is_b))
+            });
+            if let Some(fused) = fused {
                 self.code[i] = fused;
                 return;
             }
@@ -125,8 +129,20 @@ impl Translator<'_> {
 
     fn store(&mut self, make: fn(Slot, Slot, u32) -> Instr, memarg: wasmparser::MemArg) -> Result<(), CompileError> {
         let offset = u32::try_from(memarg.offset).map_err(|_| unsupported("64-bit memory offset"))?;
-        let value = self.pop_slot();
-        let addr = self.pop_slot();
+        let value = self.pop();
+        let addr = self.pop();
+        // A float result computed just before into a temporary only this store consumes
+        // (the address already in a slot, so nothing is emitted in between).
+        if let (Operand::Temp(s), Operand::Local(at) | Operand::Temp(at), Some(i), Ok(offset)) =
+            (value.op, addr.op, self.last_result, u16::try_from(offset))
+            && let Some(fused) = fuse_store(self.code[i], s, make(0, 0, 0), at, offset)
+        {
+            self.code[i] = fused;
+            self.last_result = None;
+            return Ok(());
+        }
+        let value = self.slot_of(value);
+        let addr = self.slot_of(addr);
         self.emit(make(addr, value, offset));
         Ok(())
     }
@@ -594,6 +610,31 @@ fn fuse_shift(op: Instr, shift: Instr, other: Slot) -> Option<Instr> {
         (Instr::I64Xor { dst, .. }, Instr::I64ShrUImm { a: x, imm, .. }) if other == x => {
             Instr::I64XorShrU { dst, a: x, shift: (imm & 63) as u8 }
         }
+        _ => return None,
+    })
+}
+
+/// The `f64` arithmetic `op` (only its kind and `dst` matter) whose other operand is
+/// `other` and whose remaining one (`b` if `loaded_is_b`) is the result of `load`, a
+/// 64-bit load just before it, as one instruction.
+fn fuse_load(op: Instr, load: Instr, other: Slot, loaded_is_b: bool) -> Option<Instr> {
+    let Instr::Load64 { addr, offset, .. } = load else { return None };
+    let offset = u16::try_from(offset).ok()?;
+    Some(match op {
+        Instr::F64Add { dst, .. } => Instr::F64AddLoad { dst, a: other, addr, offset },
+        Instr::F64Mul { dst, .. } => Instr::F64MulLoad { dst, a: other, addr, offset },
+        Instr::F64Sub { dst, .. } if loaded_is_b => Instr::F64SubLoad { dst, a: other, addr, offset },
+        _ => return None,
+    })
+}
+
+/// The store `store` (only its kind matters) of the result of `op`, which wrote temporary
+/// `s`, at `addr + offset`, as one instruction.
+fn fuse_store(op: Instr, s: Slot, store: Instr, addr: Slot, offset: u16) -> Option<Instr> {
+    Some(match (op, store) {
+        (Instr::F64Add { dst, a, b }, Instr::Store64 { .. }) if dst == s => Instr::F64AddStore { addr, a, b, offset },
+        (Instr::F64Sub { dst, a, b }, Instr::Store64 { .. }) if dst == s => Instr::F64SubStore { addr, a, b, offset },
+        (Instr::F64Mul { dst, a, b }, Instr::Store64 { .. }) if dst == s => Instr::F64MulStore { addr, a, b, offset },
         _ => return None,
     })
 }

@@ -87,6 +87,7 @@ fn transfer(instr: &Instr, passes: Option<Passes>, mut state: AccState) -> AccSt
     match *instr {
         // Handlers that pass both accumulators on unchanged and write no slot.
         Store8 { .. } | Store16 { .. } | Store32 { .. } | Store64 { .. } | V128Store { .. } | V128StoreLane { .. } => {}
+        F64AddStore { .. } | F64SubStore { .. } | F64MulStore { .. } => {}
         GlobalSet { .. } => {}
         // Handlers that pass both on unchanged and write the slots named.
         CopyBr { dst, .. } => state.clobber(dst),

@@ -121,12 +121,20 @@ pub(in crate::exec::threaded) use fused::{
 
 /// Writes `N` bytes at effective address `ea`, or traps.
 macro_rules! store {
-    ($sp:ident, $mem:ident, $len:ident, $cx:ident, $addr:expr, $value:expr, $offset:expr, $n:literal, |$v:ident| $e:expr) => {{
+    ($sp:ident, $mem:ident, $len:ident, $cx:ident, $addr:expr, $value:expr, $offset:expr, $n:literal, |$v:ident| $e:expr) => {
+        store_bits!($sp, $mem, $len, $cx, $addr, get!($sp, $value), $offset, $n, |$v| $e)
+    };
+}
+
+/// Writes `N` bytes of the computed `$bits` at `addr + offset`, or traps (before
+/// computing them).
+macro_rules! store_bits {
+    ($sp:ident, $mem:ident, $len:ident, $cx:ident, $addr:expr, $bits:expr, $offset:expr, $n:literal, |$v:ident| $e:expr) => {{
         let ea = get!($sp, $addr) as u32 as usize + $offset as usize;
         if ea + $n > $len {
             return trap($cx, Trap::MemoryOutOfBounds);
         }
-        let $v = get!($sp, $value);
+        let $v = $bits;
         let bytes: [u8; $n] = $e;
         // SAFETY: `ea + N <= len`, and `mem`/`len` describe the memory's bytes.
         unsafe { $mem.add(ea).cast::<[u8; $n]>().write_unaligned(bytes) };
@@ -157,6 +165,24 @@ handlers! { lookup (ip, sp, mem, mem_len, cx, acc)
     Store16 { addr, value, offset } => next via(addr, value) { store!(sp, mem, mem_len, cx, addr, value, offset, 2, |v| (v as u16).to_le_bytes()) }
     Store32 { addr, value, offset } => next via(addr, value) { store!(sp, mem, mem_len, cx, addr, value, offset, 4, |v| (v as u32).to_le_bytes()) }
     Store64 { addr, value, offset } => next via(addr, value) { store!(sp, mem, mem_len, cx, addr, value, offset, 8, |v| v.to_le_bytes()) }
+    F64AddLoad { dst, a, addr, offset } => resultf(dst) via(a, addr) {
+        load!(sp, mem, mem_len, cx, dst, addr, offset, 8, |b| (getf!(sp, a) + f64::from_le_bytes(b)).to_bits())
+    }
+    F64MulLoad { dst, a, addr, offset } => resultf(dst) via(a, addr) {
+        load!(sp, mem, mem_len, cx, dst, addr, offset, 8, |b| (getf!(sp, a) * f64::from_le_bytes(b)).to_bits())
+    }
+    F64SubLoad { dst, a, addr, offset } => resultf(dst) via(a, addr) {
+        load!(sp, mem, mem_len, cx, dst, addr, offset, 8, |b| (getf!(sp, a) - f64::from_le_bytes(b)).to_bits())
+    }
+    F64AddStore { addr, a, b, offset } => next via(a, b) {
+        store_bits!(sp, mem, mem_len, cx, addr, (getf!(sp, a) + getf!(sp, b)).to_bits(), offset, 8, |v| v.to_le_bytes())
+    }
+    F64SubStore { addr, a, b, offset } => next via(a, b) {
+        store_bits!(sp, mem, mem_len, cx, addr, (getf!(sp, a) - getf!(sp, b)).to_bits(), offset, 8, |v| v.to_le_bytes())
+    }
+    F64MulStore { addr, a, b, offset } => next via(a, b) {
+        store_bits!(sp, mem, mem_len, cx, addr, (getf!(sp, a) * getf!(sp, b)).to_bits(), offset, 8, |v| v.to_le_bytes())
+    }
 
     MemorySize { dst } => next { set!(sp, dst, (mem_len / PAGE_SIZE) as u64) }
     MemoryGrow { dst, delta, memory } => jump {
