@@ -34,7 +34,7 @@ fn trap<P: WasmParams>(wat: &str, name: &str, args: P) -> String {
     f.call(&mut store, args).expect_err("traps").to_string()
 }
 
-const INTEGERS: &str = r#"(module
+const INTEGERS: &str = r#"(module (memory 1)
   (func (export "digits") (param $x i32) (result i64) (local $n i64)
     (loop $l
       (local.set $n (i64.add (i64.mul (local.get $n) (i64.const 0x100000001b3))
@@ -42,6 +42,13 @@ const INTEGERS: &str = r#"(module
       (local.set $x (i32.div_u (local.get $x) (i32.const 10)))
       (br_if $l (local.get $x)))
     (local.get $n))
+  (func (export "stored") (param $n i32) (result i64) (local $i i32)
+    (loop $l
+      (i32.store8 (local.get $i) (i32.const 0x17a))
+      (i64.store32 offset=100 (i32.shl (local.get $i) (i32.const 2)) (i64.const 0x1_2345_6789))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
+    (i64.add (i64.load8_u (i32.const 2)) (i64.load32_u offset=108 (i32.const 0))))
   (func (export "by_zero") (param $x i32) (result i64) (local $s i64)
     (loop $l
       (local.set $s (i64.add (local.get $s) (i64.const 1)))
@@ -68,6 +75,8 @@ fn wide_constants_and_divisors_in_loops_keep_their_values() {
     assert_eq!(run::<i32, i64>(INTEGERS, "digits", 9_876_543), n as i64);
     // 5 → -5, which ends the loop.
     assert_eq!(run::<i64, i64>(INTEGERS, "overflow", 5), -5);
+    // Stores keep the low bits: 0x7a and 0x2345_6789.
+    assert_eq!(run::<i32, i64>(INTEGERS, "stored", 4), 0x7a + 0x2345_6789);
 }
 
 #[test]

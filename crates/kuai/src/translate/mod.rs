@@ -84,8 +84,9 @@ const MAX_CONST_SLOTS: usize = 16;
 
 /// The bit patterns of the distinct constants inside loops of `body` that would otherwise
 /// cost a `Const64` per iteration (the first [`MAX_CONST_SLOTS`]): every `f32`/`f64`
-/// constant, every `i64` constant outside the `i32` range (immediates are 32-bit), and
-/// integer divisors (`div`/`rem` have no immediate forms).
+/// constant, every `i64` constant outside the `i32` range (immediates are 32-bit), integer
+/// divisors (`div`/`rem` have no immediate forms) and stored integer values (nor do
+/// stores).
 fn loop_constants(
     body: &wasmparser::FunctionBody<'_>,
     bytes: &[u8],
@@ -98,7 +99,8 @@ fn loop_constants(
     let mut found = Vec::new();
     let mut blocks: Vec<bool> = Vec::new();
     let mut loops = 0usize;
-    // An integer constant inside a loop, kept if the next operator divides by it.
+    // An integer constant inside a loop, kept if the next operator divides by it or
+    // stores it.
     let mut divisor = None;
     let mut ops = body.get_operators_reader()?;
     while !ops.eof() && found.len() < MAX_CONST_SLOTS {
@@ -139,7 +141,14 @@ fn loop_constants(
             | Op::I64DivS
             | Op::I64DivU
             | Op::I64RemS
-            | Op::I64RemU => match pending {
+            | Op::I64RemU
+            | Op::I32Store { .. }
+            | Op::I32Store8 { .. }
+            | Op::I32Store16 { .. }
+            | Op::I64Store { .. }
+            | Op::I64Store8 { .. }
+            | Op::I64Store16 { .. }
+            | Op::I64Store32 { .. } => match pending {
                 Some(bits) => bits,
                 None => continue,
             },
