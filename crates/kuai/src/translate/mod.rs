@@ -99,13 +99,13 @@ fn loop_constants(
     let mut found = Vec::new();
     let mut blocks: Vec<bool> = Vec::new();
     let mut loops = 0usize;
-    // An integer constant inside a loop, kept if the next operator divides by it or
-    // stores it.
-    let mut divisor = None;
+    // The integer constant just read inside a loop, kept if the next operator divides
+    // by it or stores it.
+    let mut int_const = None;
     let mut ops = body.get_operators_reader()?;
     while !ops.eof() && found.len() < MAX_CONST_SLOTS {
         let op = ops.read()?;
-        let pending = divisor.take();
+        let pending = int_const.take();
         let bits = match op {
             Op::Block { .. } | Op::If { .. } => {
                 blocks.push(false);
@@ -127,11 +127,11 @@ fn loop_constants(
             Op::F64Const { value } => value.bits(),
             Op::I64Const { value } if i32::try_from(value).is_err() => value as u64,
             Op::I32Const { value } => {
-                divisor = Some(value as u32 as u64);
+                int_const = Some(value as u32 as u64);
                 continue;
             }
             Op::I64Const { value } => {
-                divisor = Some(value as u64);
+                int_const = Some(value as u64);
                 continue;
             }
             Op::I32DivS
@@ -205,8 +205,8 @@ pub(crate) fn translate(module: &ModuleInner, def: u32) -> Result<CompiledFunc, 
         num_params = next;
     }
     let constants = loop_constants(&body, &module.bytes[range.clone()]).map_err(bad)?;
-    let const_slots: Vec<(u64, Slot)> = constants.iter().zip(next..).map(|(&bits, slot)| (bits, slot)).collect();
-    let temp_base = next.checked_add(constants.len() as u32).ok_or_else(|| limit("locals"))?;
+    let const_slots: Vec<(u64, Slot)> = constants.into_iter().zip(next..).collect();
+    let temp_base = next.checked_add(const_slots.len() as u32).ok_or_else(|| limit("locals"))?;
     let num_locals = temp_base - num_params;
 
     let mut t = Translator {

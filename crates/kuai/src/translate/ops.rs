@@ -631,10 +631,13 @@ fn fuse_load(op: Instr, load: Instr, other: Slot, loaded_is_b: bool) -> Option<I
 /// The store `store` (only its kind matters) of the result of `op`, which wrote temporary
 /// `s`, at `addr + offset`, as one instruction.
 fn fuse_store(op: Instr, s: Slot, store: Instr, addr: Slot, offset: u16) -> Option<Instr> {
-    Some(match (op, store) {
-        (Instr::F64Add { dst, a, b }, Instr::Store64 { .. }) if dst == s => Instr::F64AddStore { addr, a, b, offset },
-        (Instr::F64Sub { dst, a, b }, Instr::Store64 { .. }) if dst == s => Instr::F64SubStore { addr, a, b, offset },
-        (Instr::F64Mul { dst, a, b }, Instr::Store64 { .. }) if dst == s => Instr::F64MulStore { addr, a, b, offset },
+    if !matches!(store, Instr::Store64 { .. }) || op.clone().result_slot_mut() != Some(&mut { s }) {
+        return None;
+    }
+    Some(match op {
+        Instr::F64Add { a, b, .. } => Instr::F64AddStore { addr, a, b, offset },
+        Instr::F64Sub { a, b, .. } => Instr::F64SubStore { addr, a, b, offset },
+        Instr::F64Mul { a, b, .. } => Instr::F64MulStore { addr, a, b, offset },
         _ => return None,
     })
 }

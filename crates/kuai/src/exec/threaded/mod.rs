@@ -184,6 +184,17 @@ pub(crate) enum Passes {
     Both,
 }
 
+impl Passes {
+    /// Whether the result ends up in the float accumulator (`float`) or the integer one.
+    fn fills(self, float: bool) -> bool {
+        match self {
+            Passes::Int => !float,
+            Passes::Float => float,
+            Passes::Both => true,
+        }
+    }
+}
+
 /// Where a handler writes its result.
 pub(crate) trait Dest: Operand {
     /// Writes the result.
@@ -683,15 +694,10 @@ pub(crate) fn lower(code: &[Instr]) -> Result<Box<[Op]>, String> {
             // The result need not be stored when the next op takes it from the
             // accumulator this op passes it in and then overwrites its slot.
             let elide = match (passes[pc], reads_acc.get(pc + 1)) {
-                (Some(passes), Some(&Some((float, slot)))) => {
-                    let same_register = match passes {
-                        Passes::Int => !float,
-                        Passes::Float => float,
-                        Passes::Both => true,
-                    };
-                    same_register
+                (Some(passed), Some(&Some((float, slot)))) => {
+                    passed.fills(float)
                         && instr.clone().result_slot_mut() == Some(&mut { slot })
-                        && passes_result(&code[pc + 1]).is_some()
+                        && passes[pc + 1].is_some()
                         && overwrites(&code[pc + 1], slot)
                 }
                 _ => false,
