@@ -47,10 +47,10 @@ mod runtime;
 mod translate;
 mod trap;
 mod types;
+mod vm;
 
 pub use engine::{Config, Engine};
 pub use error::{CompileError, CompileErrorKind, Error, LinkError};
-pub use module::Module;
 pub use runtime::func::Caller;
 pub use runtime::instance::Instance;
 pub use runtime::limits::{
@@ -58,6 +58,7 @@ pub use runtime::limits::{
 };
 pub use runtime::linker::Linker;
 pub use runtime::memory::MemoryAccessError;
+pub use runtime::module::Module;
 pub use runtime::store::{AsContext, AsContextMut, Store, StoreContext, StoreContextMut};
 pub use runtime::typed::{IntoFunc, TypedFunc, WasmParams, WasmResults, WasmRet, WasmTy, WasmTyList};
 pub use runtime::values::{ExternRef, Val};

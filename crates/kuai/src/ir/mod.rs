@@ -286,7 +286,7 @@ define_instrs! {
         /// becomes the callee's slot 0 (and holds the results after the call). `args` is a
         /// frame offset, not an operand: it equals the frame size when there are none.
         Call { ; func: u32, args: Slot },
-        /// Calls through table `CompiledFunc::indirect[site]`, element `index`.
+        /// Calls through table `Function::indirect[site]`, element `index`.
         CallIndirect { index ; site: u32, args: Slot },
         /// `CallIndirect` through the instance's table 0 with expected type `type_id` (the
         /// engine-wide id): the common case, with no site to look up.
@@ -473,10 +473,12 @@ pub(crate) fn pack_lanes(lanes: &[u8; 16]) -> u128 {
     lanes.iter().enumerate().fold(0, |packed, (i, &lane)| packed | u128::from(lane & 31) << (5 * i))
 }
 
-/// A translated function body.
+/// A translated function: its code and its frame's layout. The translator produces the
+/// bytecode (`Code = Box<[Instr]>`); the interpreter keeps its lowered form of the same
+/// instructions ([`Function::map_code`]).
 #[derive(Debug)]
-pub(crate) struct CompiledFunc {
-    pub ops: Box<[crate::exec::Op]>,
+pub(crate) struct Function<Code = Box<[Instr]>> {
+    pub code: Code,
     /// Parameters, then declared locals, then temporaries.
     pub frame_size: u32,
     pub num_params: u32,
@@ -485,6 +487,14 @@ pub(crate) struct CompiledFunc {
     pub indirect: Box<[IndirectSite]>,
     /// Fuel of the run that starts at the entry, charged by the call (with fuel on).
     pub entry_fuel: u32,
+}
+
+impl<Code> Function<Code> {
+    /// The same function with its code transformed by `f` (or `f`'s error).
+    pub(crate) fn map_code<New, E>(self, f: impl FnOnce(Code) -> Result<New, E>) -> Result<Function<New>, E> {
+        let Function { code, frame_size, num_params, num_locals, indirect, entry_fuel } = self;
+        Ok(Function { code: f(code)?, frame_size, num_params, num_locals, indirect, entry_fuel })
+    }
 }
 
 /// Checks the invariants the interpreter relies on to skip bounds checks: every slot

@@ -1,11 +1,12 @@
 //! Modules: decoding and validation ([spec: binary format], [spec: validation]).
 //!
-//! [`Module::new`] turns bytes (binary, or text through the `wat` crate) into a validated,
-//! immutable [`Module`]. Decoding and validation are done by `wasmparser`, configured for
-//! exactly the WebAssembly 2.0 feature set (SIMD per [`Config::wasm_simd`](crate::Config::wasm_simd)).
-//! Function bodies are validated eagerly but translated to Kuai's bytecode lazily, on their
-//! first call (or eagerly when [`Config::eager_translation`](crate::Config::eager_translation)
-//! is set); the translation is cached per module and shared by all its instances.
+//! [`decode`] turns bytes (binary, or text through the `wat` crate) into a validated,
+//! immutable [`ModuleInner`], the description every later stage reads (the public
+//! `Module` in `runtime::module` wraps it with its code caches). Decoding and validation
+//! are done by `wasmparser`, configured for exactly the WebAssembly 2.0 feature set (SIMD
+//! per [`Config::wasm_simd`](crate::Config::wasm_simd)). Function bodies are validated
+//! here unless [`Config::lazy_validation`](crate::Config::lazy_validation) defers them to
+//! their first translation ([`ModuleInner::validate_later`]).
 //!
 //! [spec: binary format]: https://webassembly.github.io/spec/core/binary/index.html
 //! [spec: validation]: https://webassembly.github.io/spec/core/valid/index.html
@@ -16,26 +17,11 @@ pub(crate) use parse::scalar_memarg;
 
 use crate::engine::Engine;
 use crate::error::{CompileError, CompileErrorKind, Error};
-use crate::ir::CompiledFunc;
-use crate::types::{ExportType, ExternType, FuncType, GlobalType, ImportType, MemoryType, TableType};
+use crate::types::{ExternType, FuncType, GlobalType, MemoryType, TableType};
 use std::collections::HashMap;
 use std::ops::Range;
 use std::path::Path;
-use std::sync::{Arc, OnceLock};
-
-/// A validated WebAssembly module, ready to be instantiated any number of times.
-///
-/// Cloning is cheap (reference counted).
-#[derive(Clone)]
-pub struct Module {
-    pub(crate) inner: Arc<ModuleInner>,
-}
-
-impl std::fmt::Debug for Module {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Module").field("name", &self.inner.names.module).finish_non_exhaustive()
-    }
-}
+use std::sync::Arc;
 
 /// A constant expression (initializers of globals, segment offsets and elements).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -174,8 +160,6 @@ pub(crate) struct ModuleInner {
     pub datas: Vec<DataSegment>,
     /// Byte range of each defined function's body (locals + code).
     pub bodies: Vec<Range<usize>>,
-    /// Bytecode of each defined function, filled on first call.
-    pub compiled: Box<[OnceLock<CompiledFunc>]>,
     /// With `Config::lazy_validation`: each body's validator, run before its translation.
     pub unvalidated: Box<[wasmparser::FuncToValidate<wasmparser::ValidatorResources>]>,
     pub names: Names,
@@ -196,124 +180,66 @@ impl ModuleInner {
         }
     }
 
-    /// The bytecode of defined function `def` (index among the module's own functions),
-    /// translating it on first use.
-    #[inline]
-    pub(crate) fn compiled(&self, def: u32) -> Result<&CompiledFunc, CompileError> {
-        match self.compiled[def as usize].get() {
-            Some(code) => Ok(code),
-            None => self.translate_now(def),
+    /// With `Config::lazy_validation`, validates defined function `def` (before its first
+    /// translation); otherwise its body was validated with the module.
+    pub(crate) fn validate_later(&self, def: u32) -> Result<(), CompileError> {
+        match self.unvalidated.get(def as usize) {
+            Some(to_validate) => parse::validate_later(self, def, to_validate),
+            None => Ok(()),
         }
-    }
-
-    /// The first call of a function: translate it and cache the result.
-    #[cold]
-    fn translate_now(&self, def: u32) -> Result<&CompiledFunc, CompileError> {
-        if let Some(to_validate) = self.unvalidated.get(def as usize) {
-            parse::validate_later(self, def, to_validate)?;
-        }
-        let code = crate::translate::translate(self, def)?;
-        Ok(self.compiled[def as usize].get_or_init(|| code))
     }
 }
 
-impl Module {
-    /// Decodes and validates a module from its binary or text (`.wat`) form.
-    ///
-    /// Bytes that start with the `\0asm` magic number, or are not UTF-8 (so cannot be
-    /// text), are decoded as a binary module; anything else is parsed as text.
-    pub fn new(engine: &Engine, bytes: impl AsRef<[u8]>) -> Result<Module, Error> {
-        let bytes = bytes.as_ref();
-        if is_binary(bytes) {
-            return Module::from_binary(engine, bytes);
-        }
-        Module::from_text(engine, bytes)
+/// Decodes and validates a module from its binary or text (`.wat`) form.
+///
+/// Bytes that start with the `\0asm` magic number, or are not UTF-8 (so cannot be text),
+/// are decoded as a binary module; anything else is parsed as text.
+pub(crate) fn decode(engine: &Engine, bytes: &[u8]) -> Result<ModuleInner, Error> {
+    if is_binary(bytes) {
+        return decode_binary(engine, bytes);
     }
+    decode_text(engine, bytes)
+}
 
-    /// Decodes and validates a module from its binary form only.
-    pub fn from_binary(engine: &Engine, bytes: &[u8]) -> Result<Module, Error> {
-        Module::from_owned(engine, ModuleBytes::Heap(bytes.into()))
-    }
+/// Decodes and validates a module from its binary form only.
+pub(crate) fn decode_binary(engine: &Engine, bytes: &[u8]) -> Result<ModuleInner, Error> {
+    decode_owned(engine, ModuleBytes::Heap(bytes.into()))
+}
 
-    /// Reads a `.wasm` or `.wat` file and compiles it. The module keeps the bytes it read
-    /// (files of `MAPPED_MIN_BYTES` and more in a mapping of their own): no copy.
-    pub fn from_file(engine: &Engine, path: impl AsRef<Path>) -> Result<Module, Error> {
-        let path = path.as_ref();
-        let io = |source| Error::Io { path: path.display().to_string(), source };
-        let mut file = std::fs::File::open(path).map_err(io)?;
-        let len = usize::try_from(file.metadata().map_err(io)?.len()).unwrap_or(usize::MAX);
-        let bytes = if len as u64 >= MAPPED_MIN_BYTES {
-            ModuleBytes::Mapped(read_mapped(&mut file, len).map_err(io)?)
-        } else {
-            let mut bytes = Vec::with_capacity(len);
-            std::io::Read::read_to_end(&mut file, &mut bytes).map_err(io)?;
-            ModuleBytes::Heap(bytes.into_boxed_slice())
-        };
-        if is_binary(&bytes) {
-            return Module::from_owned(engine, bytes);
-        }
-        Module::from_text(engine, &bytes)
+/// Reads a `.wasm` or `.wat` file and decodes it. The module keeps the bytes it read
+/// (files of `MAPPED_MIN_BYTES` and more in a mapping of their own): no copy.
+pub(crate) fn decode_file(engine: &Engine, path: &Path) -> Result<ModuleInner, Error> {
+    let io = |source| Error::Io { path: path.display().to_string(), source };
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    let len = usize::try_from(file.metadata().map_err(io)?.len()).unwrap_or(usize::MAX);
+    let bytes = if len as u64 >= MAPPED_MIN_BYTES {
+        ModuleBytes::Mapped(read_mapped(&mut file, len).map_err(io)?)
+    } else {
+        let mut bytes = Vec::with_capacity(len);
+        std::io::Read::read_to_end(&mut file, &mut bytes).map_err(io)?;
+        ModuleBytes::Heap(bytes.into_boxed_slice())
+    };
+    if is_binary(&bytes) {
+        return decode_owned(engine, bytes);
     }
+    decode_text(engine, &bytes)
+}
 
-    /// Compiles a module from its text form.
-    fn from_text(engine: &Engine, text: &[u8]) -> Result<Module, Error> {
-        let binary =
-            wat::parse_bytes(text).map_err(|e| CompileError::new(CompileErrorKind::Malformed, e.to_string(), None))?;
-        Module::from_owned(engine, ModuleBytes::Heap(binary.into_owned().into_boxed_slice()))
-    }
+/// Decodes a module from its text form.
+fn decode_text(engine: &Engine, text: &[u8]) -> Result<ModuleInner, Error> {
+    let binary =
+        wat::parse_bytes(text).map_err(|e| CompileError::new(CompileErrorKind::Malformed, e.to_string(), None))?;
+    decode_owned(engine, ModuleBytes::Heap(binary.into_owned().into_boxed_slice()))
+}
 
-    /// Decodes and validates a binary module, keeping `bytes` without copying them.
-    fn from_owned(engine: &Engine, bytes: ModuleBytes) -> Result<Module, Error> {
-        let mut inner = parse::parse(engine, &bytes)?;
-        inner.bytes = bytes;
-        Module::finish(inner)
-    }
+/// Decodes and validates a binary module, keeping `bytes` without copying them.
+fn decode_owned(engine: &Engine, bytes: ModuleBytes) -> Result<ModuleInner, Error> {
+    let mut inner = parse::parse(engine, &bytes)?;
+    inner.bytes = bytes;
+    Ok(inner)
+}
 
-    /// Wraps a decoded module, translating every function first with
-    /// `Config::eager_translation`.
-    fn finish(inner: ModuleInner) -> Result<Module, Error> {
-        let module = Module { inner: Arc::new(inner) };
-        if module.inner.engine.config().eager_translation {
-            for def in 0..module.inner.bodies.len() as u32 {
-                module.inner.compiled(def)?;
-            }
-        }
-        Ok(module)
-    }
-
-    /// Checks that `bytes` are a valid binary module without keeping the result.
-    pub fn validate(engine: &Engine, bytes: &[u8]) -> Result<(), Error> {
-        parse::parse(engine, bytes).map(drop).map_err(Error::from)
-    }
-
-    /// The module's name from its name section, if any.
-    pub fn name(&self) -> Option<&str> {
-        self.inner.names.module.as_deref()
-    }
-
-    /// The module's imports, in order.
-    pub fn imports(&self) -> impl ExactSizeIterator<Item = ImportType<'_>> + '_ {
-        let inner = &*self.inner;
-        inner.imports.iter().map(move |imp| ImportType {
-            module: &imp.module,
-            name: &imp.name,
-            ty: match &imp.kind {
-                ImportKind::Func(t) => ExternType::Func(FuncType::clone(&inner.types[*t as usize])),
-                ImportKind::Table(t) => ExternType::Table(*t),
-                ImportKind::Memory(t) => ExternType::Memory(*t),
-                ImportKind::Global(t) => ExternType::Global(*t),
-            },
-        })
-    }
-
-    /// The module's exports, in order.
-    pub fn exports(&self) -> impl ExactSizeIterator<Item = ExportType<'_>> + '_ {
-        let inner = &*self.inner;
-        inner.exports.iter().map(move |(name, idx)| ExportType { name, ty: inner.extern_type(*idx) })
-    }
-
-    /// The engine this module was compiled for.
-    pub fn engine(&self) -> &Engine {
-        &self.inner.engine
-    }
+/// Checks that `bytes` are a valid binary module without keeping the result.
+pub(crate) fn validate(engine: &Engine, bytes: &[u8]) -> Result<(), Error> {
+    parse::parse(engine, bytes).map(drop).map_err(Error::from)
 }

@@ -11,7 +11,7 @@ use super::{
 use crate::engine::Engine;
 use crate::error::{CompileError, CompileErrorKind};
 use crate::types::{FuncType, GlobalType, Limits, MemoryType, Mutability, RefKind, TableType, ValType};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use wasmparser::{BinaryReaderError, Parser, Payload, Validator};
 
 fn malformed(e: BinaryReaderError) -> CompileError {
@@ -203,7 +203,6 @@ fn empty_module(engine: &Engine) -> ModuleInner {
         elems: Vec::new(),
         datas: Vec::new(),
         bodies: Vec::new(),
-        compiled: Box::new([]),
         unvalidated: Box::new([]),
         names: Names::default(),
     }
@@ -243,7 +242,6 @@ fn parse_and_validate(engine: &Engine, bytes: &[u8]) -> Result<ModuleInner, Comp
         validate_bodies(engine, bytes, &m.bodies, &seeds)?;
         walked?;
     }
-    m.compiled = (0..m.bodies.len()).map(|_| OnceLock::new()).collect();
     Ok(m)
 }
 

@@ -6,28 +6,11 @@ use super::typed::{IntoFunc, TypedFunc, WasmParams, WasmResults};
 use super::values::Val;
 use crate::error::Error;
 use crate::types::FuncType;
+use crate::vm::{FuncData, FuncKind};
 use std::sync::Arc;
 
 /// The signature of a host function as stored: untyped values in, untyped values out.
 pub(crate) type HostFunc<T> = dyn Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<(), Error> + Send + Sync;
-
-/// What a store function is.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum FuncKind {
-    /// Function `index` (module index space) of store instance `instance`.
-    Wasm { instance: u32, index: u32 },
-    /// Entry `host` of the store's host functions.
-    Host { host: u32 },
-}
-
-/// A function in a store.
-#[derive(Debug, Clone)]
-pub(crate) struct FuncData {
-    pub ty: Arc<FuncType>,
-    /// Engine-wide canonical type id (see [`crate::Engine`]).
-    pub type_id: u32,
-    pub kind: FuncKind,
-}
 
 /// A function owned by a store: defined by a module instance or by the host.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -96,7 +79,7 @@ impl Func {
                 return Err(Error::TypeMismatch(format!("{ty} called with a {} argument for {t}", p.ty())));
             }
         }
-        crate::exec::call(store, self.index, params, results)
+        super::call::call(store, self.index, params, results)
     }
 
     /// A statically typed view of the function; fails if the types differ.

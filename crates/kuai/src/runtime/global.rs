@@ -1,10 +1,10 @@
 //! [`Global`]: handle to a global variable.
 
-use super::GlobalData;
 use super::store::{AsContext, AsContextMut, StoreId};
 use super::values::Val;
 use crate::error::Error;
 use crate::types::{GlobalType, Mutability};
+use crate::vm::GlobalData;
 
 /// A global owned by a store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

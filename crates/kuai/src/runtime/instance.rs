@@ -2,14 +2,15 @@
 //!
 //! [spec: instantiation]: https://webassembly.github.io/spec/core/exec/modules.html#instantiation
 
-use super::func::{FuncData, FuncKind};
+use super::module::Module;
 use super::store::{AsContext, AsContextMut, Store, StoreId, StoreInner};
 use super::typed::{TypedFunc, WasmParams, WasmResults};
-use super::{Extern, Func, Global, GlobalData, Memory, Table};
+use super::{Extern, Func, Global, Memory, Table};
 use crate::error::{Error, LinkError};
-use crate::module::{ConstExpr, DataMode, ElemMode, ExportIndex, ImportKind, Module};
+use crate::module::{ConstExpr, DataMode, ElemMode, ExportIndex, ImportKind};
 use crate::trap::Trap;
 use crate::types::ExternType;
+use crate::vm::{FuncData, FuncKind, GlobalData, InstanceData, InstanceSegments};
 
 /// An instantiated module: its functions, memories, tables and globals, in a store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -18,42 +19,10 @@ pub struct Instance {
     pub(crate) index: u32,
 }
 
-/// Per-instance state: the index spaces mapped to store objects.
-pub(crate) struct InstanceData {
-    pub module: Module,
-    /// Store function of each function index — the per-instance function table every
-    /// call goes through (the hook a compiler tier will patch).
-    pub funcs: Box<[u32]>,
-    pub tables: Box<[u32]>,
-    pub memories: Box<[u32]>,
-    pub globals: Box<[u32]>,
-}
-
-impl InstanceData {
-    /// The bytes of data segment `seg` (empty once dropped, per `segments`).
-    pub(crate) fn data_segment<'a>(&'a self, segments: &InstanceSegments, seg: u32) -> &'a [u8] {
-        if segments.data_dropped[seg as usize] {
-            return &[];
-        }
-        let range = self.module.inner.datas[seg as usize].bytes.clone();
-        &self.module.inner.bytes[range]
-    }
-}
-
-/// The mutable segment state of an instance, kept apart from [`InstanceData`] so the
-/// interpreter can borrow instances (and their code) immutably while it runs.
-#[derive(Debug, Default)]
-pub(crate) struct InstanceSegments {
-    /// Evaluated element segments (untyped references); emptied by `elem.drop`.
-    pub elems: Vec<Box<[u64]>>,
-    /// Whether each data segment has been dropped.
-    pub data_dropped: Vec<bool>,
-}
-
 /// Looks up an export of store instance `instance`.
 pub(crate) fn export_of(store: &StoreInner, instance: u32, name: &str) -> Option<Extern> {
     let data = &store.instances[instance as usize];
-    let (_, idx) = data.module.inner.exports.iter().find(|(n, _)| n == name)?;
+    let (_, idx) = data.module.exports.iter().find(|(n, _)| n == name)?;
     Some(extern_of(store.id, data, *idx))
 }
 
@@ -120,14 +89,18 @@ impl Instance {
         let inner = ctx.inner();
         inner.check(self.store);
         let data = &inner.instances[self.index as usize];
-        data.module.inner.exports.iter().map(|(n, idx)| (n.clone(), extern_of(inner.id, data, *idx))).collect()
+        data.module.exports.iter().map(|(n, idx)| (n.clone(), extern_of(inner.id, data, *idx))).collect()
     }
 
     /// The module this is an instance of.
     pub fn module(&self, store: impl AsContext) -> Module {
         let ctx = store.as_context();
         ctx.inner().check(self.store);
-        ctx.inner().instances[self.index as usize].module.clone()
+        let store = ctx.0;
+        Module {
+            inner: store.inner.instances[self.index as usize].module.clone(),
+            code: store.interp.code[self.index as usize].clone(),
+        }
     }
 }
 
@@ -175,7 +148,7 @@ pub(crate) fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[E
     let inner = &mut store.inner;
     let id = inner.id;
     let mut data = InstanceData {
-        module: module.clone(),
+        module: module.inner.clone(),
         funcs: Box::new([]),
         tables: Box::new([]),
         memories: Box::new([]),
@@ -244,13 +217,15 @@ pub(crate) fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[E
     let elems = m.elems.iter().map(|seg| seg.items.iter().map(|e| eval_ref(inner, &data, *e)).collect()).collect();
     inner.segments.push(InstanceSegments { elems, data_dropped: vec![false; m.datas.len()] });
     inner.instances.push(data);
+    store.interp.code.push(module.code.clone());
+    let inner = &mut store.inner;
     let instance = Instance { store: id, index: instance_index };
 
-    super::vmctx::refresh(inner, instance_index);
+    crate::vm::vmctx::refresh(inner, instance_index);
     initialize_segments(inner, instance_index)?;
     if let Some(start) = m.start {
         let func = inner.instances[instance_index as usize].funcs[start as usize];
-        crate::exec::call(store, func, &[], &mut [])?;
+        super::call::call(store, func, &[], &mut [])?;
     }
     Ok(instance)
 }
@@ -258,8 +233,7 @@ pub(crate) fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[E
 /// Applies active element and data segments in order; the first out-of-bounds segment
 /// traps, leaving earlier writes in place.
 fn initialize_segments(inner: &mut StoreInner, instance: u32) -> Result<(), Error> {
-    let module = inner.instances[instance as usize].module.clone();
-    let m = &module.inner;
+    let m = inner.instances[instance as usize].module.clone();
     for (i, seg) in m.elems.iter().enumerate() {
         match &seg.mode {
             ElemMode::Active { table, offset } => {

@@ -7,9 +7,9 @@
 //! instance too many) fails instantiation with [`Error::Limit`].
 
 use super::store::Store;
-use super::{MemoryData, PAGE_SIZE, TableData};
 use crate::error::Error;
 use crate::types::{MemoryType, TableType};
+use crate::vm::{MemoryData, PAGE_SIZE, TableData};
 
 /// The default count limits of a [`ResourceLimiter`]: instances, tables and memories.
 pub const DEFAULT_INSTANCE_LIMIT: usize = 10_000;

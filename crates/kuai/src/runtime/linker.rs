@@ -3,12 +3,12 @@
 use super::Extern;
 use super::func::{Caller, Func, HostFunc};
 use super::instance::{Instance, instantiate};
+use super::module::Module;
 use super::store::{AsContextMut, Store};
 use super::typed::IntoFunc;
 use super::values::Val;
 use crate::engine::Engine;
 use crate::error::{Error, LinkError};
-use crate::module::Module;
 use crate::types::FuncType;
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -1,9 +1,9 @@
 //! [`Memory`]: handle to a linear memory, with checked access from the host.
 
-use super::MemoryData;
 use super::store::{AsContext, AsContextMut, StoreContext, StoreContextMut, StoreId};
 use crate::error::Error;
 use crate::types::MemoryType;
+use crate::vm::MemoryData;
 
 /// A linear memory owned by a store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -6,56 +6,21 @@
 //!
 //! [spec: store]: https://webassembly.github.io/spec/core/exec/runtime.html#store
 
-use super::func::{FuncData, HostFunc};
-use super::instance::{InstanceData, InstanceSegments};
+use super::func::HostFunc;
 use super::limits::ResourceLimiter;
-use super::{GlobalData, MemoryData, TableData};
 use crate::engine::Engine;
 use crate::error::Error;
-use crate::exec::{Meter, Stack};
-use std::any::Any;
+use crate::exec::Interp;
+pub(crate) use crate::vm::{StoreId, StoreInner};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-
-/// Identifies a store; handles carry it to detect cross-store use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub(crate) struct StoreId(u64);
-
-impl StoreId {
-    fn fresh() -> StoreId {
-        static NEXT: AtomicU64 = AtomicU64::new(1);
-        StoreId(NEXT.fetch_add(1, Ordering::Relaxed))
-    }
-}
-
-/// The part of a store that does not depend on the host state type: everything the
-/// interpreter touches.
-pub(crate) struct StoreInner {
-    pub id: StoreId,
-    pub engine: Engine,
-    pub funcs: Vec<FuncData>,
-    pub instances: Vec<InstanceData>,
-    /// Segment state of each instance (same index as `instances`).
-    pub segments: Vec<InstanceSegments>,
-    pub memories: Vec<MemoryData>,
-    pub tables: Vec<TableData>,
-    pub globals: Vec<GlobalData>,
-    pub externs: Vec<Box<dyn Any + Send + Sync>>,
-    pub stack: Stack,
-    /// Compiled-tier context of each instance (same index as `instances`).
-    pub vmctx: Vec<super::vmctx::VmContextStorage>,
-}
-
-impl StoreInner {
-    /// Panics if a handle from another store is used here (a bug in the embedder).
-    pub(crate) fn check(&self, id: StoreId) {
-        assert!(id == self.id, "object used with the wrong store");
-    }
-}
+use std::sync::atomic::Ordering;
 
 /// A collection of instances and objects, plus the embedder's state `T`.
 pub struct Store<T> {
+    /// The objects wasm code touches.
     pub(crate) inner: StoreInner,
+    /// The interpreter's stacks and code.
+    pub(crate) interp: Interp,
     pub(crate) host_funcs: Vec<Arc<HostFunc<T>>>,
     pub(crate) data: T,
     pub(crate) limiter: Option<LimiterFn<T>>,
@@ -67,21 +32,9 @@ pub(crate) type LimiterFn<T> = Box<dyn (FnMut(&mut T) -> &mut dyn ResourceLimite
 impl<T> Store<T> {
     /// An empty store whose host functions can reach `data`.
     pub fn new(engine: &Engine, data: T) -> Store<T> {
-        let config = engine.config();
         Store {
-            inner: StoreInner {
-                id: StoreId::fresh(),
-                engine: engine.clone(),
-                funcs: Vec::new(),
-                instances: Vec::new(),
-                segments: Vec::new(),
-                memories: Vec::new(),
-                tables: Vec::new(),
-                globals: Vec::new(),
-                externs: Vec::new(),
-                stack: Stack::new(config.max_call_depth, config.max_stack_slots, Meter::new(config, engine.epoch())),
-                vmctx: Vec::new(),
-            },
+            inner: StoreInner::new(engine),
+            interp: Interp::new(engine.config()),
             host_funcs: Vec::new(),
             data,
             limiter: None,
@@ -112,14 +65,14 @@ impl<T> Store<T> {
     /// the engine was configured with [`Config::consume_fuel`](crate::Config::consume_fuel).
     pub fn set_fuel(&mut self, fuel: u64) -> Result<(), Error> {
         self.fuel_enabled()?;
-        self.inner.stack.meter.fuel = fuel;
+        self.inner.meter.fuel = fuel;
         Ok(())
     }
 
     /// The fuel left. Fails unless fuel is enabled.
     pub fn get_fuel(&self) -> Result<u64, Error> {
         self.fuel_enabled()?;
-        Ok(self.inner.stack.meter.fuel)
+        Ok(self.inner.meter.fuel)
     }
 
     fn fuel_enabled(&self) -> Result<(), Error> {
@@ -135,7 +88,7 @@ impl<T> Store<T> {
     /// A new store has no deadline.
     pub fn set_epoch_deadline(&mut self, ticks_beyond_current: u64) {
         let now = self.inner.engine.epoch().load(Ordering::Relaxed);
-        self.inner.stack.meter.epoch_deadline = now.saturating_add(ticks_beyond_current);
+        self.inner.meter.epoch_deadline = now.saturating_add(ticks_beyond_current);
     }
 
     /// Installs a [`ResourceLimiter`] that the store finds in its host state with `f`;

@@ -252,7 +252,7 @@ impl<Params: WasmParams, Results: WasmResults> TypedFunc<Params, Results> {
             return Err(Error::TypeMismatch("reference from another store".into()));
         }
         let mut results: Vec<Val> = Results::types().into_iter().map(Val::default_for).collect();
-        crate::exec::call(store, self.func.index, &params, &mut results)?;
+        super::call::call(store, self.func.index, &params, &mut results)?;
         Results::from_vals(&results).ok_or_else(|| Error::TypeMismatch("unexpected result types".into()))
     }
 }

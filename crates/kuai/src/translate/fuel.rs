@@ -6,7 +6,7 @@
 //! the run's start. Runs start at the function entry, at a loop head, at the start of an
 //! `if`'s arms, after a block's `end` that branches reach, and after a `br_if` (its
 //! fall-through). Calls do not split runs: the callee charges its own. The entry run's
-//! charge is made by the call itself (`CompiledFunc::entry_fuel`, charged in
+//! charge is made by the call itself (`Function::entry_fuel`, charged in
 //! `Stack::push`, which also does the entry's epoch check), saving a dispatch per call; a
 //! loop head with both fuel and epochs on gets one `CheckEpochConsumeFuel`. So the same
 //! program with the same fuel always stops at the same run, however it was translated

@@ -19,7 +19,7 @@ mod ops;
 mod simd;
 
 use crate::error::{CompileError, CompileErrorKind};
-use crate::ir::{CompiledFunc, IndirectSite, Instr, Slot};
+use crate::ir::{Function, IndirectSite, Instr, Slot};
 use crate::module::ModuleInner;
 use control::Control;
 
@@ -171,7 +171,7 @@ fn limit(what: &str) -> CompileError {
 }
 
 /// Translates defined function `def` of `module`.
-pub(crate) fn translate(module: &ModuleInner, def: u32) -> Result<CompiledFunc, CompileError> {
+pub(crate) fn translate(module: &ModuleInner, def: u32) -> Result<Function, CompileError> {
     let range = module.bodies[def as usize].clone();
     let reader = wasmparser::BinaryReader::new(&module.bytes[range.clone()], range.start as u64);
     let body = wasmparser::FunctionBody::new(reader);
@@ -252,8 +252,8 @@ pub(crate) fn translate(module: &ModuleInner, def: u32) -> Result<CompiledFunc, 
         CompileError::new(CompileErrorKind::Unsupported, format!("internal error: bad translation: {e}"), None)
     };
     crate::ir::verify(&t.code, frame_size, t.indirect.len()).map_err(internal)?;
-    let func = CompiledFunc {
-        ops: crate::exec::lower(&t.code).map_err(internal)?,
+    let func = Function {
+        code: t.code.into_boxed_slice(),
         frame_size,
         num_params,
         num_locals,

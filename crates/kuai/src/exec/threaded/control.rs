@@ -8,9 +8,10 @@ use std::sync::OnceLock;
 
 use super::super::Exit;
 use super::{Acc, Cx, Done, Ip, Mem, Pushed, Sp, enter, push_local, trap};
-use crate::ir::{CompiledFunc, Instr};
-use crate::runtime::func::FuncKind;
+use crate::exec::InterpFunc;
+use crate::ir::Instr;
 use crate::trap::Trap;
+use crate::vm::FuncKind;
 
 /// Jumps to `$target` (relative to the op) if `$cond`, else continues.
 macro_rules! branch {
@@ -35,7 +36,7 @@ macro_rules! call_fast {
             let resume = unsafe { $ip.add(1) };
             match push_local($cx, code, $target, def, $args, resume, $metered) {
                 Pushed::Frame(sp) => {
-                    dispatch!(code.ops.as_ptr(), sp, $mem, $len, $cx, crate::exec::threaded::Acc::ZERO)
+                    dispatch!(code.code.as_ptr(), sp, $mem, $len, $cx, crate::exec::threaded::Acc::ZERO)
                 }
                 Pushed::Refused => {}
                 Pushed::Trapped => return Done::Stop,
@@ -80,15 +81,15 @@ unsafe fn call_slow(ip: Ip, sp: Sp, _mem: Mem, _len: usize, cx: &mut Cx<'_>, _ac
 /// The translation and defined-function index of the running instance's function
 /// `func`, if the instance defines it and it has been translated.
 #[inline(always)]
-fn local_code<'a>(cx: &Cx<'a>, func: u32) -> Option<(&'a CompiledFunc, u32)> {
+fn local_code<'a>(cx: &Cx<'a>, func: u32) -> Option<(&'a InterpFunc, u32)> {
     let def = func.checked_sub(cx.imported)?;
-    let compiled: &'a [OnceLock<CompiledFunc>] = cx.compiled;
+    let compiled: &'a [OnceLock<InterpFunc>] = cx.compiled;
     Some((compiled.get(def as usize)?.get()?, def))
 }
 
 /// Like [`local_code`], for store function `target` (a `call_indirect` target).
 #[inline(always)]
-fn local_code_of<'a>(cx: &Cx<'a>, target: u32) -> Option<(&'a CompiledFunc, u32)> {
+fn local_code_of<'a>(cx: &Cx<'a>, target: u32) -> Option<(&'a InterpFunc, u32)> {
     match cx.funcs.get(target as usize)?.kind {
         FuncKind::Wasm { instance, index } if instance == cx.inst_id => local_code(cx, index),
         _ => None,
@@ -274,11 +275,11 @@ handlers! { lookup (ip, sp, mem, mem_len, cx, acc)
     }
     Unreachable {} => jump { trap(cx, Trap::Unreachable) }
     Data {} => jump { trap(cx, Trap::Unreachable) }
-    ConsumeFuel { amount } => next { tr!(cx, cx.stack.meter.consume(amount)) }
-    CheckEpoch {} => next { tr!(cx, cx.stack.meter.check_epoch()) }
+    ConsumeFuel { amount } => next { tr!(cx, cx.meter.consume(amount)) }
+    CheckEpoch {} => next { tr!(cx, cx.meter.check_epoch()) }
     CheckEpochConsumeFuel { amount } => next {
-        tr!(cx, cx.stack.meter.check_epoch());
-        tr!(cx, cx.stack.meter.consume(amount));
+        tr!(cx, cx.meter.check_epoch());
+        tr!(cx, cx.meter.consume(amount));
     }
     Select { dst, cond, a } => result2(dst) {
         let (b, _, _) = data!(ip, cx);

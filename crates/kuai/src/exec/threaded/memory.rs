@@ -11,8 +11,8 @@
 
 use super::super::Exit;
 use super::{Cx, Mem, exit, trap};
-use crate::runtime::{PAGE_SIZE, TableData};
 use crate::trap::Trap;
+use crate::vm::{PAGE_SIZE, TableData};
 
 /// `start..start + len` if it lies within `0..bound`.
 fn range(start: u64, len: u64, bound: usize) -> Result<std::ops::Range<usize>, Trap> {

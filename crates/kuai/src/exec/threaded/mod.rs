@@ -30,15 +30,14 @@
 //! See docs/RATIONALE.md ("Why threaded code?") for the numbers behind the design.
 
 use std::ptr::NonNull;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
-use super::{Exit, Fault, Stack};
-use crate::ir::{CompiledFunc, Instr, Slot};
-use crate::runtime::func::{FuncData, FuncKind};
-use crate::runtime::instance::{InstanceData, InstanceSegments};
-use crate::runtime::store::StoreInner;
-use crate::runtime::{GlobalData, MemoryData, TableData};
+use super::{Exit, Fault, Interp, InterpFunc, ModuleCode, Stack, meter_entry};
+use crate::ir::{Instr, Slot};
 use crate::trap::Trap;
+use crate::vm::{
+    FuncData, FuncKind, GlobalData, InstanceData, InstanceSegments, MemoryData, Meter, StoreInner, TableData,
+};
 
 /// Points to the op being executed.
 pub(crate) type Ip = *const Op;
@@ -296,6 +295,9 @@ pub(crate) struct Cx<'a> {
     tables: &'a mut [TableData],
     globals: &'a mut [GlobalData],
     stack: &'a mut Stack,
+    meter: &'a mut Meter,
+    /// The interpreter's code of each store instance.
+    code: &'a [Arc<ModuleCode>],
     /// The frame count at which the activation is finished.
     depth: usize,
     /// The running frame's instance and its index in the store.
@@ -305,7 +307,7 @@ pub(crate) struct Cx<'a> {
     table0: usize,
     /// `inst`'s translations of its defined functions; function index `imported + i` is
     /// defined function `i`.
-    compiled: &'a [OnceLock<CompiledFunc>],
+    compiled: &'a [OnceLock<InterpFunc>],
     imported: u32,
     /// Memory 0 of `inst`.
     mem: Mem,
@@ -336,8 +338,8 @@ impl<'a> Cx<'a> {
         self.inst = &self.instances[id as usize];
         self.inst_id = id;
         self.table0 = self.inst.tables.first().map_or(usize::MAX, |&t| t as usize);
-        self.compiled = &self.inst.module.inner.compiled;
-        self.imported = self.inst.module.inner.num_imported_funcs;
+        self.compiled = &self.code[id as usize].funcs;
+        self.imported = self.inst.module.num_imported_funcs;
         (self.mem, self.len) = self.memory(0);
     }
 
@@ -356,9 +358,9 @@ impl<'a> Cx<'a> {
     }
 
     /// The running function's translation (for its call_indirect sites).
-    fn running_code(&self) -> Option<&'a crate::ir::CompiledFunc> {
+    fn running_code(&self) -> Option<&'a InterpFunc> {
         let frame = self.stack.frames.last()?;
-        let compiled: &'a [OnceLock<CompiledFunc>] = self.compiled;
+        let compiled: &'a [OnceLock<InterpFunc>] = self.compiled;
         compiled.get(frame.def as usize)?.get()
     }
 
@@ -766,8 +768,9 @@ fn reads_f64(instr: &Instr) -> bool {
 
 /// Runs the top frame until the frame at `depth` returns, a host call or growth is
 /// needed, or a trap.
-pub(super) fn run(store: &mut StoreInner, depth: usize) -> Result<Exit, Fault> {
-    let StoreInner { funcs, instances, segments, memories, tables, globals, stack, .. } = store;
+pub(crate) fn run(store: &mut StoreInner, interp: &mut Interp, depth: usize) -> Result<Exit, Fault> {
+    let StoreInner { funcs, instances, segments, memories, tables, globals, meter, .. } = store;
+    let Interp { stack, code } = interp;
     let Some(frame) = stack.frames.last() else {
         return Ok(Exit::Returned);
     };
@@ -781,6 +784,8 @@ pub(super) fn run(store: &mut StoreInner, depth: usize) -> Result<Exit, Fault> {
         tables,
         globals,
         stack,
+        meter,
+        code,
         depth,
         inst: &instances[inst_id as usize],
         inst_id,
@@ -823,7 +828,7 @@ fn enter(cx: &mut Cx<'_>, target: u32, args: u32, resume: Ip, metered: bool) -> 
         return false;
     };
     match data.kind {
-        FuncKind::Wasm { .. } => match cx.stack.push(cx.funcs, cx.instances, target, args, metered) {
+        FuncKind::Wasm { .. } => match cx.stack.push(cx.funcs, cx.code, cx.meter, target, args, metered) {
             Ok(()) => true,
             Err(f) => {
                 fault(cx, f);
@@ -852,22 +857,14 @@ pub(super) enum Pushed {
 /// function `func`), with arguments at the running frame's slot `args`, if that needs
 /// no allocation; `resume` is where the caller continues.
 #[inline(always)]
-fn push_local(
-    cx: &mut Cx<'_>,
-    code: &CompiledFunc,
-    func: u32,
-    def: u32,
-    args: u32,
-    resume: Ip,
-    metered: bool,
-) -> Pushed {
+fn push_local(cx: &mut Cx<'_>, code: &InterpFunc, func: u32, def: u32, args: u32, resume: Ip, metered: bool) -> Pushed {
     let Some(caller) = cx.stack.frames.last_mut() else { return Pushed::Refused };
     caller.ip = resume as usize;
     let base = caller.base + args as usize;
     if !cx.stack.push_frame_fast(code, func, cx.inst_id, def, base) {
         return Pushed::Refused;
     }
-    if metered && let Err(t) = cx.stack.meter_entry(code) {
+    if metered && let Err(t) = meter_entry(cx.meter, code) {
         trap(cx, t);
         return Pushed::Trapped;
     }

@@ -1,0 +1,99 @@
+//! The public [`Module`]: a decoded, validated module (`module::ModuleInner`) with the
+//! code each tier made of it, shared by all its instances.
+
+use crate::engine::Engine;
+use crate::error::Error;
+use crate::exec::ModuleCode;
+use crate::module::{ExportIndex, ImportKind, ModuleInner};
+use crate::types::{ExportType, ExternType, FuncType, ImportType};
+use std::path::Path;
+use std::sync::Arc;
+
+/// A validated WebAssembly module, ready to be instantiated any number of times.
+///
+/// Cloning is cheap (reference counted).
+#[derive(Clone)]
+pub struct Module {
+    pub(crate) inner: Arc<ModuleInner>,
+    /// The interpreter's code, translated function by function on first call.
+    pub(crate) code: Arc<ModuleCode>,
+}
+
+impl std::fmt::Debug for Module {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Module").field("name", &self.inner.names.module).finish_non_exhaustive()
+    }
+}
+
+impl Module {
+    /// Decodes and validates a module from its binary or text (`.wat`) form.
+    ///
+    /// Bytes that start with the `\0asm` magic number, or are not UTF-8 (so cannot be
+    /// text), are decoded as a binary module; anything else is parsed as text.
+    pub fn new(engine: &Engine, bytes: impl AsRef<[u8]>) -> Result<Module, Error> {
+        Module::finish(crate::module::decode(engine, bytes.as_ref())?)
+    }
+
+    /// Decodes and validates a module from its binary form only.
+    pub fn from_binary(engine: &Engine, bytes: &[u8]) -> Result<Module, Error> {
+        Module::finish(crate::module::decode_binary(engine, bytes)?)
+    }
+
+    /// Reads a `.wasm` or `.wat` file and compiles it. The module keeps the bytes it read
+    /// (big files in a mapping of their own): no copy.
+    pub fn from_file(engine: &Engine, path: impl AsRef<Path>) -> Result<Module, Error> {
+        Module::finish(crate::module::decode_file(engine, path.as_ref())?)
+    }
+
+    /// Wraps a decoded module, translating every function first with
+    /// `Config::eager_translation`.
+    fn finish(inner: ModuleInner) -> Result<Module, Error> {
+        let inner = Arc::new(inner);
+        let code = Arc::new(ModuleCode::new(inner.clone()));
+        if inner.engine.config().eager_translation {
+            for def in 0..inner.bodies.len() as u32 {
+                code.get(def)?;
+            }
+        }
+        Ok(Module { inner, code })
+    }
+
+    /// Checks that `bytes` are a valid binary module without keeping the result.
+    pub fn validate(engine: &Engine, bytes: &[u8]) -> Result<(), Error> {
+        crate::module::validate(engine, bytes)
+    }
+
+    /// The module's name from its name section, if any.
+    pub fn name(&self) -> Option<&str> {
+        self.inner.names.module.as_deref()
+    }
+
+    /// The module's imports, in order.
+    pub fn imports(&self) -> impl ExactSizeIterator<Item = ImportType<'_>> + '_ {
+        let inner = &*self.inner;
+        inner.imports.iter().map(move |imp| ImportType {
+            module: &imp.module,
+            name: &imp.name,
+            ty: match &imp.kind {
+                ImportKind::Func(t) => ExternType::Func(FuncType::clone(&inner.types[*t as usize])),
+                ImportKind::Table(t) => ExternType::Table(*t),
+                ImportKind::Memory(t) => ExternType::Memory(*t),
+                ImportKind::Global(t) => ExternType::Global(*t),
+            },
+        })
+    }
+
+    /// The module's exports, in order.
+    pub fn exports(&self) -> impl ExactSizeIterator<Item = ExportType<'_>> + '_ {
+        let inner = &*self.inner;
+        inner
+            .exports
+            .iter()
+            .map(move |(name, idx): &(String, ExportIndex)| ExportType { name, ty: inner.extern_type(*idx) })
+    }
+
+    /// The engine this module was compiled for.
+    pub fn engine(&self) -> &Engine {
+        &self.inner.engine
+    }
+}
