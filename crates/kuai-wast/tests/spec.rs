@@ -5,7 +5,10 @@
 //! `wasm-v1/address.wast`. A trial fails when any directive of its script failed; the
 //! message lists the first failures. Scripts listed in `tests/skip.txt` are reported as
 //! ignored, with their reason (`KUAI_RUN_SKIPPED=1` runs them anyway). Each script runs a
-//! second time as `metered/<name>`, with fuel metering and epoch checks enabled.
+//! second time as `metered/<name>`, with fuel metering and epoch checks enabled, and a
+//! third time as `small-reservation/<name>`, with linear memories that reserve no address
+//! space beyond their size and no guard (`Config::memory_reservation(0)`), so that they
+//! move when they grow — the explicit-bounds-check mode.
 //!
 //! Run with `cargo test --release -p kuai-wast --test spec`; filter like any test, e.g.
 //! `... --test spec -- wasm-v2/table`.
@@ -48,7 +51,11 @@ fn main() {
             }
             _ => {
                 let metered = common::Script { name: format!("metered/{}", script.name), ..script };
+                let small = common::Script { name: format!("small-reservation/{}", script.name), ..script };
                 trials.push(Trial::test(script.name.clone(), move || run_trial(&script, None)));
+                let mut config = common::suite_config(small.suite);
+                config.memory_reservation(0).memory_guard_size(0);
+                trials.push(Trial::test(small.name.clone(), move || run_trial(&small, Some(config))));
                 // The same script with fuel metering and epoch checks compiled in: they
                 // must not change any result.
                 let mut config = common::suite_config(metered.suite);

@@ -17,6 +17,8 @@ pub struct Config {
     pub(crate) epoch_interruption: bool,
     pub(crate) lazy_validation: bool,
     pub(crate) parallel_compilation: bool,
+    pub(crate) memory_reservation: u64,
+    pub(crate) memory_guard_size: u64,
 }
 
 impl Default for Config {
@@ -31,6 +33,8 @@ impl Default for Config {
             epoch_interruption: false,
             lazy_validation: false,
             parallel_compilation: true,
+            memory_reservation: 4 << 30,
+            memory_guard_size: 32 << 20,
         }
     }
 }
@@ -39,6 +43,35 @@ impl Config {
     /// The default configuration.
     pub fn new() -> Self {
         Config::default()
+    }
+
+    /// Bytes of address space reserved for each linear memory (default 4 GiB). A memory
+    /// whose maximum fits is reserved this much up front and never moves: growing it only
+    /// makes more of the reservation accessible, without copying. With the default, every
+    /// 32-bit address lands inside a memory's reservation, which lets compiled code rely
+    /// on faults instead of bounds checks. A smaller reservation (for hosts with little
+    /// address space, or a `ulimit -v`) reserves only what a memory needs and moves it
+    /// when it outgrows that; accesses are then always bounds-checked.
+    pub fn memory_reservation(&mut self, bytes: u64) -> &mut Self {
+        self.memory_reservation = bytes;
+        self
+    }
+
+    /// Bytes of inaccessible address space after each memory's reservation (default
+    /// 32 MiB): an access past the end by less than this faults instead of reaching
+    /// another mapping.
+    pub fn memory_guard_size(&mut self, bytes: u64) -> &mut Self {
+        self.memory_guard_size = bytes;
+        self
+    }
+
+    /// How memories claim address space under this configuration.
+    pub(crate) fn memory_layout(&self) -> crate::vm::MemoryLayout {
+        let clamp = |bytes: u64| usize::try_from(bytes).unwrap_or(usize::MAX);
+        crate::vm::MemoryLayout {
+            reservation: clamp(self.memory_reservation).min(1 << 40),
+            guard: clamp(self.memory_guard_size).min(1 << 40),
+        }
     }
 
     /// The most wasm frames that may be live at once (default 100,000). Exceeding it traps

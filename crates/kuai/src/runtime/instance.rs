@@ -259,7 +259,7 @@ fn initialize_segments(inner: &mut StoreInner, instance: u32) -> Result<(), Erro
             let offset = eval_const(inner, data, *offset) as u32 as usize;
             let mem_index = data.memories[*memory as usize] as usize;
             let bytes = &m.bytes[seg.bytes.clone()];
-            let mem = &mut inner.memories[mem_index].bytes;
+            let mem = inner.memories[mem_index].bytes_mut();
             let dst = offset
                 .checked_add(bytes.len())
                 .filter(|&end| end <= mem.len())

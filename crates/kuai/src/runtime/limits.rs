@@ -204,7 +204,8 @@ impl<T> Store<T> {
                 )));
             }
         }
-        let data = MemoryData::new(ty).ok_or_else(|| Error::Limit(format!("cannot allocate {ty}")))?;
+        let layout = self.inner.engine.config().memory_layout();
+        let data = MemoryData::new(ty, layout).ok_or_else(|| Error::Limit(format!("cannot allocate {ty}")))?;
         self.inner.memories.push(data);
         Ok(self.inner.memories.len() as u32 - 1)
     }
@@ -230,7 +231,7 @@ impl<T> Store<T> {
     /// the memory's maximum, the limiter or the host allocator refuses.
     pub(crate) fn grow_memory(&mut self, index: u32, delta: u64) -> Result<Option<u64>, Error> {
         let mem = &self.inner.memories[index as usize];
-        let (current, old_pages, max) = (mem.bytes.len(), mem.pages(), mem.ty.limits.max);
+        let (current, old_pages, max) = (mem.bytes().len(), mem.pages(), mem.ty.limits.max);
         let Some(desired) = old_pages.checked_add(delta) else { return Ok(None) };
         if delta > 0
             && let Some(l) = self.limiter_mut()

@@ -49,12 +49,12 @@ impl Memory {
 
     /// Current size in bytes.
     pub fn data_size(&self, store: impl AsContext) -> usize {
-        self.data_ref(&store.as_context()).bytes.len()
+        self.data_ref(&store.as_context()).bytes().len()
     }
 
     /// The memory's bytes.
     pub fn data<'a, T: 'a>(&self, store: impl Into<StoreContext<'a, T>>) -> &'a [u8] {
-        &self.data_ref(&store.into()).bytes
+        self.data_ref(&store.into()).bytes()
     }
 
     /// The memory's bytes, mutably.
@@ -62,7 +62,7 @@ impl Memory {
         let ctx = store.into();
         let inner = ctx.0;
         inner.inner.check(self.store);
-        &mut inner.inner.memories[self.index as usize].bytes
+        inner.inner.memories[self.index as usize].bytes_mut()
     }
 
     /// The memory's bytes and the store's host state, both mutably — what a host function
@@ -71,13 +71,13 @@ impl Memory {
         let ctx = store.into();
         let store = ctx.0;
         store.inner.check(self.store);
-        (&mut store.inner.memories[self.index as usize].bytes, &mut store.data)
+        (store.inner.memories[self.index as usize].bytes_mut(), &mut store.data)
     }
 
     /// Copies `buf.len()` bytes at `offset` into `buf`.
     pub fn read(&self, store: impl AsContext, offset: usize, buf: &mut [u8]) -> Result<(), MemoryAccessError> {
         let ctx = store.as_context();
-        let bytes = &self.data_ref(&ctx).bytes;
+        let bytes = self.data_ref(&ctx).bytes();
         let end = offset.checked_add(buf.len()).ok_or(MemoryAccessError)?;
         buf.copy_from_slice(bytes.get(offset..end).ok_or(MemoryAccessError)?);
         Ok(())
@@ -86,7 +86,7 @@ impl Memory {
     /// Copies `buf` into the memory at `offset`.
     pub fn write(&self, mut store: impl AsContextMut, offset: usize, buf: &[u8]) -> Result<(), MemoryAccessError> {
         let mut ctx = store.as_context_mut();
-        let bytes = &mut self.data_mut_ref(&mut ctx).bytes;
+        let bytes = self.data_mut_ref(&mut ctx).bytes_mut();
         let end = offset.checked_add(buf.len()).ok_or(MemoryAccessError)?;
         bytes.get_mut(offset..end).ok_or(MemoryAccessError)?.copy_from_slice(buf);
         Ok(())

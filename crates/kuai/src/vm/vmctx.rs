@@ -71,7 +71,7 @@ pub(crate) struct VmContextStorage {
 pub(crate) fn refresh(store: &mut StoreInner, instance: u32) {
     let inst = &store.instances[instance as usize];
     let (memory_base, memory_len) = inst.memories.first().map_or((0, 0), |&m| {
-        let bytes = &store.memories[m as usize].bytes;
+        let bytes = store.memories[m as usize].bytes();
         (bytes.as_ptr() as usize, bytes.len())
     });
     let globals: Box<[usize]> =
@@ -150,7 +150,7 @@ mod tests {
         let inner = &store.inner;
         let storage = &inner.vmctx[instance.index as usize];
         let ctx = &*storage.ctx;
-        let mem = &inner.memories[inner.instances[instance.index as usize].memories[0] as usize].bytes;
+        let mem = inner.memories[inner.instances[instance.index as usize].memories[0] as usize].bytes();
         assert_eq!((ctx.memory_base, ctx.memory_len), (mem.as_ptr() as usize, 3 * 65536));
         assert_eq!(ctx.num_funcs, 2);
         assert_eq!(ctx.funcs, storage.funcs.as_ptr() as usize);

@@ -212,18 +212,18 @@ handlers! { lookup (ip, sp, mem, mem_len, cx, acc)
         let n = get!(sp, len) as u32 as u64;
         let (s, d) = (get!(sp, src) as u32 as u64, get!(sp, dst) as u32 as u64);
         let copied = match cx.memories.get_disjoint_mut([to_id, from_id]) {
-            Ok([to_mem, from_mem]) => range(s, n, from_mem.bytes.len()).and_then(|from| {
-                let to = range(d, n, to_mem.bytes.len())?;
-                to_mem.bytes[to].copy_from_slice(&from_mem.bytes[from]);
+            Ok([to_mem, from_mem]) => range(s, n, from_mem.bytes().len()).and_then(|from| {
+                let to = range(d, n, to_mem.bytes().len())?;
+                to_mem.bytes_mut()[to].copy_from_slice(&from_mem.bytes()[from]);
                 Ok(())
             }),
             // Two memory indices of one instance naming the same store memory (the
             // same import twice): an overlapping copy within it.
             Err(_) => {
                 let m = &mut cx.memories[to_id];
-                range(s, n, m.bytes.len()).and_then(|from| {
-                    let to = range(d, n, m.bytes.len())?;
-                    m.bytes.copy_within(from, to.start);
+                range(s, n, m.bytes().len()).and_then(|from| {
+                    let to = range(d, n, m.bytes().len())?;
+                    m.bytes_mut().copy_within(from, to.start);
                     Ok(())
                 })
             }

@@ -322,10 +322,7 @@ impl<'a> Cx<'a> {
     /// The first byte and length of the running instance's memory `index`.
     fn memory(&mut self, index: u32) -> (Mem, usize) {
         match self.inst.memories.get(index as usize) {
-            Some(&m) => {
-                let bytes = &mut self.memories[m as usize].bytes;
-                (bytes.as_mut_ptr(), bytes.len())
-            }
+            Some(&m) => self.memories[m as usize].base_and_len(),
             None => (NonNull::dangling().as_ptr(), 0),
         }
     }
