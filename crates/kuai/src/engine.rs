@@ -19,6 +19,22 @@ pub struct Config {
     pub(crate) parallel_compilation: bool,
     pub(crate) memory_reservation: u64,
     pub(crate) memory_guard_size: u64,
+    pub(crate) strategy: Strategy,
+    pub(crate) max_wasm_stack: usize,
+}
+
+/// How an engine runs WebAssembly code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Strategy {
+    /// Kuai's interpreter: modules start at once (functions are translated on their
+    /// first call); steady-state speed is an interpreter's.
+    #[default]
+    Interpret,
+    /// Machine code from Cranelift: every function of a module is compiled when the
+    /// module is created. Needs the `compiler` feature (default) on x86_64 Linux; not yet
+    /// available with fuel or epoch interruption.
+    Compile,
 }
 
 impl Default for Config {
@@ -35,6 +51,8 @@ impl Default for Config {
             parallel_compilation: true,
             memory_reservation: 4 << 30,
             memory_guard_size: 32 << 20,
+            strategy: Strategy::Interpret,
+            max_wasm_stack: 512 << 10,
         }
     }
 }
@@ -43,6 +61,20 @@ impl Config {
     /// The default configuration.
     pub fn new() -> Self {
         Config::default()
+    }
+
+    /// How modules of this engine run (default: [`Strategy::Interpret`]).
+    pub fn strategy(&mut self, strategy: Strategy) -> &mut Self {
+        self.strategy = strategy;
+        self
+    }
+
+    /// The most bytes of native stack compiled code may use (default 512 KiB); deeper
+    /// recursion traps with "call stack exhausted". The interpreter keeps its frames off
+    /// the native stack and is bounded by [`Config::max_call_depth`] instead.
+    pub fn max_wasm_stack(&mut self, bytes: usize) -> &mut Self {
+        self.max_wasm_stack = bytes.max(16 << 10);
+        self
     }
 
     /// Bytes of address space reserved for each linear memory (default 4 GiB). A memory

@@ -38,6 +38,8 @@
 #[cfg(not(target_pointer_width = "64"))]
 compile_error!("Kuai requires a 64-bit target (linear-memory addresses are computed in usize)");
 
+#[cfg(all(feature = "compiler", target_arch = "x86_64", target_os = "linux"))]
+mod compile;
 mod engine;
 mod error;
 mod exec;
@@ -49,7 +51,7 @@ mod trap;
 mod types;
 mod vm;
 
-pub use engine::{Config, Engine};
+pub use engine::{Config, Engine, Strategy};
 pub use error::{CompileError, CompileErrorKind, Error, LinkError};
 pub use runtime::func::Caller;
 pub use runtime::instance::Instance;

@@ -22,6 +22,12 @@ pub(crate) fn call<T>(store: &mut Store<T>, func: u32, params: &[Val], results: 
         host(Caller { store: &mut *store, instance: None }, params, results)?;
         return check_host_results(&store.inner, &data.ty, results);
     }
+    #[cfg(all(feature = "compiler", target_arch = "x86_64", target_os = "linux"))]
+    if let FuncKind::Wasm { instance, index } = data.kind
+        && super::compiled::is_compiled(store, instance)
+    {
+        return super::compiled::call(store, instance, index, params, results);
+    }
     let stack = &mut store.interp.stack;
     if stack.reentry >= MAX_REENTRY {
         return Err(Trap::StackOverflow.into());
@@ -97,7 +103,7 @@ fn call_host_from_wasm<T>(store: &mut Store<T>, func: u32, args: usize) -> Resul
 }
 
 /// A host function must return values of its declared result types, from this store.
-fn check_host_results(store: &StoreInner, ty: &FuncType, results: &[Val]) -> Result<(), Error> {
+pub(crate) fn check_host_results(store: &StoreInner, ty: &FuncType, results: &[Val]) -> Result<(), Error> {
     for (r, t) in results.iter().zip(ty.results()) {
         if r.ty() != *t || r.foreign(store.id) {
             return Err(Error::TypeMismatch(format!("host function returned {} for {t}", r.ty())));

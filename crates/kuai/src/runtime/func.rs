@@ -47,6 +47,7 @@ impl Func {
         let type_id = store.inner.engine.intern_type(&ty);
         store.host_funcs.push(host);
         let kind = FuncKind::Host { host: store.host_funcs.len() as u32 - 1 };
+        store.inner.vm_dirty = true;
         store.inner.funcs.push(FuncData { ty, type_id, kind });
         Func { store: store.inner.id, index: store.inner.funcs.len() as u32 - 1 }
     }

@@ -21,6 +21,7 @@ impl Global {
         if val.ty() != ty.content() || val.foreign(inner.id) {
             return Err(Error::TypeMismatch(format!("global of type {} given {}", ty.content(), val.ty())));
         }
+        inner.vm_dirty = true;
         inner.globals.push(GlobalData { ty, value: val.to_raw() });
         Ok(Global { store: inner.id, index: inner.globals.len() as u32 - 1 })
     }

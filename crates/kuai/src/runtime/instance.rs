@@ -100,6 +100,8 @@ impl Instance {
         Module {
             inner: store.inner.instances[self.index as usize].module.clone(),
             code: store.interp.code[self.index as usize].clone(),
+            #[cfg(all(feature = "compiler", target_arch = "x86_64", target_os = "linux"))]
+            compiled: store.compiled.modules.get(self.index as usize).cloned().flatten(),
         }
     }
 }
@@ -218,10 +220,12 @@ pub(crate) fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[E
     inner.segments.push(InstanceSegments { elems, data_dropped: vec![false; m.datas.len()] });
     inner.instances.push(data);
     store.interp.code.push(module.code.clone());
+    #[cfg(all(feature = "compiler", target_arch = "x86_64", target_os = "linux"))]
+    store.compiled.modules.push(module.compiled.clone());
     let inner = &mut store.inner;
     let instance = Instance { store: id, index: instance_index };
 
-    crate::vm::vmctx::refresh(inner, instance_index);
+    inner.vm_dirty = true;
     initialize_segments(inner, instance_index)?;
     if let Some(start) = m.start {
         let func = inner.instances[instance_index as usize].funcs[start as usize];

@@ -206,6 +206,7 @@ impl<T> Store<T> {
         }
         let layout = self.inner.engine.config().memory_layout();
         let data = MemoryData::new(ty, layout).ok_or_else(|| Error::Limit(format!("cannot allocate {ty}")))?;
+        self.inner.vm_dirty = true;
         self.inner.memories.push(data);
         Ok(self.inner.memories.len() as u32 - 1)
     }
@@ -223,6 +224,7 @@ impl<T> Store<T> {
             }
         }
         let data = TableData::new(ty, init).ok_or_else(|| Error::Limit(format!("cannot allocate {ty}")))?;
+        self.inner.vm_dirty = true;
         self.inner.tables.push(data);
         Ok(self.inner.tables.len() as u32 - 1)
     }
@@ -239,6 +241,7 @@ impl<T> Store<T> {
         {
             return Ok(None);
         }
+        self.inner.vm_dirty = true;
         Ok(self.inner.memories[index as usize].grow(delta))
     }
 
@@ -254,6 +257,7 @@ impl<T> Store<T> {
         {
             return Ok(None);
         }
+        self.inner.vm_dirty = true;
         Ok(self.inner.tables[index as usize].grow(delta, init))
     }
 }

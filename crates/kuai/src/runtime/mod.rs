@@ -4,6 +4,8 @@
 //! [spec: runtime]: https://webassembly.github.io/spec/core/exec/runtime.html
 
 pub(crate) mod call;
+#[cfg(all(feature = "compiler", target_arch = "x86_64", target_os = "linux"))]
+pub(crate) mod compiled;
 pub(crate) mod func;
 pub(crate) mod global;
 pub(crate) mod instance;

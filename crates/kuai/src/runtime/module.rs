@@ -17,6 +17,9 @@ pub struct Module {
     pub(crate) inner: Arc<ModuleInner>,
     /// The interpreter's code, translated function by function on first call.
     pub(crate) code: Arc<ModuleCode>,
+    /// Machine code, with `Strategy::Compile`.
+    #[cfg(all(feature = "compiler", target_arch = "x86_64", target_os = "linux"))]
+    pub(crate) compiled: Option<Arc<crate::compile::CompiledModule>>,
 }
 
 impl std::fmt::Debug for Module {
@@ -50,12 +53,32 @@ impl Module {
     fn finish(inner: ModuleInner) -> Result<Module, Error> {
         let inner = Arc::new(inner);
         let code = Arc::new(ModuleCode::new(inner.clone()));
-        if inner.engine.config().eager_translation {
+        let config = inner.engine.config();
+        if config.eager_translation && config.strategy == crate::Strategy::Interpret {
             for def in 0..inner.bodies.len() as u32 {
                 code.get(def)?;
             }
         }
-        Ok(Module { inner, code })
+        #[cfg(all(feature = "compiler", target_arch = "x86_64", target_os = "linux"))]
+        let compiled = match config.strategy {
+            crate::Strategy::Compile => Some(Arc::new(crate::compile::compile_module(&inner)?)),
+            crate::Strategy::Interpret => None,
+        };
+        #[cfg(not(all(feature = "compiler", target_arch = "x86_64", target_os = "linux")))]
+        if config.strategy == crate::Strategy::Compile {
+            return Err(crate::error::CompileError::new(
+                crate::error::CompileErrorKind::Unsupported,
+                "this build of Kuai has no compiler for this platform (Strategy::Compile)",
+                None,
+            )
+            .into());
+        }
+        Ok(Module {
+            inner,
+            code,
+            #[cfg(all(feature = "compiler", target_arch = "x86_64", target_os = "linux"))]
+            compiled,
+        })
     }
 
     /// Checks that `bytes` are a valid binary module without keeping the result.

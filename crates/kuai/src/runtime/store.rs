@@ -21,6 +21,9 @@ pub struct Store<T> {
     pub(crate) inner: StoreInner,
     /// The interpreter's stacks and code.
     pub(crate) interp: Interp,
+    /// The compiled tier's state.
+    #[cfg(all(feature = "compiler", target_arch = "x86_64", target_os = "linux"))]
+    pub(crate) compiled: super::compiled::CompiledState,
     pub(crate) host_funcs: Vec<Arc<HostFunc<T>>>,
     pub(crate) data: T,
     pub(crate) limiter: Option<LimiterFn<T>>,
@@ -35,6 +38,8 @@ impl<T> Store<T> {
         Store {
             inner: StoreInner::new(engine),
             interp: Interp::new(engine.config()),
+            #[cfg(all(feature = "compiler", target_arch = "x86_64", target_os = "linux"))]
+            compiled: Default::default(),
             host_funcs: Vec::new(),
             data,
             limiter: None,

@@ -8,12 +8,21 @@
 //!
 //! [spec: runtime structure]: https://webassembly.github.io/spec/core/exec/runtime.html
 
+pub(crate) mod bulk;
+#[cfg(all(feature = "compiler", target_arch = "x86_64", target_os = "linux"))]
+pub(crate) mod code;
 pub(crate) mod func;
 pub(crate) mod instance;
 pub(crate) mod memory;
 pub(crate) mod meter;
 pub(crate) mod store;
 pub(crate) mod table;
+#[cfg(all(feature = "compiler", target_arch = "x86_64", target_os = "linux"))]
+pub(crate) mod traps;
+#[cfg_attr(
+    not(all(feature = "compiler", target_arch = "x86_64", target_os = "linux")),
+    allow(dead_code, reason = "read by compiled code; unused in interpreter-only builds")
+)]
 pub(crate) mod vmctx;
 
 use crate::types::GlobalType;

@@ -10,7 +10,7 @@ use super::instance::{InstanceData, InstanceSegments};
 use super::memory::MemoryData;
 use super::meter::Meter;
 use super::table::TableData;
-use super::vmctx::VmContextStorage;
+use super::vmctx::{VmContextStorage, VmStoreStorage};
 use crate::engine::Engine;
 use std::any::Any;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -42,7 +42,20 @@ pub(crate) struct StoreInner {
     /// Fuel left and the epoch deadline.
     pub meter: Meter,
     /// Compiled-tier context of each instance (same index as `instances`).
+    #[cfg_attr(
+        not(all(feature = "compiler", target_arch = "x86_64", target_os = "linux")),
+        allow(dead_code, reason = "used by the compiled tier")
+    )]
     pub vmctx: Vec<VmContextStorage>,
+    /// Compiled-tier context of the store.
+    #[cfg_attr(
+        not(all(feature = "compiler", target_arch = "x86_64", target_os = "linux")),
+        allow(dead_code, reason = "used by the compiled tier")
+    )]
+    pub vm_store: VmStoreStorage,
+    /// Whether objects were added or grown since the contexts were last refreshed
+    /// (`vmctx::refresh_all`), so compiled code must not run before the next refresh.
+    pub vm_dirty: bool,
 }
 
 impl StoreInner {
@@ -60,6 +73,8 @@ impl StoreInner {
             externs: Vec::new(),
             meter: Meter::new(engine.config(), engine.epoch()),
             vmctx: Vec::new(),
+            vm_store: VmStoreStorage::default(),
+            vm_dirty: true,
         }
     }
 

@@ -1,7 +1,7 @@
-//! The instance context for a future compiled tier.
+//! The contexts compiled code runs against.
 //!
-//! Compiled code will receive one pointer, to a [`VmContext`], and find everything an
-//! instance's code touches through it at fixed offsets:
+//! A compiled function receives one pointer, to its instance's [`VmContext`], and finds
+//! everything it touches through it at fixed offsets:
 //!
 //! | offset | field         | meaning                                                     |
 //! |-------:|---------------|-------------------------------------------------------------|
@@ -11,15 +11,22 @@
 //! |     24 | `tables`      | address of an array of [`VmTable`], one per table            |
 //! |     32 | `funcs`       | address of the function table, one [`VmFuncEntry`] per function index |
 //! |     40 | `num_funcs`   | number of function-table entries                            |
+//! |     44 | `instance`    | the instance's index in its store                           |
+//! |     48 | `store`       | address of the store's [`VmStoreContext`]                   |
+//! |     56 | `memories`    | address of an array of [`VmMemory`], one per memory (memory 0 too) |
 //!
-//! Addresses are stored as `usize`, not raw pointers: the interpreter never dereferences
-//! them (so this module needs no `unsafe`, and the store stays `Send`). They are derived
-//! from the store's safe structures by [`refresh`], which the runtime calls after
-//! instantiation; anything that can move those structures (growing a memory or table,
-//! adding objects to the store) requires a refresh before compiled code may run again.
-//! The function table is the hook for tiering: an entry's `native` is 0 while the function
-//! runs in the interpreter, and a compiler fills it with the address of machine code.
+//! The store's [`VmStoreContext`] holds what is shared by all instances: the stack limit
+//! compiled prologues check, every store function's entry (what `call_indirect` reaches
+//! through a table element), and the runtime's entry points for host calls and memory growth.
+//!
+//! Addresses are stored as `usize`: the interpreter never dereferences them (so building
+//! them needs no `unsafe`, and the store stays `Send`). They are derived from the store's
+//! structures by [`refresh`], which the runtime runs whenever those structures may have
+//! changed — after instantiation and creating objects, after a memory or table grew —
+//! before compiled code runs again (`StoreInner::vm_dirty`). Function-table entries carry
+//! the address of each function's machine code (`native`), or 0 while it has none.
 
+use super::FuncKind;
 use super::store::StoreInner;
 
 /// A table as compiled code sees it.
@@ -32,15 +39,27 @@ pub(crate) struct VmTable {
     pub len: usize,
 }
 
-/// One entry of an instance's function table.
+/// A linear memory as compiled code sees it.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct VmMemory {
+    /// Address of byte 0.
+    pub base: usize,
+    /// Length in bytes.
+    pub len: usize,
+}
+
+/// One entry of a function table.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct VmFuncEntry {
-    /// Address of native code for the function, or 0 to run it in the interpreter.
+    /// Address of machine code for the function (0: none). For a host function, the
+    /// compiled host-call trampoline of its type.
     pub native: usize,
-    /// Address of the callee instance's [`VmContext`].
+    /// What the code receives as its own context: the callee instance's [`VmContext`],
+    /// or, for a host function, its store function index.
     pub vmctx: usize,
-    /// Store function index (what the interpreter calls).
+    /// Store function index.
     pub store_func: u32,
     /// Engine-wide type id, compared by `call_indirect`.
     pub type_id: u32,
@@ -56,6 +75,31 @@ pub(crate) struct VmContext {
     pub tables: usize,
     pub funcs: usize,
     pub num_funcs: u32,
+    pub instance: u32,
+    pub store: usize,
+    pub memories: usize,
+}
+
+/// The per-store context.
+#[repr(C)]
+#[derive(Debug, Default)]
+pub(crate) struct VmStoreContext {
+    /// Compiled prologues trap with "call stack exhausted" below this stack address
+    /// (set on the outermost entry into compiled code).
+    pub stack_limit: usize,
+    /// Address of an array of [`VmFuncEntry`], one per store function.
+    pub funcs: usize,
+    /// The runtime's host-call entry: `fn(host_data, caller_vmctx, store_func, values) -> u32`
+    /// (0 = done, results in `values`; else the call failed).
+    pub host_call: usize,
+    /// The runtime's `memory.grow`: `fn(host_data, instance, memory, delta) -> i64`
+    /// (the old size in pages, -1 if refused, -2 if the call failed).
+    pub memory_grow: usize,
+    /// The runtime's bulk memory operations: `fn(host_data, instance, op, args) -> u32`
+    /// (0 = done, else the trap or failure).
+    pub bulk: usize,
+    /// The store the runtime's entries act on, valid while compiled code runs.
+    pub host_data: usize,
 }
 
 /// A [`VmContext`] and the arrays it points to, owned by the store per instance.
@@ -65,15 +109,74 @@ pub(crate) struct VmContextStorage {
     globals: Box<[usize]>,
     tables: Box<[VmTable]>,
     funcs: Box<[VmFuncEntry]>,
+    memories: Box<[VmMemory]>,
 }
 
-/// Recomputes the context of store instance `instance` from the store's current state.
-pub(crate) fn refresh(store: &mut StoreInner, instance: u32) {
+/// The address of native code for each store function, as the compiled tier knows it:
+/// `(wasm function's code, host-call trampoline by engine-wide type id)`.
+pub(crate) trait NativeCode {
+    /// Machine code of function `index` (module index space) of store instance `instance`.
+    fn wasm(&self, instance: u32, index: u32) -> usize;
+    /// The host-call trampoline for functions of type `type_id`.
+    fn host(&self, type_id: u32) -> usize;
+}
+
+/// No machine code anywhere (the interpreter's view).
+#[cfg(test)]
+pub(crate) struct Interpreted;
+
+#[cfg(test)]
+impl NativeCode for Interpreted {
+    fn wasm(&self, _: u32, _: u32) -> usize {
+        0
+    }
+    fn host(&self, _: u32) -> usize {
+        0
+    }
+}
+
+/// Recomputes every instance's context and the store's function entries from the store's
+/// current state.
+pub(crate) fn refresh_all(store: &mut StoreInner, native: &dyn NativeCode) {
+    let vmctx_of = |store: &StoreInner, instance: u32| {
+        store.vmctx.get(instance as usize).map_or(0, |s| &*s.ctx as *const VmContext as usize)
+    };
+    // Contexts first exist (so that entries can point to them), then get filled.
+    if store.vmctx.len() < store.instances.len() {
+        store.vmctx.resize_with(store.instances.len(), VmContextStorage::default);
+    }
+    let entries: Vec<VmFuncEntry> = (0..store.funcs.len() as u32)
+        .map(|f| {
+            let data = &store.funcs[f as usize];
+            let (native, vmctx) = match data.kind {
+                FuncKind::Wasm { instance, index } => (native.wasm(instance, index), vmctx_of(store, instance)),
+                FuncKind::Host { .. } => (native.host(data.type_id), f as usize),
+            };
+            VmFuncEntry { native, vmctx, store_func: f, type_id: data.type_id }
+        })
+        .collect();
+    store.vm_store.funcs_storage = entries.into_boxed_slice();
+    store.vm_store.ctx.funcs = store.vm_store.funcs_storage.as_ptr() as usize;
+    let store_ctx = &*store.vm_store.ctx as *const VmStoreContext as usize;
+    for instance in 0..store.instances.len() as u32 {
+        refresh(store, instance, store_ctx);
+    }
+    store.vm_dirty = false;
+}
+
+/// Recomputes the context of store instance `instance` (its function entries copied from
+/// the store's).
+fn refresh(store: &mut StoreInner, instance: u32, store_ctx: usize) {
     let inst = &store.instances[instance as usize];
-    let (memory_base, memory_len) = inst.memories.first().map_or((0, 0), |&m| {
-        let bytes = store.memories[m as usize].bytes();
-        (bytes.as_ptr() as usize, bytes.len())
-    });
+    let memories: Box<[VmMemory]> = inst
+        .memories
+        .iter()
+        .map(|&m| {
+            let bytes = store.memories[m as usize].bytes();
+            VmMemory { base: bytes.as_ptr() as usize, len: bytes.len() }
+        })
+        .collect();
+    let (memory_base, memory_len) = memories.first().map_or((0, 0), |m| (m.base, m.len));
     let globals: Box<[usize]> =
         inst.globals.iter().map(|&g| &store.globals[g as usize].value as *const u128 as usize).collect();
     let tables: Box<[VmTable]> = inst
@@ -84,19 +187,7 @@ pub(crate) fn refresh(store: &mut StoreInner, instance: u32) {
             VmTable { base: elems.as_ptr() as usize, len: elems.len() }
         })
         .collect();
-    let funcs: Box<[VmFuncEntry]> = inst
-        .funcs
-        .iter()
-        .map(|&f| {
-            let vmctx = match store.funcs[f as usize].kind {
-                super::func::FuncKind::Wasm { instance, .. } => {
-                    store.vmctx.get(instance as usize).map_or(0, |s| &*s.ctx as *const VmContext as usize)
-                }
-                super::func::FuncKind::Host { .. } => 0,
-            };
-            VmFuncEntry { native: 0, vmctx, store_func: f, type_id: store.funcs[f as usize].type_id }
-        })
-        .collect();
+    let funcs: Box<[VmFuncEntry]> = inst.funcs.iter().map(|&f| store.vm_store.funcs_storage[f as usize]).collect();
     let ctx = VmContext {
         memory_base,
         memory_len,
@@ -104,16 +195,23 @@ pub(crate) fn refresh(store: &mut StoreInner, instance: u32) {
         tables: tables.as_ptr() as usize,
         funcs: funcs.as_ptr() as usize,
         num_funcs: funcs.len() as u32,
+        instance,
+        store: store_ctx,
+        memories: memories.as_ptr() as usize,
     };
-    let index = instance as usize;
-    if store.vmctx.len() <= index {
-        store.vmctx.resize_with(index + 1, VmContextStorage::default);
-    }
-    let storage = &mut store.vmctx[index];
+    let storage = &mut store.vmctx[instance as usize];
     *storage.ctx = ctx;
     storage.globals = globals;
     storage.tables = tables;
     storage.funcs = funcs;
+    storage.memories = memories;
+}
+
+/// The store's [`VmStoreContext`] and the function entries it points to.
+#[derive(Debug, Default)]
+pub(crate) struct VmStoreStorage {
+    pub ctx: Box<VmStoreContext>,
+    funcs_storage: Box<[VmFuncEntry]>,
 }
 
 #[cfg(test)]
@@ -130,7 +228,11 @@ mod tests {
         assert_eq!(offset_of!(VmContext, tables), 24);
         assert_eq!(offset_of!(VmContext, funcs), 32);
         assert_eq!(offset_of!(VmContext, num_funcs), 40);
+        assert_eq!(offset_of!(VmContext, instance), 44);
+        assert_eq!(offset_of!(VmContext, store), 48);
+        assert_eq!(offset_of!(VmContext, memories), 56);
         assert_eq!(std::mem::size_of::<VmFuncEntry>(), 24);
+        assert_eq!(std::mem::size_of::<VmTable>(), 16);
     }
 
     #[test]
@@ -146,7 +248,7 @@ mod tests {
         let instance = Instance::new(&mut store, &module, &[]).unwrap();
         let memory = instance.get_memory(&store, "m").unwrap();
         memory.grow(&mut store, 2).unwrap();
-        refresh(&mut store.inner, instance.index);
+        refresh_all(&mut store.inner, &Interpreted);
         let inner = &store.inner;
         let storage = &inner.vmctx[instance.index as usize];
         let ctx = &*storage.ctx;
@@ -158,5 +260,6 @@ mod tests {
         assert_eq!(storage.tables[0].len, 3);
         let global = &inner.globals[inner.instances[instance.index as usize].globals[0] as usize];
         assert_eq!(storage.globals[0], &global.value as *const u128 as usize);
+        assert_eq!(ctx.store, &*inner.vm_store.ctx as *const VmStoreContext as usize);
     }
 }

@@ -12,32 +12,13 @@
 use super::super::Exit;
 use super::{Cx, Mem, exit, trap};
 use crate::trap::Trap;
-use crate::vm::{PAGE_SIZE, TableData};
+use crate::vm::{PAGE_SIZE, bulk};
 
 /// `start..start + len` if it lies within `0..bound`.
 fn range(start: u64, len: u64, bound: usize) -> Result<std::ops::Range<usize>, Trap> {
     match start.checked_add(len) {
         Some(end) if end <= bound as u64 => Ok(start as usize..end as usize),
         _ => Err(Trap::MemoryOutOfBounds),
-    }
-}
-
-/// Like [`range`], for tables.
-fn table_range(start: u64, len: u64, bound: usize) -> Result<std::ops::Range<usize>, Trap> {
-    range(start, len, bound).map_err(|_| Trap::TableOutOfBounds)
-}
-
-/// Mutable references to two distinct tables, or one if they are the same.
-fn two_tables(tables: &mut [TableData], a: usize, b: usize) -> (&mut TableData, Option<&TableData>) {
-    if a == b {
-        return (&mut tables[a], None);
-    }
-    if a < b {
-        let (lo, hi) = tables.split_at_mut(b);
-        (&mut lo[a], Some(&hi[0]))
-    } else {
-        let (lo, hi) = tables.split_at_mut(a);
-        (&mut hi[0], Some(&lo[b]))
     }
 }
 
@@ -211,23 +192,7 @@ handlers! { lookup (ip, sp, mem, mem_len, cx, acc)
         let [Some(to_id), Some(from_id)] = ids else { return trap(cx, Trap::MemoryOutOfBounds) };
         let n = get!(sp, len) as u32 as u64;
         let (s, d) = (get!(sp, src) as u32 as u64, get!(sp, dst) as u32 as u64);
-        let copied = match cx.memories.get_disjoint_mut([to_id, from_id]) {
-            Ok([to_mem, from_mem]) => range(s, n, from_mem.bytes().len()).and_then(|from| {
-                let to = range(d, n, to_mem.bytes().len())?;
-                to_mem.bytes_mut()[to].copy_from_slice(&from_mem.bytes()[from]);
-                Ok(())
-            }),
-            // Two memory indices of one instance naming the same store memory (the
-            // same import twice): an overlapping copy within it.
-            Err(_) => {
-                let m = &mut cx.memories[to_id];
-                range(s, n, m.bytes().len()).and_then(|from| {
-                    let to = range(d, n, m.bytes().len())?;
-                    m.bytes_mut().copy_within(from, to.start);
-                    Ok(())
-                })
-            }
-        };
+        let copied = bulk::memory_copy(cx.memories, to_id, from_id, d, s, n);
         // The references above may have ended the `mem` pointer's validity: reload it.
         (mem, mem_len) = cx.memory(0);
         tr!(cx, copied);
@@ -276,37 +241,22 @@ handlers! { lookup (ip, sp, mem, mem_len, cx, acc)
     TableFill { index, value, len } => next2 {
         let (t, _, _) = data!(ip, cx);
         let t = table_index(cx, t);
-        let elems = &mut cx.tables[t].elems;
-        let at = tr!(cx, table_range(get!(sp, index) as u32 as u64, get!(sp, len) as u32 as u64, elems.len()));
-        elems[at].fill(get!(sp, value));
+        let filled = bulk::table_fill(&mut cx.tables[t], get!(sp, index) as u32 as u64, get!(sp, value), get!(sp, len) as u32 as u64);
+        tr!(cx, filled);
     }
     TableCopy { dst, src, len } => next2 {
         let (dst_table, src_table, _) = data!(ip, cx);
         let (d, s) = (table_index(cx, dst_table), table_index(cx, src_table));
-        let (dt, st) = two_tables(cx.tables, d, s);
         let n = get!(sp, len) as u32 as u64;
-        let src_len = st.map_or(dt.elems.len(), |t| t.elems.len());
-        let copied = table_range(get!(sp, src) as u32 as u64, n, src_len).and_then(|from| {
-            let to = table_range(get!(sp, dst) as u32 as u64, n, dt.elems.len())?;
-            match st {
-                Some(st) => dt.elems[to].copy_from_slice(&st.elems[from]),
-                None => dt.elems.copy_within(from, to.start),
-            }
-            Ok(())
-        });
+        let copied = bulk::table_copy(cx.tables, d, s, get!(sp, dst) as u32 as u64, get!(sp, src) as u32 as u64, n);
         tr!(cx, copied);
     }
     TableInit { dst, src, len } => next2 {
         let (t, segment, _) = data!(ip, cx);
         let t = table_index(cx, t);
         let items = &cx.segments[cx.inst_id as usize].elems[segment as usize];
-        let elems = &mut cx.tables[t].elems;
         let n = get!(sp, len) as u32 as u64;
-        let copied = table_range(get!(sp, src) as u32 as u64, n, items.len()).and_then(|from| {
-            let to = table_range(get!(sp, dst) as u32 as u64, n, elems.len())?;
-            elems[to].copy_from_slice(&items[from]);
-            Ok(())
-        });
+        let copied = bulk::table_init(&mut cx.tables[t], items, get!(sp, dst) as u32 as u64, get!(sp, src) as u32 as u64, n);
         tr!(cx, copied);
     }
     ElemDrop { segment } => next { cx.segments[cx.inst_id as usize].elems[segment as usize] = Box::new([]) }

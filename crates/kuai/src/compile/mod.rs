@@ -1,0 +1,258 @@
+//! The compiled tier: WebAssembly translated to Cranelift IR by our own translator
+//! (`func.rs`), compiled to machine code by Cranelift, and placed in executable memory
+//! (`vm::code`) with its trap sites registered for the signal handler (`vm::traps`).
+//!
+//! Every compiled wasm function has the signature
+//! `(callee_vmctx, caller_vmctx, params…) -> results` in Cranelift's `tail` calling
+//! convention, and finds everything through its `VmContext` (`vm/vmctx.rs`). Calls — to
+//! functions of the same module too — go through the instance's function table, so a
+//! table entry is the one place that decides which code runs. Two kinds of trampolines
+//! (`trampolines.rs`) connect compiled code with the host: an *entry* trampoline per
+//! function type, which the runtime calls with an array of 16-byte values, and a *host*
+//! trampoline per function type, which compiled code calls like any function and which
+//! calls the runtime's host-call entry with such an array.
+
+mod func;
+mod memory;
+mod ops;
+mod trampolines;
+
+pub(crate) use memory::Bulk;
+
+/// The runtime's `bulk` entry's status for "out of bounds memory access".
+pub(crate) const STATUS_MEMORY: u32 = 1;
+/// The runtime's `bulk` entry's status for "out of bounds table access".
+pub(crate) const STATUS_TABLE: u32 = 3;
+
+use crate::error::{CompileError, CompileErrorKind};
+use crate::module::ModuleInner;
+use crate::trap::Trap;
+use crate::types::{FuncType, ValType};
+use crate::vm::code::{CodeMemory, FuncRange};
+use crate::vm::traps::TrapSite;
+use cranelift_codegen::ir::{self, AbiParam, ArgumentPurpose, Signature, TrapCode, types};
+use cranelift_codegen::isa::{CallConv, OwnedTargetIsa, TargetIsa};
+use cranelift_codegen::settings::{self, Configurable};
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+
+/// A module's machine code: every defined function and the trampolines of its types.
+#[derive(Debug)]
+pub(crate) struct CompiledModule {
+    code: Arc<CodeMemory>,
+    /// Offset of each defined function's code.
+    funcs: Box<[u32]>,
+    /// Offset of the entry trampoline of each type (module type index).
+    entry: Box<[u32]>,
+    /// Offset of the host-call trampoline of each type, by engine-wide type id.
+    host: HashMap<u32, u32>,
+}
+
+impl CompiledModule {
+    /// The address of defined function `def`'s code.
+    pub(crate) fn func(&self, def: u32) -> usize {
+        self.code.addr(self.funcs[def as usize])
+    }
+
+    /// The address of the entry trampoline for module type `ty`.
+    pub(crate) fn entry_trampoline(&self, ty: u32) -> usize {
+        self.code.addr(self.entry[ty as usize])
+    }
+
+    /// The host-call trampolines this module has, by engine-wide type id.
+    pub(crate) fn host_trampolines(&self) -> impl Iterator<Item = (u32, usize)> + '_ {
+        self.host.iter().map(|(&id, &offset)| (id, self.code.addr(offset)))
+    }
+
+    /// The address [`crate::vm::code::wasm_func_at`] names this module's code by.
+    pub(crate) fn code_base(&self) -> usize {
+        self.code.base()
+    }
+}
+
+/// The host's instruction set, with Kuai's code-generation settings (made once).
+fn isa() -> Result<&'static dyn TargetIsa, CompileError> {
+    static ISA: OnceLock<Result<OwnedTargetIsa, String>> = OnceLock::new();
+    let isa = ISA.get_or_init(|| {
+        let mut flags = settings::builder();
+        let set = |flags: &mut settings::Builder, name: &str, value: &str| {
+            flags.set(name, value).map_err(|e| format!("cranelift setting {name}={value}: {e}"))
+        };
+        set(&mut flags, "opt_level", "speed")?;
+        // Frame pointers: the trap handler walks them for backtraces.
+        set(&mut flags, "preserve_frame_pointers", "true")?;
+        // Frames bigger than a page touch each page, so none can skip a guard page.
+        set(&mut flags, "enable_probestack", "true")?;
+        set(&mut flags, "probestack_strategy", "inline")?;
+        set(&mut flags, "enable_verifier", if cfg!(debug_assertions) { "true" } else { "false" })?;
+        // Functions with more results than registers return the rest through memory.
+        set(&mut flags, "enable_multi_ret_implicit_sret", "true")?;
+        let builder = cranelift_native::builder().map_err(|e| format!("unsupported host: {e}"))?;
+        builder.finish(settings::Flags::new(flags)).map_err(|e| format!("cranelift: {e}"))
+    });
+    match isa {
+        Ok(isa) => Ok(&**isa),
+        Err(e) => Err(unsupported(e.clone())),
+    }
+}
+
+fn unsupported(message: String) -> CompileError {
+    CompileError::new(CompileErrorKind::Unsupported, message, None)
+}
+
+/// Trap codes of compiled code, beyond Cranelift's own.
+mod codes {
+    use cranelift_codegen::ir::TrapCode;
+    pub const UNREACHABLE: TrapCode = TrapCode::unwrap_user(1);
+    pub const TABLE_OUT_OF_BOUNDS: TrapCode = TrapCode::unwrap_user(2);
+    pub const UNINITIALIZED_ELEMENT: TrapCode = TrapCode::unwrap_user(3);
+    pub const UNDEFINED_ELEMENT: TrapCode = TrapCode::unwrap_user(4);
+    pub const INDIRECT_CALL_TYPE_MISMATCH: TrapCode = TrapCode::unwrap_user(5);
+    pub const NULL_REFERENCE: TrapCode = TrapCode::unwrap_user(6);
+    /// A host function or runtime entry failed; the runtime holds the reason.
+    pub const HOST: TrapCode = TrapCode::unwrap_user(7);
+}
+
+/// What a trap code of compiled code means.
+fn trap_site(code: TrapCode) -> Option<TrapSite> {
+    let trap = match code {
+        TrapCode::STACK_OVERFLOW => Trap::StackOverflow,
+        TrapCode::INTEGER_OVERFLOW => Trap::IntegerOverflow,
+        TrapCode::HEAP_OUT_OF_BOUNDS => Trap::MemoryOutOfBounds,
+        TrapCode::INTEGER_DIVISION_BY_ZERO => Trap::IntegerDivideByZero,
+        TrapCode::BAD_CONVERSION_TO_INTEGER => Trap::InvalidConversionToInteger,
+        codes::UNREACHABLE => Trap::Unreachable,
+        codes::TABLE_OUT_OF_BOUNDS => Trap::TableOutOfBounds,
+        codes::UNINITIALIZED_ELEMENT => Trap::UninitializedElement,
+        codes::UNDEFINED_ELEMENT => Trap::UndefinedElement,
+        codes::INDIRECT_CALL_TYPE_MISMATCH => Trap::IndirectCallTypeMismatch,
+        codes::NULL_REFERENCE => Trap::NullReference,
+        codes::HOST => return Some(TrapSite::Host),
+        _ => return None,
+    };
+    Some(TrapSite::Wasm(trap))
+}
+
+/// The Cranelift type of a wasm value (references are untyped 64-bit values, as in the
+/// interpreter), or `None` for `v128` (not compiled yet).
+fn clif_type(ty: ValType) -> Option<ir::Type> {
+    match ty {
+        ValType::I32 => Some(types::I32),
+        ValType::I64 | ValType::FuncRef | ValType::ExternRef => Some(types::I64),
+        ValType::F32 => Some(types::F32),
+        ValType::F64 => Some(types::F64),
+        ValType::V128 => None,
+    }
+}
+
+/// The signature of compiled wasm functions of type `ty`.
+fn wasm_signature(ty: &FuncType) -> Result<Signature, CompileError> {
+    let mut sig = Signature::new(CallConv::Tail);
+    sig.params.push(AbiParam::special(types::I64, ArgumentPurpose::VMContext));
+    sig.params.push(AbiParam::new(types::I64));
+    for &p in ty.params() {
+        sig.params.push(AbiParam::new(clif_type(p).ok_or_else(unsupported_simd)?));
+    }
+    for &r in ty.results() {
+        sig.returns.push(AbiParam::new(clif_type(r).ok_or_else(unsupported_simd)?));
+    }
+    Ok(sig)
+}
+
+fn unsupported_simd() -> CompileError {
+    unsupported("the compiler does not support vector (v128) values yet".into())
+}
+
+/// One compiled piece of code, before placement.
+struct Piece {
+    bytes: Vec<u8>,
+    traps: Vec<(u32, TrapSite)>,
+    /// Module function index, for wasm functions.
+    func_index: Option<u32>,
+}
+
+/// Compiles every defined function of `module` and the trampolines of its types.
+pub(crate) fn compile_module(module: &ModuleInner) -> Result<CompiledModule, CompileError> {
+    let config = module.engine.config();
+    if config.consume_fuel || config.epoch_interruption {
+        return Err(unsupported("the compiled tier does not support fuel or epoch interruption yet".into()));
+    }
+    let isa = isa()?;
+    crate::vm::traps::init();
+    let mut pieces = Vec::new();
+    let mut ctx = cranelift_codegen::Context::new();
+    let mut fctx = cranelift_frontend::FunctionBuilderContext::new();
+    for def in 0..module.bodies.len() as u32 {
+        module.validate_later(def)?;
+        let func_index = module.num_imported_funcs + def;
+        ctx.clear();
+        func::translate(module, def, isa, &mut ctx.func, &mut fctx)?;
+        pieces.push(finish(isa, &mut ctx, Some(func_index))?);
+    }
+    let mut entry = Vec::with_capacity(module.types.len());
+    let mut host = Vec::new();
+    for (index, ty) in module.types.iter().enumerate() {
+        ctx.clear();
+        trampolines::entry(ty, isa, &mut ctx.func, &mut fctx)?;
+        entry.push(pieces.len());
+        pieces.push(finish(isa, &mut ctx, None)?);
+        ctx.clear();
+        trampolines::host(ty, isa, &mut ctx.func, &mut fctx)?;
+        host.push((module.type_ids[index], pieces.len()));
+        pieces.push(finish(isa, &mut ctx, None)?);
+    }
+    // Place the pieces one after another, 32-byte aligned (the constant pools that follow
+    // each function's code assume that much).
+    let mut bytes = Vec::new();
+    let mut offsets = Vec::with_capacity(pieces.len());
+    let mut ranges = Vec::new();
+    let mut traps = Vec::new();
+    for piece in &pieces {
+        while bytes.len() % 32 != 0 {
+            bytes.push(0xcc);
+        }
+        let start = u32::try_from(bytes.len()).map_err(|_| unsupported("module code beyond 4 GiB".into()))?;
+        offsets.push(start);
+        bytes.extend_from_slice(&piece.bytes);
+        ranges.push(FuncRange {
+            start,
+            end: start + piece.bytes.len() as u32,
+            func_index: piece.func_index.unwrap_or(u32::MAX),
+            wasm: piece.func_index.is_some(),
+        });
+        traps.extend(piece.traps.iter().map(|&(offset, site)| (start + offset, site)));
+    }
+    let code =
+        CodeMemory::new(&bytes, ranges, traps).map_err(|e| unsupported(format!("cannot map compiled code: {e}")))?;
+    Ok(CompiledModule {
+        code,
+        funcs: offsets[..module.bodies.len()].into(),
+        entry: entry.iter().map(|&i| offsets[i]).collect(),
+        host: host.into_iter().map(|(id, i)| (id, offsets[i])).collect(),
+    })
+}
+
+/// Compiles the function in `ctx` and collects its code and trap sites.
+fn finish(
+    isa: &dyn TargetIsa,
+    ctx: &mut cranelift_codegen::Context,
+    func_index: Option<u32>,
+) -> Result<Piece, CompileError> {
+    let mut control = cranelift_codegen::control::ControlPlane::default();
+    let compiled =
+        ctx.compile(isa, &mut control).map_err(|e| unsupported(format!("internal error: cranelift: {:?}", e.inner)))?;
+    if let Some(reloc) = compiled.buffer.relocs().first() {
+        return Err(unsupported(format!("internal error: unexpected relocation {reloc:?}")));
+    }
+    let traps = compiled
+        .buffer
+        .traps()
+        .iter()
+        .map(|t| {
+            trap_site(t.code)
+                .map(|site| (t.offset, site))
+                .ok_or_else(|| unsupported(format!("internal error: unknown trap code {}", t.code)))
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(Piece { bytes: compiled.code_buffer().to_vec(), traps, func_index })
+}

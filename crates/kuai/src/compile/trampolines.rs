@@ -1,0 +1,100 @@
+//! Trampolines between the host's calling convention and compiled wasm code, one pair per
+//! function type. Values cross in arrays of 16-byte cells (room for a `v128`), argument `i`
+//! and later result `i` in cell `i`.
+
+use super::{CompileError, clif_type, codes, unsupported_simd, wasm_signature};
+use crate::types::FuncType;
+use crate::vm::vmctx::{VmContext, VmStoreContext};
+use cranelift_codegen::ir::{
+    self, AbiParam, InstBuilder, MemFlagsData, Signature, StackSlotData, StackSlotKind, types,
+};
+use cranelift_codegen::isa::{CallConv, TargetIsa};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use std::mem::offset_of;
+
+/// Bytes per value cell.
+const CELL: i32 = 16;
+
+/// Loads and stores of the trampolines' own data: aligned, never trapping.
+fn trusted() -> MemFlagsData {
+    MemFlagsData::trusted()
+}
+
+/// The entry trampoline for functions of type `ty`, in the host's (System V) convention:
+/// `(callee_vmctx, caller_vmctx, code, values)` — loads the arguments from `values`, calls
+/// `code` and stores the results into `values`.
+pub(super) fn entry(
+    ty: &FuncType,
+    isa: &dyn TargetIsa,
+    func: &mut ir::Function,
+    fctx: &mut FunctionBuilderContext,
+) -> Result<(), CompileError> {
+    let mut sig = Signature::new(CallConv::SystemV);
+    sig.params.extend([AbiParam::new(types::I64); 4]);
+    func.signature = sig;
+    let wasm_sig = wasm_signature(ty)?;
+    let mut b = FunctionBuilder::new(func, fctx);
+    let block = b.create_block();
+    b.append_block_params_for_function_params(block);
+    b.switch_to_block(block);
+    let &[callee_vmctx, caller_vmctx, code, values] = b.block_params(block) else { unreachable!("four parameters") };
+    let mut args = vec![callee_vmctx, caller_vmctx];
+    for (i, &p) in ty.params().iter().enumerate() {
+        let t = clif_type(p).ok_or_else(unsupported_simd)?;
+        args.push(b.ins().load(t, trusted(), values, i as i32 * CELL));
+    }
+    let sig_ref = b.import_signature(wasm_sig);
+    let call = b.ins().call_indirect(sig_ref, code, &args);
+    let results = b.inst_results(call).to_vec();
+    for (i, r) in results.into_iter().enumerate() {
+        b.ins().store(trusted(), r, values, i as i32 * CELL);
+    }
+    b.ins().return_(&[]);
+    b.seal_all_blocks();
+    b.finalize(isa.frontend_config());
+    Ok(())
+}
+
+/// The host-call trampoline for functions of type `ty`: a wasm function (same signature
+/// as compiled ones) whose `callee_vmctx` is the store function index. It stores the
+/// arguments into a stack array, calls the runtime's host-call entry (found through the
+/// caller's store context), traps if that failed, and returns the results from the array.
+pub(super) fn host(
+    ty: &FuncType,
+    isa: &dyn TargetIsa,
+    func: &mut ir::Function,
+    fctx: &mut FunctionBuilderContext,
+) -> Result<(), CompileError> {
+    func.signature = wasm_signature(ty)?;
+    let mut host_sig = Signature::new(CallConv::SystemV);
+    host_sig.params.extend([AbiParam::new(types::I64); 4]);
+    host_sig.returns.push(AbiParam::new(types::I32));
+    let mut b = FunctionBuilder::new(func, fctx);
+    let block = b.create_block();
+    b.append_block_params_for_function_params(block);
+    b.switch_to_block(block);
+    let params = b.block_params(block).to_vec();
+    let (store_func, caller_vmctx) = (params[0], params[1]);
+    let cells = ty.params().len().max(ty.results().len()).max(1) as u32;
+    let slot = b.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, cells * CELL as u32, 4));
+    for (i, &arg) in params[2..].iter().enumerate() {
+        b.ins().stack_store(types::I64, arg, slot, i as i32 * CELL);
+    }
+    let values = b.ins().stack_addr(types::I64, slot, 0);
+    let store_ctx = b.ins().load(types::I64, trusted(), caller_vmctx, offset_of!(VmContext, store) as i32);
+    let host_call = b.ins().load(types::I64, trusted(), store_ctx, offset_of!(VmStoreContext, host_call) as i32);
+    let host_data = b.ins().load(types::I64, trusted(), store_ctx, offset_of!(VmStoreContext, host_data) as i32);
+    let sig_ref = b.import_signature(host_sig);
+    let call = b.ins().call_indirect(sig_ref, host_call, &[host_data, caller_vmctx, store_func, values]);
+    let status = b.inst_results(call)[0];
+    b.ins().trapnz(status, codes::HOST);
+    let mut results = Vec::with_capacity(ty.results().len());
+    for (i, &r) in ty.results().iter().enumerate() {
+        let t = clif_type(r).ok_or_else(unsupported_simd)?;
+        results.push(b.ins().stack_load(types::I64, t, slot, i as i32 * CELL));
+    }
+    b.ins().return_(&results);
+    b.seal_all_blocks();
+    b.finalize(isa.frontend_config());
+    Ok(())
+}

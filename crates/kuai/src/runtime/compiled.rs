@@ -1,0 +1,322 @@
+//! Running compiled code from the runtime: calls from the host into compiled functions,
+//! and the runtime's entries compiled code calls back into — host functions, `memory.grow`
+//! and bulk memory operations — each monomorphized for the store's host state `T` and
+//! reached through the store's `VmStoreContext`.
+//!
+//! While compiled code runs, the store is reached only through the `*mut Store<T>` in
+//! `VmStoreContext::host_data`: the `&mut Store<T>` the call started from is not used until
+//! the call returns, so each entry may turn the pointer back into a `&mut Store<T>` for its
+//! duration (nothing else touches the store meanwhile: compiled code is suspended in it).
+
+use super::call::check_host_results;
+use super::func::Caller;
+use super::store::Store;
+use super::values::Val;
+use crate::compile::{CompiledModule, STATUS_MEMORY, STATUS_TABLE};
+use crate::error::Error;
+use crate::trap::{Backtrace, FrameInfo, Trap, TrapError};
+use crate::vm::FuncKind;
+use crate::vm::traps::{CaughtTrap, EntryCall, TrapSite};
+use crate::vm::vmctx::{NativeCode, VmContext};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// The compiled tier's state in a store.
+#[derive(Default)]
+pub(crate) struct CompiledState {
+    /// Each instance's compiled module, if it has one (same index as the store's instances).
+    pub modules: Vec<Option<Arc<CompiledModule>>>,
+    /// Why the last call into the runtime from compiled code failed.
+    pending: Option<Pending>,
+}
+
+/// A failure of a runtime entry, waiting for the trap it causes to reach the host.
+enum Pending {
+    Error(Error),
+    Panic(Box<dyn std::any::Any + Send>),
+}
+
+/// Where machine code is, for `vmctx::refresh_all`.
+struct Native<'a> {
+    modules: &'a [Option<Arc<CompiledModule>>],
+    imported: Vec<u32>,
+    host: HashMap<u32, usize>,
+}
+
+impl NativeCode for Native<'_> {
+    fn wasm(&self, instance: u32, index: u32) -> usize {
+        let i = instance as usize;
+        match (self.modules.get(i), self.imported.get(i)) {
+            (Some(Some(m)), Some(&imported)) if index >= imported => m.func(index - imported),
+            _ => 0,
+        }
+    }
+    fn host(&self, type_id: u32) -> usize {
+        self.host.get(&type_id).copied().unwrap_or(0)
+    }
+}
+
+/// Brings the store's compiled-code contexts up to date.
+fn refresh<T>(store: &mut Store<T>) {
+    let modules = &store.compiled.modules;
+    let imported = store.inner.instances.iter().map(|i| i.module.num_imported_funcs).collect();
+    let host = modules.iter().flatten().flat_map(|m| m.host_trampolines()).collect();
+    let native = Native { modules, imported, host };
+    crate::vm::vmctx::refresh_all(&mut store.inner, &native);
+}
+
+/// Whether store instance `instance` runs compiled code.
+pub(crate) fn is_compiled<T>(store: &Store<T>, instance: u32) -> bool {
+    store.compiled.modules.get(instance as usize).is_some_and(Option::is_some)
+}
+
+/// Calls wasm function `index` of compiled store instance `instance` with `params`.
+pub(crate) fn call<T>(
+    store: &mut Store<T>,
+    instance: u32,
+    index: u32,
+    params: &[Val],
+    results: &mut [Val],
+) -> Result<(), Error> {
+    if store.inner.vm_dirty {
+        refresh(store);
+    }
+    let module = store.inner.instances[instance as usize].module.clone();
+    let type_index = module.funcs[index as usize];
+    let ty = module.types[type_index as usize].clone();
+    let Some(compiled) = store.compiled.modules[instance as usize].clone() else {
+        unreachable!("compiled::call on an interpreted instance")
+    };
+    let mut values = vec![0u128; params.len().max(results.len()).max(1)];
+    for (cell, p) in values.iter_mut().zip(params) {
+        *cell = p.to_raw();
+    }
+    let vmctx = &*store.inner.vmctx[instance as usize].ctx as *const VmContext as usize;
+    let code = compiled.func(index - module.num_imported_funcs);
+    // The runtime's entries and the stack limit, in the store context.
+    let outermost = store.inner.vm_store.ctx.stack_limit == 0;
+    let max_stack = store.inner.engine.config().max_wasm_stack;
+    {
+        let ctx = &mut store.inner.vm_store.ctx;
+        ctx.host_call = host_call::<T> as *const () as usize;
+        ctx.memory_grow = memory_grow::<T> as *const () as usize;
+        ctx.bulk = bulk::<T> as *const () as usize;
+        if outermost {
+            ctx.stack_limit = crate::vm::traps::stack_pointer().saturating_sub(max_stack);
+        }
+    }
+    let store_ptr: *mut Store<T> = store;
+    store.inner.vm_store.ctx.host_data = store_ptr as usize;
+    let call = EntryCall {
+        trampoline: compiled.entry_trampoline(type_index),
+        callee_vmctx: vmctx,
+        caller_vmctx: vmctx,
+        code,
+        values: values.as_mut_ptr(),
+    };
+    // SAFETY: the trampoline is the entry trampoline of the callee's type, `code` the
+    // callee's machine code and `vmctx` its instance's refreshed context; `values` holds
+    // the arguments (checked against the type by the caller) with room for the results.
+    // During the call the store is reached only through `host_data` (see the module docs).
+    let outcome = unsafe { crate::vm::traps::catch_traps(&call) };
+    // SAFETY: the call is over; `store_ptr` was derived from `store` just above.
+    let store = unsafe { &mut *store_ptr };
+    if outermost {
+        store.inner.vm_store.ctx.stack_limit = 0;
+    }
+    match outcome {
+        Ok(()) => {
+            for ((r, &t), cell) in results.iter_mut().zip(ty.results()).zip(&values) {
+                *r = Val::from_raw(*cell, t, &store.inner);
+            }
+            Ok(())
+        }
+        Err(CaughtTrap { site: TrapSite::Wasm(trap), frames }) => {
+            Err(Error::Trap(TrapError::new(trap, backtrace(store, &frames))))
+        }
+        Err(CaughtTrap { site: TrapSite::Host, .. }) => match store.compiled.pending.take() {
+            Some(Pending::Error(e)) => Err(e),
+            Some(Pending::Panic(payload)) => std::panic::resume_unwind(payload),
+            None => Err(Error::Trap(TrapError::new(Trap::Unreachable, Backtrace::new(Vec::new())))),
+        },
+    }
+}
+
+/// The wasm frames a trap recorded, as a backtrace.
+fn backtrace<T>(store: &Store<T>, pcs: &[usize]) -> Backtrace {
+    let frames = pcs
+        .iter()
+        .filter_map(|&pc| {
+            let (base, func_index) = crate::vm::code::wasm_func_at(pc)?;
+            let instance =
+                store.compiled.modules.iter().position(|m| m.as_ref().is_some_and(|m| m.code_base() == base))?;
+            let module = &store.inner.instances[instance].module;
+            Some(FrameInfo {
+                func_index,
+                func_name: module.names.funcs.get(&func_index).cloned(),
+                module_name: module.names.module.clone(),
+            })
+        })
+        .collect();
+    Backtrace::new(frames)
+}
+
+/// Records why an entry failed; compiled code then traps with `TrapSite::Host`.
+fn fail<T>(store: &mut Store<T>, pending: Pending) {
+    store.compiled.pending = Some(pending);
+}
+
+/// The runtime's host-call entry (`VmStoreContext::host_call`): calls host function
+/// `func` for the instance of `caller_vmctx`, arguments and results in `values`.
+unsafe extern "sysv64" fn host_call<T>(data: usize, caller_vmctx: usize, func: u64, values: *mut u128) -> u32 {
+    // SAFETY: `data` is the `host_data` `call` stored: the store, not otherwise used
+    // while compiled code runs (module docs).
+    let store = unsafe { &mut *(data as *mut Store<T>) };
+    // SAFETY: compiled code passes its own instance's live context.
+    let instance = unsafe { (*(caller_vmctx as *const VmContext)).instance };
+    let data = store.inner.funcs[func as usize].clone();
+    let FuncKind::Host { host } = data.kind else { return 2 };
+    let ty = &data.ty;
+    let cells = ty.params().len().max(ty.results().len()).max(1);
+    // SAFETY: the host trampoline passes an array of `cells` value cells for this type.
+    let values = unsafe { std::slice::from_raw_parts_mut(values, cells) };
+    let params: Vec<Val> =
+        ty.params().iter().zip(values.iter()).map(|(&t, &v)| Val::from_raw(v, t, &store.inner)).collect();
+    let mut results: Vec<Val> = ty.results().iter().map(|&t| Val::default_for(t)).collect();
+    let host = store.host_funcs[host as usize].clone();
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        host(Caller { store: &mut *store, instance: Some(instance) }, &params, &mut results)?;
+        check_host_results(&store.inner, ty, &results)
+    }));
+    if store.inner.vm_dirty {
+        refresh(store);
+    }
+    match outcome {
+        Ok(Ok(())) => {
+            for (cell, r) in values.iter_mut().zip(&results) {
+                *cell = r.to_raw();
+            }
+            0
+        }
+        Ok(Err(e)) => {
+            fail(store, Pending::Error(e));
+            1
+        }
+        Err(payload) => {
+            fail(store, Pending::Panic(payload));
+            1
+        }
+    }
+}
+
+/// The runtime's `memory.grow` (`VmStoreContext::memory_grow`): grows memory `memory` of
+/// store instance `instance` by `delta` pages through the store's limiter.
+unsafe extern "sysv64" fn memory_grow<T>(data: usize, instance: u64, memory: u64, delta: u64) -> i64 {
+    // SAFETY: as in `host_call`.
+    let store = unsafe { &mut *(data as *mut Store<T>) };
+    let index = store.inner.instances[instance as usize].memories[memory as usize];
+    let outcome = store.grow_memory(index, delta);
+    refresh(store);
+    match outcome {
+        Ok(Some(old)) => old as i64,
+        Ok(None) => -1,
+        Err(e) => {
+            fail(store, Pending::Error(e));
+            -2
+        }
+    }
+}
+
+/// The runtime's bulk memory and table operations (`VmStoreContext::bulk`): `op`
+/// (`compile::Bulk`) on store instance `instance` with arguments `args` (up to five; a
+/// result replaces the first). Returns 0 when done, [`STATUS_MEMORY`] or [`STATUS_TABLE`]
+/// for an out-of-bounds trap (nothing changed), anything else if the operation failed
+/// (the reason is pending).
+unsafe extern "sysv64" fn bulk<T>(data: usize, instance: u64, op: u64, args: *mut u64) -> u32 {
+    use crate::compile::Bulk;
+    use crate::vm::bulk;
+    // SAFETY: as in `host_call`.
+    let store = unsafe { &mut *(data as *mut Store<T>) };
+    // SAFETY: compiled code passes an array of five arguments.
+    let args = unsafe { std::slice::from_raw_parts_mut(args, 5) };
+    let i = instance as usize;
+    let inner = &mut store.inner;
+    let inst = &inner.instances[i];
+    let memory = |k: u64| inst.memories[k as usize] as usize;
+    let table = |k: u64| inst.tables[k as usize] as usize;
+    let outcome: Result<Option<u64>, Trap> = match Bulk::from_code(op) {
+        Some(Bulk::MemoryFill) => {
+            let m = memory(args[0]);
+            bulk::memory_fill(&mut inner.memories[m], args[1], args[2] as u8, args[3]).map(|()| None)
+        }
+        Some(Bulk::MemoryCopy) => {
+            let (to, from) = (memory(args[0]), memory(args[1]));
+            bulk::memory_copy(&mut inner.memories, to, from, args[2], args[3], args[4]).map(|()| None)
+        }
+        Some(Bulk::MemoryInit) => {
+            let m = memory(args[0]);
+            let data = inst.data_segment(&inner.segments[i], args[1] as u32);
+            bulk::memory_init(&mut inner.memories[m], data, args[2], args[3], args[4]).map(|()| None)
+        }
+        Some(Bulk::DataDrop) => {
+            inner.segments[i].data_dropped[args[0] as usize] = true;
+            Ok(None)
+        }
+        Some(Bulk::TableGet) => {
+            let t = table(args[0]);
+            inner.tables[t].elems.get(args[1] as usize).map(|&e| Some(e)).ok_or(Trap::TableOutOfBounds)
+        }
+        Some(Bulk::TableSet) => {
+            let t = table(args[0]);
+            match inner.tables[t].elems.get_mut(args[1] as usize) {
+                Some(e) => {
+                    *e = args[2];
+                    Ok(None)
+                }
+                None => Err(Trap::TableOutOfBounds),
+            }
+        }
+        Some(Bulk::TableSize) => Ok(Some(inner.tables[table(args[0])].elems.len() as u64)),
+        Some(Bulk::TableGrow) => {
+            let t = table(args[0]) as u32;
+            match store.grow_table(t, args[2], args[1]) {
+                Ok(old) => Ok(Some(old.map_or(u32::MAX as u64, |old| old))),
+                Err(e) => {
+                    fail(store, Pending::Error(e));
+                    return 2;
+                }
+            }
+        }
+        Some(Bulk::TableFill) => {
+            let t = table(args[0]);
+            bulk::table_fill(&mut inner.tables[t], args[1], args[2], args[3]).map(|()| None)
+        }
+        Some(Bulk::TableCopy) => {
+            let (to, from) = (table(args[0]), table(args[1]));
+            bulk::table_copy(&mut inner.tables, to, from, args[2], args[3], args[4]).map(|()| None)
+        }
+        Some(Bulk::TableInit) => {
+            let t = table(args[0]);
+            let items = &inner.segments[i].elems[args[1] as usize];
+            bulk::table_init(&mut inner.tables[t], items, args[2], args[3], args[4]).map(|()| None)
+        }
+        Some(Bulk::ElemDrop) => {
+            inner.segments[i].elems[args[0] as usize] = Box::new([]);
+            Ok(None)
+        }
+        None => return 2,
+    };
+    if store.inner.vm_dirty {
+        refresh(store);
+    }
+    match outcome {
+        Ok(result) => {
+            if let Some(r) = result {
+                args[0] = r;
+            }
+            0
+        }
+        Err(Trap::TableOutOfBounds) => STATUS_TABLE,
+        Err(_) => STATUS_MEMORY,
+    }
+}

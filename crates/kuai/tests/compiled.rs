@@ -1,0 +1,297 @@
+//! The compiled tier (`Strategy::Compile`): results, traps with the interpreter's messages,
+//! host calls in both directions, memory growth, indirect calls and deep recursion.
+
+#![cfg(all(feature = "compiler", target_arch = "x86_64", target_os = "linux"))]
+
+use kuai::{Caller, Config, Engine, Instance, Linker, Module, Store, Strategy, Trap, Val};
+
+fn engine() -> Engine {
+    let mut config = Config::new();
+    config.strategy(Strategy::Compile);
+    Engine::new(&config)
+}
+
+fn instance(engine: &Engine, wat: &str) -> (Store<()>, Instance) {
+    let module = Module::new(engine, wat).unwrap();
+    let mut store = Store::new(engine, ());
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    (store, instance)
+}
+
+fn trap_of(result: Result<(), kuai::Error>) -> Trap {
+    match result {
+        Err(kuai::Error::Trap(t)) => t.trap(),
+        other => panic!("expected a trap, got {other:?}"),
+    }
+}
+
+#[test]
+fn arithmetic_control_flow_and_locals() {
+    let engine = engine();
+    let (mut store, instance) = instance(
+        &engine,
+        r#"(module
+          (func $fib (export "fib") (param i32) (result i32)
+            (if (result i32) (i32.lt_u (local.get 0) (i32.const 2))
+              (then (local.get 0))
+              (else (i32.add (call $fib (i32.sub (local.get 0) (i32.const 1)))
+                             (call $fib (i32.sub (local.get 0) (i32.const 2)))))))
+          (func (export "sum") (param i64) (result i64) (local i64)
+            (block $done
+              (loop $next
+                (br_if $done (i64.eqz (local.get 0)))
+                (local.set 1 (i64.add (local.get 1) (local.get 0)))
+                (local.set 0 (i64.sub (local.get 0) (i64.const 1)))
+                (br $next)))
+            (local.get 1))
+          (func (export "switch") (param i32) (result i32)
+            (block $c (block $b (block $a
+              (br_table $a $b $c (local.get 0)))
+              (return (i32.const 10)))
+              (return (i32.const 20)))
+            (i32.const 30))
+          (func (export "floats") (param f64 f32) (result f64)
+            (f64.add (f64.sqrt (local.get 0)) (f64.promote_f32 (f32.nearest (local.get 1)))))
+          (func (export "multi") (param i32) (result i32 i64 f32)
+            (local.get 0) (i64.extend_i32_s (local.get 0)) (f32.convert_i32_s (local.get 0))))"#,
+    );
+    let fib = instance.get_typed_func::<i32, i32>(&store, "fib").unwrap();
+    assert_eq!(fib.call(&mut store, 20).unwrap(), 6765);
+    let sum = instance.get_typed_func::<i64, i64>(&store, "sum").unwrap();
+    assert_eq!(sum.call(&mut store, 100_000).unwrap(), 5_000_050_000);
+    let switch = instance.get_typed_func::<i32, i32>(&store, "switch").unwrap();
+    let got: Vec<i32> = (0..5).map(|i| switch.call(&mut store, i).unwrap()).collect();
+    assert_eq!(got, [10, 20, 30, 30, 30]);
+    let floats = instance.get_typed_func::<(f64, f32), f64>(&store, "floats").unwrap();
+    assert_eq!(floats.call(&mut store, (16.0, 2.5)).unwrap(), 6.0);
+    let multi = instance.get_typed_func::<i32, (i32, i64, f32)>(&store, "multi").unwrap();
+    assert_eq!(multi.call(&mut store, -3).unwrap(), (-3, -3, -3.0));
+}
+
+#[test]
+fn every_trap_kind_has_the_interpreters_message_and_the_store_stays_usable() {
+    let engine = engine();
+    let (mut store, instance) = instance(
+        &engine,
+        r#"(module
+          (memory 1)
+          (table 2 funcref)
+          (type $v (func))
+          (func $f (param i32))
+          (elem (i32.const 0) $f)
+          (func (export "unreachable") unreachable)
+          (func (export "div0") (drop (i32.div_s (i32.const 1) (i32.const 0))))
+          (func (export "divu0") (drop (i64.div_u (i64.const 1) (i64.const 0))))
+          (func (export "rem0") (drop (i32.rem_s (i32.const 1) (i32.const 0))))
+          (func (export "overflow") (drop (i32.div_s (i32.const 0x80000000) (i32.const -1))))
+          (func (export "conversion") (drop (i32.trunc_f32_s (f32.const nan))))
+          (func (export "conversion_range") (drop (i32.trunc_f64_u (f64.const -1))))
+          (func (export "oob") (drop (i32.load (i32.const 65534))))
+          (func (export "oob_far") (drop (i32.load offset=0xffff0000 (i32.const 0xffff))))
+          (func (export "store_oob") (i64.store (i32.const -1) (i64.const 0)))
+          (func (export "undefined") (call_indirect (type $v) (i32.const 5)))
+          (func (export "uninitialized") (call_indirect (type $v) (i32.const 1)))
+          (func (export "mismatch") (call_indirect (type $v) (i32.const 0)))
+          (func $deep (export "deep") (call $deep))
+          (func (export "ok") (result i32) (i32.const 7)))"#,
+    );
+    let cases = [
+        ("unreachable", Trap::Unreachable),
+        ("div0", Trap::IntegerDivideByZero),
+        ("divu0", Trap::IntegerDivideByZero),
+        ("rem0", Trap::IntegerDivideByZero),
+        ("overflow", Trap::IntegerOverflow),
+        ("conversion", Trap::InvalidConversionToInteger),
+        ("conversion_range", Trap::IntegerOverflow),
+        ("oob", Trap::MemoryOutOfBounds),
+        ("oob_far", Trap::MemoryOutOfBounds),
+        ("store_oob", Trap::MemoryOutOfBounds),
+        ("undefined", Trap::UndefinedElement),
+        ("uninitialized", Trap::UninitializedElement),
+        ("mismatch", Trap::IndirectCallTypeMismatch),
+        ("deep", Trap::StackOverflow),
+    ];
+    let ok = instance.get_typed_func::<(), i32>(&store, "ok").unwrap();
+    for round in 0..200 {
+        for (name, trap) in cases {
+            let f = instance.get_typed_func::<(), ()>(&store, name).unwrap();
+            assert_eq!(trap_of(f.call(&mut store, ())), trap, "{name} (round {round})");
+        }
+        assert_eq!(ok.call(&mut store, ()).unwrap(), 7);
+    }
+}
+
+#[test]
+fn host_functions_are_called_with_a_caller_and_their_errors_come_back() {
+    let engine = engine();
+    let module = Module::new(
+        &engine,
+        r#"(module
+          (import "host" "add" (func $add (param i32 i64) (result i64)))
+          (import "host" "fail" (func $fail))
+          (import "host" "reenter" (func $reenter (param i32) (result i32)))
+          (memory (export "memory") 1)
+          (func (export "twice") (param i32) (result i32) (i32.mul (local.get 0) (i32.const 2)))
+          (func (export "call_add") (param i32) (result i64) (call $add (local.get 0) (i64.const 40)))
+          (func (export "call_fail") (call $fail))
+          (func (export "nested") (param i32) (result i32) (i32.add (call $reenter (local.get 0)) (i32.const 1))))"#,
+    )
+    .unwrap();
+    let mut linker = Linker::new(&engine);
+    linker
+        .func_wrap("host", "add", |mut caller: Caller<'_, Vec<i32>>, a: i32, b: i64| {
+            caller.data_mut().push(a);
+            let memory = caller.get_export("memory").and_then(|e| e.into_memory()).unwrap();
+            memory.data_mut(&mut caller)[0] = 99;
+            a as i64 + b
+        })
+        .unwrap();
+    linker
+        .func_wrap("host", "fail", |_: Caller<'_, Vec<i32>>| -> Result<(), kuai::Error> {
+            Err(kuai::Error::TypeMismatch("from the host".into()))
+        })
+        .unwrap();
+    linker
+        .func_wrap("host", "reenter", |mut caller: Caller<'_, Vec<i32>>, x: i32| -> Result<i32, kuai::Error> {
+            let twice = caller.get_export("twice").and_then(|e| e.into_func()).unwrap();
+            let mut out = [Val::I32(0)];
+            twice.call(&mut caller, &[Val::I32(x)], &mut out)?;
+            match out[0] {
+                Val::I32(v) => Ok(v),
+                _ => unreachable!(),
+            }
+        })
+        .unwrap();
+    let mut store = Store::new(&engine, Vec::new());
+    let instance = linker.instantiate(&mut store, &module).unwrap();
+    let call_add = instance.get_typed_func::<i32, i64>(&store, "call_add").unwrap();
+    assert_eq!(call_add.call(&mut store, 2).unwrap(), 42);
+    assert_eq!(store.data(), &[2]);
+    let memory = instance.get_memory(&store, "memory").unwrap();
+    assert_eq!(memory.data(&store)[0], 99);
+    let call_fail = instance.get_typed_func::<(), ()>(&store, "call_fail").unwrap();
+    for _ in 0..100 {
+        let err = call_fail.call(&mut store, ()).unwrap_err();
+        assert!(err.to_string().contains("from the host"), "{err}");
+    }
+    let nested = instance.get_typed_func::<i32, i32>(&store, "nested").unwrap();
+    assert_eq!(nested.call(&mut store, 20).unwrap(), 41);
+}
+
+#[test]
+fn a_panicking_host_function_unwinds_to_the_caller_and_the_store_stays_usable() {
+    let engine = engine();
+    let module = Module::new(
+        &engine,
+        r#"(module (import "host" "boom" (func $boom))
+                   (func (export "run") (call $boom))
+                   (func (export "ok") (result i32) (i32.const 1)))"#,
+    )
+    .unwrap();
+    let mut linker = Linker::new(&engine);
+    linker.func_wrap("host", "boom", |_: Caller<'_, ()>| -> () { panic!("host panic") }).unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = linker.instantiate(&mut store, &module).unwrap();
+    let run = instance.get_typed_func::<(), ()>(&store, "run").unwrap();
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run.call(&mut store, ())));
+    assert!(caught.is_err());
+    let ok = instance.get_typed_func::<(), i32>(&store, "ok").unwrap();
+    assert_eq!(ok.call(&mut store, ()).unwrap(), 1);
+}
+
+#[test]
+fn memory_grows_from_wasm_and_from_the_host_and_compiled_code_sees_it() {
+    for reservation in [4u64 << 30, 0] {
+        let mut config = Config::new();
+        config.strategy(Strategy::Compile).memory_reservation(reservation);
+        let engine = Engine::new(&config);
+        let (mut store, instance) = instance(
+            &engine,
+            r#"(module
+              (memory (export "m") 1 100)
+              (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0)))
+              (func (export "size") (result i32) (memory.size))
+              (func (export "store") (param i32 i32) (i32.store (local.get 0) (local.get 1)))
+              (func (export "load") (param i32) (result i32) (i32.load (local.get 0)))
+              (func (export "fill") (param i32 i32 i32) (memory.fill (local.get 0) (local.get 1) (local.get 2)))
+              (func (export "copy") (param i32 i32 i32) (memory.copy (local.get 0) (local.get 1) (local.get 2))))"#,
+        );
+        let grow = instance.get_typed_func::<i32, i32>(&store, "grow").unwrap();
+        let size = instance.get_typed_func::<(), i32>(&store, "size").unwrap();
+        let store_i32 = instance.get_typed_func::<(i32, i32), ()>(&store, "store").unwrap();
+        let load = instance.get_typed_func::<i32, i32>(&store, "load").unwrap();
+        let memory = instance.get_memory(&store, "m").unwrap();
+        assert_eq!(trap_of(load.call(&mut store, 65536).map(drop)), Trap::MemoryOutOfBounds);
+        assert_eq!(grow.call(&mut store, 1).unwrap(), 1);
+        store_i32.call(&mut store, (65536, 5)).unwrap();
+        assert_eq!(memory.grow(&mut store, 2).unwrap(), 2);
+        assert_eq!(size.call(&mut store, ()).unwrap(), 4);
+        store_i32.call(&mut store, (4 * 65536 - 4, 6)).unwrap();
+        assert_eq!(load.call(&mut store, 65536).unwrap(), 5);
+        assert_eq!(grow.call(&mut store, 1000).unwrap(), -1);
+        let fill = instance.get_typed_func::<(i32, i32, i32), ()>(&store, "fill").unwrap();
+        let copy = instance.get_typed_func::<(i32, i32, i32), ()>(&store, "copy").unwrap();
+        fill.call(&mut store, (100, 0xab, 8)).unwrap();
+        copy.call(&mut store, (200, 100, 8)).unwrap();
+        assert_eq!(load.call(&mut store, 204).unwrap(), 0xabababab_u32 as i32);
+        assert_eq!(trap_of(fill.call(&mut store, (4 * 65536 - 4, 0, 5))), Trap::MemoryOutOfBounds);
+    }
+}
+
+#[test]
+fn deep_recursion_traps_cleanly_and_the_next_call_works() {
+    let engine = engine();
+    let (mut store, instance) = instance(
+        &engine,
+        r#"(module (func $r (export "r") (param i32) (result i32)
+             (if (result i32) (i32.eqz (local.get 0)) (then (i32.const 0))
+               (else (i32.add (i32.const 1) (call $r (i32.sub (local.get 0) (i32.const 1))))))))"#,
+    );
+    let r = instance.get_typed_func::<i32, i32>(&store, "r").unwrap();
+    assert_eq!(r.call(&mut store, 1000).unwrap(), 1000);
+    for _ in 0..3 {
+        assert_eq!(trap_of(r.call(&mut store, 200_000).map(drop)), Trap::StackOverflow);
+        assert_eq!(r.call(&mut store, 100).unwrap(), 100);
+    }
+}
+
+#[test]
+fn traps_carry_a_backtrace_of_compiled_frames() {
+    let engine = engine();
+    let (mut store, instance) = instance(
+        &engine,
+        r#"(module $m (func $inner unreachable) (func $middle (call $inner)) (func $outer (export "outer") (call $middle)))"#,
+    );
+    let outer = instance.get_typed_func::<(), ()>(&store, "outer").unwrap();
+    let Err(kuai::Error::Trap(t)) = outer.call(&mut store, ()) else { panic!("no trap") };
+    let names: Vec<_> = t.backtrace().frames().iter().map(|f| f.func_name.clone().unwrap_or_default()).collect();
+    assert_eq!(names, ["inner", "middle", "outer"]);
+}
+
+#[test]
+fn two_threads_trapping_at_once_each_get_their_own_trap() {
+    let engine = engine();
+    let module = Module::new(
+        &engine,
+        r#"(module (memory 1)
+             (func (export "oob") (param i32) (drop (i32.load (local.get 0))))
+             (func (export "div") (param i32) (drop (i32.div_u (i32.const 1) (local.get 0)))))"#,
+    )
+    .unwrap();
+    let threads: Vec<_> = ["oob", "div"]
+        .into_iter()
+        .map(|name| {
+            let (engine, module) = (engine.clone(), module.clone());
+            std::thread::spawn(move || {
+                let mut store = Store::new(&engine, ());
+                let instance = Instance::new(&mut store, &module, &[]).unwrap();
+                let f = instance.get_typed_func::<i32, ()>(&store, name).unwrap();
+                let arg = if name == "oob" { 70_000 } else { 0 };
+                (0..2000).map(|_| trap_of(f.call(&mut store, arg))).collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let results: Vec<_> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    assert!(results[0].iter().all(|&t| t == Trap::MemoryOutOfBounds));
+    assert!(results[1].iter().all(|&t| t == Trap::IntegerDivideByZero));
+}
