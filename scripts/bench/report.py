@@ -145,6 +145,30 @@ def main():
           "by `scripts/build-bench.sh` with clang-19 -O2 -mbulk-memory (and -msimd128 for simd).")
         p("")
 
+    # ---- the compiled tier against wasmtime ----
+    if c and "kuai-compile" in engines and "wasmtime" in engines:
+        p("## Compiled tier (ms)")
+        p("")
+        p("`kuai run -C strategy=compile` against `wasmtime run -C cache=n`: both compile the module "
+          "before running it, and the times include that.")
+        p("")
+        p("| kernel | kuai-compile | wasmtime | kuai-compile/wasmtime |")
+        p("|---|---:|---:|---:|")
+        ratios = []
+        for k in c:
+            a, b = time_of("c", k, "kuai-compile"), time_of("c", k, "wasmtime")
+            r = a / b if a is not None and b is not None else None
+            ratios.append(r)
+            p(f"| {k} | {show('c', k, 'kuai-compile')} | {show('c', k, 'wasmtime')} | {fmt_ratio(r)} |")
+        n = sum(r is not None for r in ratios)
+        worst = max((r for r in ratios if r is not None), default=None)
+        p(f"| **geometric mean** | | | **{fmt_ratio(geomean(ratios))}**"
+          + (f" ({n} of {len(c)})" if n != len(c) else "") + " |")
+        p("")
+        if worst is not None:
+            p(f"Slowest kernel relative to wasmtime: {fmt_ratio(worst)}.")
+            p("")
+
     # ---- WAT micro-kernels ----
     w = kernels.get("wat", [])
     if w:

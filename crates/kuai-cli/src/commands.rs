@@ -10,14 +10,38 @@ use std::process::ExitCode;
 /// `N passed, N failed` line (assertion counts). A script that cannot be read or parsed
 /// counts as one failed assertion.
 /// With `show_mismatches`, message mismatches are listed too.
-pub fn wast(files: &[std::path::PathBuf], show_mismatches: bool) -> Result<ExitCode, CliError> {
+/// Applies `-C OPT=VALUE` code-generation options (comma-separated) to `config`.
+pub fn codegen(config: &mut kuai::Config, items: &[String]) -> Result<(), CliError> {
+    for item in items.iter().flat_map(|s| s.split(',')) {
+        match item.split_once('=').unwrap_or((item, "")) {
+            ("strategy", "interp" | "interpret" | "interpreter") => config.strategy(kuai::Strategy::Interpret),
+            ("strategy", "compile" | "cranelift") => config.strategy(kuai::Strategy::Compile),
+            ("strategy", other) => {
+                return Err(CliError::Usage(format!("-C strategy={other}: expected interp or compile")));
+            }
+            ("cache", "n" | "no" | "false") => config,
+            _ => return Err(CliError::Usage(format!("-C {item}: unknown code-generation option"))),
+        };
+    }
+    Ok(())
+}
+
+pub fn wast(
+    files: &[std::path::PathBuf],
+    show_mismatches: bool,
+    codegen_options: &[String],
+) -> Result<ExitCode, CliError> {
+    let mut config = kuai::Config::new();
+    config.wasm_simd(true);
+    codegen(&mut config, codegen_options)?;
+    let runner = kuai_wast::WastRunner::with_engine(kuai::Engine::new(&config));
     let mut out = std::io::stdout().lock();
     let (mut passed, mut failed) = (0usize, 0usize);
     for file in files {
         let display = file.display().to_string();
         let report = std::fs::read_to_string(file)
             .map_err(|source| CliError::Read { path: display.clone(), source })
-            .and_then(|source| kuai_wast::run_wast(&source, &display).map_err(CliError::from));
+            .and_then(|source| runner.run(&source, &display).map_err(CliError::from));
         match report {
             Ok(report) => {
                 passed += report.passed;

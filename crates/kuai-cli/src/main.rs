@@ -4,7 +4,7 @@
 //! kuai run [--dir HOST[::GUEST]]... [--env NAME[=VALUE]]... [--tcplisten ADDR]...
 //!          [--invoke NAME] [--argv0 NAME] [--trap-unknown-imports] [--preload NAME=FILE]...
 //!          [--fuel N] [--timeout DURATION] [--max-memory SIZE]
-//!          [-W FEATURE[=y|n]]... FILE.wasm|FILE.wat [ARGS...]
+//!          [-W FEATURE[=y|n]]... [-C OPT=VALUE]... FILE.wasm|FILE.wat [ARGS...]
 //! kuai wast FILE.wast...
 //! kuai validate FILE
 //! ```
@@ -86,6 +86,12 @@ enum Command {
         /// of the limits: `-W fuel=N`, `-W timeout=DURATION`, `-W max-memory-size=SIZE`.
         #[arg(short = 'W', value_name = "FEATURE[=y|n]")]
         wasm_features: Vec<String>,
+        /// Code generation, like wasmtime's `-C`: `strategy=interp` (default: Kuai's
+        /// interpreter) or `strategy=compile` (machine code from Cranelift; `cranelift` is
+        /// accepted too), comma-separated. `cache=n` is accepted and changes nothing
+        /// (Kuai keeps no compilation cache yet).
+        #[arg(short = 'C', value_name = "OPT=VALUE")]
+        codegen: Vec<String>,
         /// The module, then the guest's arguments.
         #[arg(value_name = "FILE [ARGS]", required = true, num_args = 1.., trailing_var_arg = true, allow_hyphen_values = true)]
         module_and_args: Vec<String>,
@@ -99,6 +105,12 @@ enum Command {
         /// with another error text than the script's.
         #[arg(long)]
         mismatches: bool,
+        /// Code generation, like wasmtime's `-C`: `strategy=interp` (default: Kuai's
+        /// interpreter) or `strategy=compile` (machine code from Cranelift; `cranelift` is
+        /// accepted too), comma-separated. `cache=n` is accepted and changes nothing
+        /// (Kuai keeps no compilation cache yet).
+        #[arg(short = 'C', value_name = "OPT=VALUE")]
+        codegen: Vec<String>,
     },
     /// Check that a module is well-formed and valid.
     Validate {
@@ -126,6 +138,7 @@ fn execute(command: Command) -> Result<ExitCode, CliError> {
             timeout,
             max_memory,
             wasm_features,
+            codegen,
             module_and_args,
         } => {
             let mut rest = module_and_args.into_iter();
@@ -144,9 +157,10 @@ fn execute(command: Command) -> Result<ExitCode, CliError> {
                 timeout,
                 max_memory,
                 wasm_features,
+                codegen,
             })
         }
-        Command::Wast { files, mismatches } => commands::wast(&files, mismatches),
+        Command::Wast { files, mismatches, codegen } => commands::wast(&files, mismatches, &codegen),
         Command::Validate { file } => commands::validate(&file),
     }
 }

@@ -49,6 +49,8 @@ pub struct RunOptions {
     /// `-W NAME[=y|n]` WebAssembly feature switches (and `-W fuel=`, `timeout=`,
     /// `max-memory-size=`).
     pub wasm_features: Vec<String>,
+    /// `-C OPT=VALUE` code-generation options.
+    pub codegen: Vec<String>,
 }
 
 /// The store's host state: WASI and the resource limits.
@@ -131,6 +133,7 @@ fn settings(o: &RunOptions) -> Result<Settings, CliError> {
             _ => return Err(CliError::Usage(format!("-W {name}: unknown or unsupported WebAssembly feature"))),
         };
     }
+    crate::commands::codegen(&mut config, &o.codegen)?;
     let timeout = match timeout {
         Some(t) => Some(
             parse_duration(&t)

@@ -266,3 +266,17 @@ fn allocations_the_host_cannot_make_fail_cleanly() {
     assert_one_line_error(&o, 1);
     assert!(stderr(&o).contains("cannot allocate"), "{}", stderr(&o));
 }
+
+#[test]
+fn codegen_strategy_compile_runs_traps_and_checks_scripts() {
+    let o = kuai(&["run", "-C", "strategy=compile", "--invoke", "fib", &fib_wat(), "20"]);
+    assert_eq!(stdout(&o), "6765\n", "stderr: {}", stderr(&o));
+    let o = kuai(&["run", "-C", "strategy=compile", "--invoke", "div", &data("trap.wat"), "1", "0"]);
+    assert_eq!(o.status.code(), Some(134), "stderr: {}", stderr(&o));
+    assert!(stderr(&o).contains("integer divide by zero"), "stderr: {}", stderr(&o));
+    let o = kuai(&["wast", "-C", "strategy=compile", &data("good.wast")]);
+    assert_eq!(stdout(&o).lines().last(), Some("12 passed, 0 failed"), "stdout: {}", stdout(&o));
+    let o = kuai(&["run", "-C", "strategy=jit", &fib_wat()]);
+    assert_one_line_error(&o, 1);
+    assert!(stderr(&o).contains("strategy=jit"), "stderr: {}", stderr(&o));
+}

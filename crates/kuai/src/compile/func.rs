@@ -641,8 +641,26 @@ impl Translator<'_, '_> {
 
     fn call(&mut self, index: u32) -> Result<(), CompileError> {
         let ty = self.module.func_type(index).clone();
-        let entry = self.func_entry(index);
-        self.call_entry(entry, &ty)
+        let Some(def) = index.checked_sub(self.module.num_imported_funcs) else {
+            let entry = self.func_entry(index);
+            return self.call_entry(entry, &ty);
+        };
+        // A function of this module: a direct call (the placement patches its address),
+        // in the same instance.
+        let sig = self.b.import_signature(wasm_signature(&ty)?);
+        let name = self.b.func.declare_imported_user_function(ir::UserExternalName::new(0, def));
+        let callee = self.b.import_function(ir::ExtFuncData {
+            name: ir::ExternalName::User(name),
+            signature: sig,
+            colocated: true,
+            patchable: false,
+        });
+        let mut call_args = vec![self.vmctx, self.vmctx];
+        call_args.extend(self.popn(ty.params().len()));
+        let call = self.b.ins().call(callee, &call_args);
+        let results = self.b.inst_results(call).to_vec();
+        self.stack.extend(results);
+        Ok(())
     }
 
     fn call_indirect(&mut self, type_index: u32, table: u32) -> Result<(), CompileError> {

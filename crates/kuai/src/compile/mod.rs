@@ -167,6 +167,9 @@ fn unsupported_simd() -> CompileError {
 struct Piece {
     bytes: Vec<u8>,
     traps: Vec<(u32, TrapSite)>,
+    /// Direct calls: the offset of a 32-bit PC-relative field, the called defined
+    /// function, and the addend.
+    calls: Vec<(u32, u32, i64)>,
     /// Module function index, for wasm functions.
     func_index: Option<u32>,
 }
@@ -179,16 +182,9 @@ pub(crate) fn compile_module(module: &ModuleInner) -> Result<CompiledModule, Com
     }
     let isa = isa()?;
     crate::vm::traps::init();
-    let mut pieces = Vec::new();
+    let mut pieces = compile_functions(module, isa)?;
     let mut ctx = cranelift_codegen::Context::new();
     let mut fctx = cranelift_frontend::FunctionBuilderContext::new();
-    for def in 0..module.bodies.len() as u32 {
-        module.validate_later(def)?;
-        let func_index = module.num_imported_funcs + def;
-        ctx.clear();
-        func::translate(module, def, isa, &mut ctx.func, &mut fctx)?;
-        pieces.push(finish(isa, &mut ctx, Some(func_index))?);
-    }
     let mut entry = Vec::with_capacity(module.types.len());
     let mut host = Vec::new();
     for (index, ty) in module.types.iter().enumerate() {
@@ -222,6 +218,15 @@ pub(crate) fn compile_module(module: &ModuleInner) -> Result<CompiledModule, Com
         });
         traps.extend(piece.traps.iter().map(|&(offset, site)| (start + offset, site)));
     }
+    // Patch the direct calls now that every function has its place.
+    for (piece, &start) in pieces.iter().zip(&offsets) {
+        for &(offset, def, addend) in &piece.calls {
+            let at = start as i64 + offset as i64;
+            let target = offsets[def as usize] as i64;
+            let rel = i32::try_from(target + addend - at).map_err(|_| unsupported("call beyond 2 GiB".into()))?;
+            bytes[at as usize..at as usize + 4].copy_from_slice(&rel.to_le_bytes());
+        }
+    }
     let code =
         CodeMemory::new(&bytes, ranges, traps).map_err(|e| unsupported(format!("cannot map compiled code: {e}")))?;
     Ok(CompiledModule {
@@ -232,18 +237,74 @@ pub(crate) fn compile_module(module: &ModuleInner) -> Result<CompiledModule, Com
     })
 }
 
+/// Modules with at least this many functions are compiled on all cores.
+const PARALLEL_MIN_FUNCS: usize = 64;
+
+/// Compiles every defined function of `module`, in order: on all cores (batches handed
+/// out through an atomic counter) with `Config::parallel_compilation` and enough functions.
+/// The first error in function order wins, whichever thread found it.
+fn compile_functions(module: &ModuleInner, isa: &dyn TargetIsa) -> Result<Vec<Piece>, CompileError> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    const BATCH: usize = 16;
+    let n = module.bodies.len();
+    let compile_range = |range: std::ops::Range<usize>| -> Vec<(usize, Result<Piece, CompileError>)> {
+        let mut ctx = cranelift_codegen::Context::new();
+        let mut fctx = cranelift_frontend::FunctionBuilderContext::new();
+        range
+            .map(|i| {
+                let def = i as u32;
+                let piece = module.validate_later(def).and_then(|()| {
+                    ctx.clear();
+                    func::translate(module, def, isa, &mut ctx.func, &mut fctx)?;
+                    finish(isa, &mut ctx, Some(module.num_imported_funcs + def))
+                });
+                (i, piece)
+            })
+            .collect()
+    };
+    let threads = match module.engine.config().parallel_compilation && n >= PARALLEL_MIN_FUNCS {
+        true => std::thread::available_parallelism().map_or(1, |t| t.get()).min(n.div_ceil(BATCH)),
+        false => 1,
+    };
+    let mut results: Vec<(usize, Result<Piece, CompileError>)> = if threads <= 1 {
+        compile_range(0..n)
+    } else {
+        let next = AtomicUsize::new(0);
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..threads)
+                .map(|_| {
+                    scope.spawn(|| {
+                        let mut done = Vec::new();
+                        loop {
+                            let start = next.fetch_add(BATCH, Ordering::Relaxed);
+                            if start >= n {
+                                break done;
+                            }
+                            done.extend(compile_range(start..(start + BATCH).min(n)));
+                        }
+                    })
+                })
+                .collect();
+            workers.into_iter().flat_map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
+        })
+    };
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, piece)| piece).collect()
+}
+
 /// Compiles the function in `ctx` and collects its code and trap sites.
 fn finish(
     isa: &dyn TargetIsa,
     ctx: &mut cranelift_codegen::Context,
     func_index: Option<u32>,
 ) -> Result<Piece, CompileError> {
+    use cranelift_codegen::binemit::Reloc;
+    use cranelift_codegen::{FinalizedRelocTarget, ir::ExternalName};
     let mut control = cranelift_codegen::control::ControlPlane::default();
     let compiled =
         ctx.compile(isa, &mut control).map_err(|e| unsupported(format!("internal error: cranelift: {:?}", e.inner)))?;
-    if let Some(reloc) = compiled.buffer.relocs().first() {
-        return Err(unsupported(format!("internal error: unexpected relocation {reloc:?}")));
-    }
+    let bytes = compiled.code_buffer().to_vec();
+    let relocs = compiled.buffer.relocs().to_vec();
     let traps = compiled
         .buffer
         .traps()
@@ -254,5 +315,15 @@ fn finish(
                 .ok_or_else(|| unsupported(format!("internal error: unknown trap code {}", t.code)))
         })
         .collect::<Result<_, _>>()?;
-    Ok(Piece { bytes: compiled.code_buffer().to_vec(), traps, func_index })
+    let mut calls = Vec::new();
+    for reloc in relocs {
+        match (&reloc.kind, &reloc.target) {
+            (Reloc::X86CallPCRel4, FinalizedRelocTarget::ExternalName(ExternalName::User(name))) => {
+                let def = ctx.func.params.user_named_funcs()[*name].index;
+                calls.push((reloc.offset, def, reloc.addend));
+            }
+            _ => return Err(unsupported(format!("internal error: unexpected relocation {reloc:?}"))),
+        }
+    }
+    Ok(Piece { bytes, traps, calls, func_index })
 }
