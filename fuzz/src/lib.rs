@@ -100,7 +100,7 @@ pub use bytes::{FUEL, Reached, run_bytes};
 
 #[cfg(feature = "wasmtime")]
 pub use runners::WasmtimeRunner;
-pub use runners::{KuaiRunner, Runner, WasmiRunner};
+pub use runners::{KuaiCompiledRunner, KuaiRunner, Runner, WasmiRunner};
 
 /// What one step (instantiation or a call) produced, engine-neutral.
 #[derive(Debug, Clone, PartialEq)]
@@ -250,6 +250,18 @@ impl std::fmt::Display for Mismatch {
 /// Runs `wasm` in Kuai and in wasmi; `Ok(calls)` when they agree on every step.
 pub fn compare(wasm: &[u8]) -> Result<usize, Mismatch> {
     compare_with::<KuaiRunner, WasmiRunner>(wasm)
+}
+
+/// Runs `wasm` in Kuai's interpreter and in its compiled tier; `Ok(None)` when the
+/// compiler does not handle the module yet (vector instructions), `Ok(Some(calls))` when
+/// the tiers agree on every step.
+pub fn compare_tiers(wasm: &[u8]) -> Result<Option<usize>, Mismatch> {
+    if let Err(e) = KuaiCompiledRunner::compile(wasm)
+        && KuaiCompiledRunner::unsupported(&e)
+    {
+        return Ok(None);
+    }
+    compare_with::<KuaiRunner, KuaiCompiledRunner>(wasm).map(Some)
 }
 
 /// Runs `wasm` in engines `A` and `B`: instantiation, then every exported function in name

@@ -96,6 +96,46 @@ impl Runner for KuaiRunner {
     }
 }
 
+/// Kuai's compiled tier (`Strategy::Compile`), on the same `Runner` as the interpreter.
+pub struct KuaiCompiledRunner(KuaiRunner);
+
+impl KuaiCompiledRunner {
+    /// Whether `error` (from [`Runner::compile`]) says the compiler does not handle the
+    /// module yet (vector instructions), rather than that the module is wrong.
+    pub fn unsupported(error: &str) -> bool {
+        error.contains("the compiler does not support") || error.contains("the compiled tier does not")
+    }
+}
+
+impl Runner for KuaiCompiledRunner {
+    const NAME: &'static str = "kuai-compile";
+
+    fn compile(wasm: &[u8]) -> Result<Self, String> {
+        let mut config = kuai::Config::new();
+        config.strategy(kuai::Strategy::Compile);
+        let engine = kuai::Engine::new(&config);
+        let module = kuai::Module::new(&engine, wasm).map_err(|e| e.to_string())?;
+        let store = kuai::Store::new(&engine, ());
+        Ok(KuaiCompiledRunner(KuaiRunner { store, module, instance: None }))
+    }
+
+    fn instantiate(&mut self) -> Outcome {
+        self.0.instantiate()
+    }
+
+    fn functions(&self) -> Vec<String> {
+        self.0.functions()
+    }
+
+    fn call(&mut self, name: &str) -> Outcome {
+        self.0.call(name)
+    }
+
+    fn state(&mut self) -> State {
+        self.0.state()
+    }
+}
+
 /// The wasmi interpreter.
 pub struct WasmiRunner {
     store: wasmi::Store<wasmi::StoreLimits>,

@@ -92,6 +92,12 @@ enum Command {
         /// (Kuai keeps no compilation cache yet).
         #[arg(short = 'C', value_name = "OPT=VALUE")]
         codegen: Vec<String>,
+        /// Memory layout, like wasmtime's `-O`: `memory-reservation=SIZE` (address space
+        /// reserved per linear memory; default 4G — below 4G, compiled code checks bounds
+        /// explicitly and memories move when they grow) and `memory-guard-size=SIZE`
+        /// (default 32M), comma-separated.
+        #[arg(short = 'O', value_name = "OPT=VALUE")]
+        optimize: Vec<String>,
         /// The module, then the guest's arguments.
         #[arg(value_name = "FILE [ARGS]", required = true, num_args = 1.., trailing_var_arg = true, allow_hyphen_values = true)]
         module_and_args: Vec<String>,
@@ -139,6 +145,7 @@ fn execute(command: Command) -> Result<ExitCode, CliError> {
             max_memory,
             wasm_features,
             codegen,
+            optimize,
             module_and_args,
         } => {
             let mut rest = module_and_args.into_iter();
@@ -158,6 +165,7 @@ fn execute(command: Command) -> Result<ExitCode, CliError> {
                 max_memory,
                 wasm_features,
                 codegen,
+                optimize,
             })
         }
         Command::Wast { files, mismatches, codegen } => commands::wast(&files, mismatches, &codegen),

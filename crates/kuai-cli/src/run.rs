@@ -51,6 +51,8 @@ pub struct RunOptions {
     pub wasm_features: Vec<String>,
     /// `-C OPT=VALUE` code-generation options.
     pub codegen: Vec<String>,
+    /// `-O OPT=VALUE` memory-layout options.
+    pub optimize: Vec<String>,
 }
 
 /// The store's host state: WASI and the resource limits.
@@ -134,6 +136,15 @@ fn settings(o: &RunOptions) -> Result<Settings, CliError> {
         };
     }
     crate::commands::codegen(&mut config, &o.codegen)?;
+    for item in o.optimize.iter().flat_map(|s| s.split(',')) {
+        let (name, value) = item.split_once('=').unwrap_or((item, ""));
+        let bytes = parse_size(value).ok_or_else(|| CliError::Usage(format!("-O {item}: expected a size like 4G")))?;
+        match name {
+            "memory-reservation" => config.memory_reservation(bytes as u64),
+            "memory-guard-size" => config.memory_guard_size(bytes as u64),
+            _ => return Err(CliError::Usage(format!("-O {name}: unknown option"))),
+        };
+    }
     let timeout = match timeout {
         Some(t) => Some(
             parse_duration(&t)

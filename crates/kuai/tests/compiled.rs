@@ -295,3 +295,20 @@ fn two_threads_trapping_at_once_each_get_their_own_trap() {
     assert!(results[0].iter().all(|&t| t == Trap::MemoryOutOfBounds));
     assert!(results[1].iter().all(|&t| t == Trap::IntegerDivideByZero));
 }
+
+#[test]
+fn a_function_the_compiler_cannot_handle_fails_the_module_cleanly() {
+    // Vector instructions are not compiled yet; the functions after the refused one must
+    // not see the aborted translation's state (a batch of 16 on one thread, and a module
+    // big enough for the parallel path).
+    for filler in [3, 200] {
+        let mut wat = String::from("(module (memory 1) (func (result i32) (i32.const 1))");
+        wat.push_str("(func (drop (v128.load (i32.const 0))))");
+        for i in 0..filler {
+            wat.push_str(&format!("(func (result i32) (i32.add (i32.const {i}) (call 0)))"));
+        }
+        wat.push(')');
+        let err = Module::new(&engine(), &wat).unwrap_err();
+        assert!(err.to_string().contains("does not support"), "{err}");
+    }
+}

@@ -4,7 +4,13 @@
 //! ```text
 //! cargo run --release --bin differential -- [--seed N] [--iterations N] [--seconds S] [--out DIR]
 //! cargo run --release --bin differential -- --replay FILE.wasm
+//! cargo run --release --bin differential -- --tiers [--seed N] ...   # interpreter vs compiled
 //! ```
+//!
+//! With `--tiers`, each module runs in Kuai's interpreter and in its compiled tier
+//! (`Strategy::Compile`) instead of Kuai and wasmi; modules the compiler does not handle
+//! yet (vector instructions) are counted and skipped; with `--features wasmtime`, a
+//! disagreement is also run against wasmtime, to tell which tier is wrong.
 //!
 //! Each disagreement is printed and its module saved as `DIR/diff-SEED-I.wasm`
 //! (default `findings/`), a panic in Kuai as `panic-SEED-I.wasm`; the exit status is 1 if
@@ -36,6 +42,7 @@ fn main() {
         }
         return;
     }
+    let tiers = args.iter().any(|a| a == "--tiers");
     let seed: u64 = opt("--seed").and_then(|s| s.parse().ok()).unwrap_or(1);
     let iterations: u64 = opt("--iterations").and_then(|s| s.parse().ok()).unwrap_or(u64::MAX);
     let seconds: u64 = opt("--seconds").and_then(|s| s.parse().ok()).unwrap_or(60);
@@ -51,6 +58,7 @@ fn main() {
             *p = format!("{at}: {}", info.payload_as_str().unwrap_or(""));
         }
     }));
+    let mut skipped = 0u64;
     let mut i = 0u64;
     while i < iterations && Instant::now() < deadline {
         i += 1;
@@ -58,7 +66,19 @@ fn main() {
         let bytes = rng.bytes(len);
         let Some(wasm) = kuai_fuzz::generate(&bytes) else { continue };
         modules += 1;
-        let outcome = std::panic::catch_unwind(|| kuai_fuzz::compare(&wasm));
+        let outcome = std::panic::catch_unwind(|| match tiers {
+            true => kuai_fuzz::compare_tiers(&wasm).map(|calls| calls.ok_or(())),
+            false => kuai_fuzz::compare(&wasm).map(Ok),
+        });
+        let outcome = match outcome {
+            Ok(Ok(Err(()))) => {
+                skipped += 1;
+                continue;
+            }
+            Ok(Ok(Ok(calls))) => Ok(Ok(calls)),
+            Ok(Err(m)) => Ok(Err(m)),
+            Err(e) => Err(e),
+        };
         let outcome = match outcome {
             Ok(outcome) => outcome,
             Err(_) => {
@@ -80,6 +100,15 @@ fn main() {
         // A disagreement with wasmi that wasmtime resolves in Kuai's favour is wasmi's.
         #[cfg(feature = "wasmtime")]
         let outcome = match outcome {
+            Err(m) if tiers => {
+                let interp_right =
+                    kuai_fuzz::compare_with::<kuai_fuzz::KuaiRunner, kuai_fuzz::WasmtimeRunner>(&wasm).is_ok();
+                println!(
+                    "tiers disagree; wasmtime agrees with the {}",
+                    if interp_right { "interpreter" } else { "compiled tier (or neither)" }
+                );
+                Err(m)
+            }
             Err(m) if kuai_fuzz::compare_with::<kuai_fuzz::KuaiRunner, kuai_fuzz::WasmtimeRunner>(&wasm).is_ok() => {
                 oracle_disagreements += 1;
                 let _ = std::fs::create_dir_all(&out);
@@ -101,9 +130,10 @@ fn main() {
             }
         }
     }
+    let vs = if tiers { "interpreter vs compiled" } else { "kuai vs wasmi" };
     println!(
-        "seed {seed}: {modules} modules, {calls} calls compared, {findings} disagreements, \
-         {oracle_disagreements} wasmi-only disagreements, {oracle_panics} oracle panics"
+        "seed {seed} ({vs}): {modules} modules, {skipped} not compiled (vector instructions), {calls} calls \
+         compared, {findings} disagreements, {oracle_disagreements} wasmi-only disagreements, {oracle_panics} oracle panics"
     );
     if findings > 0 {
         std::process::exit(1);

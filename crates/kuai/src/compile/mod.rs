@@ -250,17 +250,23 @@ fn compile_functions(module: &ModuleInner, isa: &dyn TargetIsa) -> Result<Vec<Pi
     let compile_range = |range: std::ops::Range<usize>| -> Vec<(usize, Result<Piece, CompileError>)> {
         let mut ctx = cranelift_codegen::Context::new();
         let mut fctx = cranelift_frontend::FunctionBuilderContext::new();
-        range
-            .map(|i| {
-                let def = i as u32;
-                let piece = module.validate_later(def).and_then(|()| {
-                    ctx.clear();
-                    func::translate(module, def, isa, &mut ctx.func, &mut fctx)?;
-                    finish(isa, &mut ctx, Some(module.num_imported_funcs + def))
-                });
-                (i, piece)
-            })
-            .collect()
+        let mut done = Vec::new();
+        for i in range {
+            let def = i as u32;
+            let piece = module.validate_later(def).and_then(|()| {
+                ctx.clear();
+                func::translate(module, def, isa, &mut ctx.func, &mut fctx)?;
+                finish(isa, &mut ctx, Some(module.num_imported_funcs + def))
+            });
+            let failed = piece.is_err();
+            done.push((i, piece));
+            if failed {
+                // A translation that stopped half-way leaves the builder's context dirty,
+                // unfit for the next function; the module fails anyway.
+                break;
+            }
+        }
+        done
     };
     let threads = match module.engine.config().parallel_compilation && n >= PARALLEL_MIN_FUNCS {
         true => std::thread::available_parallelism().map_or(1, |t| t.get()).min(n.div_ceil(BATCH)),
