@@ -8,7 +8,7 @@
 //! all the code even when nothing calls it.
 
 use kuai::{Config, Engine, Extern, ExternType, Func, Global, Instance, Memory, Module, Store, Table, Val};
-use kuai::{StoreLimits, StoreLimitsBuilder};
+use kuai::{StoreLimits, StoreLimitsBuilder, Strategy};
 
 /// Fuel for instantiation (start function) plus every call.
 pub const FUEL: u64 = 20_000;
@@ -27,9 +27,10 @@ pub enum Reached {
     },
 }
 
-fn engine() -> Engine {
+fn engine(strategy: Strategy) -> Engine {
     let mut config = Config::new();
     config.wasm_simd(true).wasm_multi_memory(true).consume_fuel(true).eager_translation(true).max_call_depth(10_000);
+    config.strategy(strategy);
     Engine::new(&config)
 }
 
@@ -45,7 +46,13 @@ fn dummy(store: &mut Store<StoreLimits>, ty: &ExternType) -> Option<Extern> {
 
 /// Runs `bytes` as a module: compile, instantiate with dummy imports, call every export.
 pub fn run_bytes(bytes: &[u8]) -> Reached {
-    let engine = engine();
+    run_bytes_with(bytes, Strategy::Interpret)
+}
+
+/// [`run_bytes`] under `strategy` (the compiled tier: every function compiled by Cranelift,
+/// with the same fuel).
+pub fn run_bytes_with(bytes: &[u8], strategy: Strategy) -> Reached {
+    let engine = engine(strategy);
     let Ok(module) = Module::from_binary(&engine, bytes) else { return Reached::Rejected };
     let limits = StoreLimitsBuilder::new().memory_size(16 << 20).table_elements(100_000).instances(4).build();
     let mut store = Store::new(&engine, limits);

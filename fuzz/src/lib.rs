@@ -96,7 +96,7 @@ pub fn generate_any(bytes: &[u8]) -> Option<Vec<u8>> {
 mod bytes;
 mod runners;
 
-pub use bytes::{FUEL, Reached, run_bytes};
+pub use bytes::{FUEL, Reached, run_bytes, run_bytes_with};
 
 #[cfg(feature = "wasmtime")]
 pub use runners::WasmtimeRunner;

@@ -110,12 +110,18 @@ impl KuaiCompiledRunner {
 impl Runner for KuaiCompiledRunner {
     const NAME: &'static str = "kuai-compile";
 
+    /// Metered like [`KuaiRunner`] (every other module, unlimited fuel), so that the
+    /// compiled fuel and epoch checks are exercised too.
     fn compile(wasm: &[u8]) -> Result<Self, String> {
+        let metered = hash(wasm) & 1 == 1;
         let mut config = kuai::Config::new();
-        config.strategy(kuai::Strategy::Compile);
+        config.strategy(kuai::Strategy::Compile).consume_fuel(metered).epoch_interruption(metered);
         let engine = kuai::Engine::new(&config);
         let module = kuai::Module::new(&engine, wasm).map_err(|e| e.to_string())?;
-        let store = kuai::Store::new(&engine, ());
+        let mut store = kuai::Store::new(&engine, ());
+        if metered {
+            store.set_fuel(u64::MAX).map_err(|e| e.to_string())?;
+        }
         Ok(KuaiCompiledRunner(KuaiRunner { store, module, instance: None }))
     }
 

@@ -10,7 +10,8 @@
 //! space beyond their size and no guard (`Config::memory_reservation(0)`), so that they
 //! move when they grow — the explicit-bounds-check mode — and a fourth time as
 //! `compile/<name>`, compiled by Cranelift (`Strategy::Compile`; the SIMD suite is ignored
-//! there, with its reason, until the compiler handles vector instructions).
+//! there, with its reason, until the compiler handles vector instructions), and as
+//! `compile-metered/<name>`, compiled with fuel and epoch checks.
 //!
 //! Run with `cargo test --release -p kuai-wast --test spec`; filter like any test, e.g.
 //! `... --test spec -- wasm-v2/table`.
@@ -55,6 +56,7 @@ fn main() {
                 let metered = common::Script { name: format!("metered/{}", script.name), ..script };
                 let small = common::Script { name: format!("small-reservation/{}", script.name), ..script };
                 let compiled = common::Script { name: format!("compile/{}", script.name), ..script };
+                let metered_compiled = common::Script { name: format!("compile-metered/{}", script.name), ..script };
                 trials.push(Trial::test(script.name.clone(), move || run_trial(&script, None)));
                 let mut config = common::suite_config(small.suite);
                 config.memory_reservation(0).memory_guard_size(0);
@@ -66,6 +68,11 @@ fn main() {
                     let mut config = common::suite_config(compiled.suite);
                     config.strategy(kuai::Strategy::Compile);
                     trials.push(Trial::test(compiled.name.clone(), move || run_trial(&compiled, Some(config))));
+                    let mut config = common::suite_config(metered_compiled.suite);
+                    config.strategy(kuai::Strategy::Compile).consume_fuel(true).epoch_interruption(true);
+                    trials.push(Trial::test(metered_compiled.name.clone(), move || {
+                        run_trial(&metered_compiled, Some(config))
+                    }));
                 }
                 // The same script with fuel metering and epoch checks compiled in: they
                 // must not change any result.

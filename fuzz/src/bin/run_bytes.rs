@@ -6,6 +6,7 @@
 //! cargo run --release --bin run_bytes -- [--seed N] [--iterations N] [--seconds S] [--out DIR]
 //! cargo run --release --bin run_bytes -- --replay FILE
 //! cargo run --release --bin run_bytes -- --write-seeds DIR N   # wasm-smith modules for libFuzzer
+//! cargo run --release --bin run_bytes -- --compile [--seed N] ...  # under Strategy::Compile
 //! ```
 //!
 //! Inputs: valid modules from `wasm-smith` (imports, several memories, SIMD), then
@@ -14,7 +15,7 @@
 //! input as `DIR/panic-SEED-I.wasm`; an input running longer than [`HANG_SECONDS`] is
 //! saved as `hang-SEED-I.wasm` and stops the run. Exit status 1 if there was a finding.
 
-use kuai_fuzz::{Reached, Rng, generate_any, run_bytes};
+use kuai_fuzz::{Reached, Rng, generate_any, run_bytes_with};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -56,6 +57,11 @@ fn mutate(rng: &mut Rng, seed: &[u8]) -> Vec<u8> {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let opt = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
+    let strategy = match args.iter().any(|a| a == "--compile") {
+        true => kuai::Strategy::Compile,
+        false => kuai::Strategy::Interpret,
+    };
+    let run_bytes = |bytes: &[u8]| run_bytes_with(bytes, strategy);
     if let Some(file) = opt("--replay") {
         let bytes = std::fs::read(&file).unwrap_or_else(|e| panic!("{file}: {e}"));
         println!("{file}: {:?}", run_bytes(&bytes));

@@ -111,12 +111,19 @@ pub(super) fn translate(
         unreachable_depth: 0,
         guarded,
         guard,
+        fuel: module.engine.config().consume_fuel,
+        epoch: module.engine.config().epoch_interruption,
+        run: None,
     };
+    // The entry: the epoch check, then the entry run's charge (as the interpreter's call).
+    t.check_epoch();
+    t.start_run();
     let mut ops = body.get_operators_reader().map_err(bad)?;
     while !ops.eof() {
         let op = ops.read().map_err(bad)?;
         t.operator(op)?;
     }
+    t.finish_run();
     // The function's `end` jumped to `exit` (if reachable); return its parameters.
     let mut b = t.b;
     b.switch_to_block(exit);
@@ -198,6 +205,12 @@ pub(super) struct Translator<'a, 'b> {
     /// Memories have 4 GiB reserved beyond their base plus `guard` bytes of guard.
     pub(super) guarded: bool,
     pub(super) guard: u64,
+    /// Fuel metering: charges at every run's start (`meter.rs`).
+    pub(super) fuel: bool,
+    /// Epoch checks at function entries and loop heads.
+    pub(super) epoch: bool,
+    /// The current run's charge (its amount instruction) and the amount so far.
+    pub(super) run: Option<(ir::Inst, u64)>,
 }
 
 /// Flags of loads from the runtime's structures: aligned, never trapping.
@@ -295,6 +308,7 @@ impl Translator<'_, '_> {
         if !self.reachable {
             return self.unreachable_operator(op);
         }
+        self.charge(&op);
         use Operator as O;
         match op {
             O::Nop => {}
@@ -323,6 +337,8 @@ impl Translator<'_, '_> {
                 let vals = self.popn(params.len());
                 self.b.ins().jump(head, &args(&vals));
                 self.b.switch_to_block(head);
+                self.check_epoch();
+                self.start_run();
                 let head_params = self.b.block_params(head).to_vec();
                 let height = self.stack.len();
                 self.stack.extend(head_params);
@@ -348,6 +364,7 @@ impl Translator<'_, '_> {
                 let vals = self.peekn(params.len()).to_vec();
                 self.b.ins().brif(cond, then, &[], else_block, &args(&vals));
                 self.b.switch_to_block(then);
+                self.start_run();
                 let height = self.stack.len() - params.len();
                 self.control.push(Frame {
                     kind: Kind::If,
@@ -378,6 +395,7 @@ impl Translator<'_, '_> {
                 let next = self.b.create_block();
                 self.b.ins().brif(cond, dest, &vals, next, &[]);
                 self.b.switch_to_block(next);
+                self.start_run();
             }
             O::BrTable { targets } => {
                 let index = self.pop();
@@ -572,12 +590,15 @@ impl Translator<'_, '_> {
         debug_assert_eq!(else_params.len(), params);
         self.stack.extend(else_params);
         self.reachable = true;
+        self.start_run();
         Ok(())
     }
 
     fn end(&mut self) {
         let frame = self.control.pop().unwrap_or_else(|| unreachable!("validated: end matches a frame"));
         let next = frame.end;
+        // Control arrives at the end other than by falling through: a new run.
+        let joined = frame.kind == Kind::If || frame.reachable_end;
         let mut reachable_end = frame.reachable_end;
         if self.reachable {
             let vals = args(&self.stack[self.stack.len() - frame.results..]);
@@ -602,6 +623,9 @@ impl Translator<'_, '_> {
             let params = self.b.block_params(next).to_vec();
             self.stack.extend(params);
             self.reachable = true;
+            if joined {
+                self.start_run();
+            }
         } else {
             // Nothing reaches the end: what follows is dead (the block stays empty and
             // unreachable; give it a terminator).

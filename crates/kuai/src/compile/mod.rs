@@ -14,6 +14,7 @@
 
 mod func;
 mod memory;
+mod meter;
 mod ops;
 mod trampolines;
 
@@ -111,6 +112,8 @@ mod codes {
     pub const NULL_REFERENCE: TrapCode = TrapCode::unwrap_user(6);
     /// A host function or runtime entry failed; the runtime holds the reason.
     pub const HOST: TrapCode = TrapCode::unwrap_user(7);
+    pub const OUT_OF_FUEL: TrapCode = TrapCode::unwrap_user(8);
+    pub const INTERRUPT: TrapCode = TrapCode::unwrap_user(9);
 }
 
 /// What a trap code of compiled code means.
@@ -127,6 +130,8 @@ fn trap_site(code: TrapCode) -> Option<TrapSite> {
         codes::UNDEFINED_ELEMENT => Trap::UndefinedElement,
         codes::INDIRECT_CALL_TYPE_MISMATCH => Trap::IndirectCallTypeMismatch,
         codes::NULL_REFERENCE => Trap::NullReference,
+        codes::OUT_OF_FUEL => Trap::OutOfFuel,
+        codes::INTERRUPT => Trap::Interrupt,
         codes::HOST => return Some(TrapSite::Host),
         _ => return None,
     };
@@ -176,10 +181,6 @@ struct Piece {
 
 /// Compiles every defined function of `module` and the trampolines of its types.
 pub(crate) fn compile_module(module: &ModuleInner) -> Result<CompiledModule, CompileError> {
-    let config = module.engine.config();
-    if config.consume_fuel || config.epoch_interruption {
-        return Err(unsupported("the compiled tier does not support fuel or epoch interruption yet".into()));
-    }
     let isa = isa()?;
     crate::vm::traps::init();
     let mut pieces = compile_functions(module, isa)?;

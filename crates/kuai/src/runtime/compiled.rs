@@ -105,6 +105,13 @@ pub(crate) fn call<T>(
             ctx.stack_limit = crate::vm::traps::stack_pointer().saturating_sub(max_stack);
         }
     }
+    {
+        let meter = &store.inner.meter;
+        let (fuel, deadline) = (&meter.fuel as *const u64 as usize, &meter.epoch_deadline as *const u64 as usize);
+        let epoch = meter.epoch.as_ref().map_or(0, |e| Arc::as_ptr(e) as usize);
+        let ctx = &mut store.inner.vm_store.ctx;
+        (ctx.fuel, ctx.epoch, ctx.epoch_deadline) = (fuel, epoch, deadline);
+    }
     let store_ptr: *mut Store<T> = store;
     store.inner.vm_store.ctx.host_data = store_ptr as usize;
     let call = EntryCall {

@@ -100,6 +100,12 @@ pub(crate) struct VmStoreContext {
     pub bulk: usize,
     /// The store the runtime's entries act on, valid while compiled code runs.
     pub host_data: usize,
+    /// Address of the store's fuel left (a `u64`; with fuel metering).
+    pub fuel: usize,
+    /// Address of the engine's epoch counter (an `AtomicU64`; with epoch interruption).
+    pub epoch: usize,
+    /// Address of the store's epoch deadline (a `u64`).
+    pub epoch_deadline: usize,
 }
 
 /// A [`VmContext`] and the arrays it points to, owned by the store per instance.
