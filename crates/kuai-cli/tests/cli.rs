@@ -280,3 +280,18 @@ fn codegen_strategy_compile_runs_traps_and_checks_scripts() {
     assert_one_line_error(&o, 1);
     assert!(stderr(&o).contains("strategy=jit"), "stderr: {}", stderr(&o));
 }
+
+#[test]
+fn compiled_code_without_address_space_for_its_guard_is_refused_cleanly() {
+    // Under `ulimit -v 2000000` no 4 GiB reservation fits: code compiled for the guard
+    // region must not run on a memory without it.
+    let o = kuai_in_2gb(&["run", "-C", "strategy=compile", "--invoke", "grow", &data("grow.wat"), "1"]);
+    assert_one_line_error(&o, 1);
+    assert!(stderr(&o).contains("memory-reservation=0"), "{}", stderr(&o));
+    // With explicit bounds checks it runs, and growth beyond the address space is -1.
+    let args = ["run", "-C", "strategy=compile", "-O", "memory-reservation=0", "--invoke", "grow", &data("grow.wat")];
+    let o = kuai_in_2gb(&[&args[..], &["1"]].concat());
+    assert_eq!(stdout(&o), "1\n", "stderr: {}", stderr(&o));
+    let o = kuai_in_2gb(&[&args[..], &["65535"]].concat());
+    assert_eq!(stdout(&o), "-1\n", "stderr: {}", stderr(&o));
+}

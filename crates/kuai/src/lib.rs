@@ -1,7 +1,8 @@
 //! Kuai (快, "fast"): a WebAssembly runtime.
 //!
-//! Kuai runs WebAssembly 2.0 modules (all of it except the vector instructions, for now)
-//! on a register-based interpreter. Its embedding API follows wasmtime's shape:
+//! Kuai runs WebAssembly 2.0 modules on a register-based interpreter, or compiles them to
+//! machine code with Cranelift ([`Config::strategy`], [`Strategy::Compile`]: x86-64 Linux,
+//! not yet for vector instructions). Its embedding API follows wasmtime's shape:
 //!
 //! ```
 //! use kuai::{Engine, Linker, Module, Store};

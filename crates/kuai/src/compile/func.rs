@@ -491,7 +491,7 @@ impl Translator<'_, '_> {
                 self.push(v);
             }
             O::MemorySize { mem } => {
-                let len = self.memory_len(mem)?;
+                let len = self.memory_len(mem);
                 let pages = self.b.ins().ushr_imm_s(len, 16);
                 let v = self.b.ins().ireduce(types::I32, pages);
                 self.push(v);
@@ -639,7 +639,10 @@ impl Translator<'_, '_> {
     /// The type and cell address of global `index`.
     fn global(&mut self, index: u32) -> Result<(ir::Type, Value), CompileError> {
         let ty = clif_type(self.module.globals[index as usize].content).ok_or_else(super::unsupported_simd)?;
-        let array = self.b.ins().load(types::I64, trusted(), self.vmctx, offset_of!(VmContext, globals) as i32);
+        // The array of cell addresses stays where it is for the instance's life (refreshes
+        // update it in place); the cells move if the store's globals are reallocated.
+        let stable = trusted().with_readonly().with_can_move();
+        let array = self.b.ins().load(types::I64, stable, self.vmctx, offset_of!(VmContext, globals) as i32);
         let cell = self.b.ins().load(types::I64, trusted(), array, index as i32 * 8);
         Ok((ty, cell))
     }

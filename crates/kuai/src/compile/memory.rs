@@ -12,36 +12,52 @@ use std::mem::offset_of;
 use wasmparser::Operator;
 
 impl Translator<'_, '_> {
-    /// The base address and length (bytes, `i64`) of memory `mem`.
-    pub(super) fn memory(&mut self, mem: u32) -> Result<(Value, Value), CompileError> {
+    /// The address of memory `mem`'s byte 0.
+    fn memory_base(&mut self, mem: u32) -> Value {
         if mem == 0 {
-            let base = self.b.ins().load(types::I64, trusted(), self.vmctx, offset_of!(VmContext, memory_base) as i32);
-            let len = self.b.ins().load(types::I64, trusted(), self.vmctx, offset_of!(VmContext, memory_len) as i32);
-            return Ok((base, len));
+            // With the guard, the memory never moves (instantiation refuses a memory without
+            // its reservation): its base is constant for the whole call, so the load may be
+            // hoisted out of loops and shared.
+            let flags = if self.guarded { trusted().with_readonly().with_can_move() } else { trusted() };
+            return self.b.ins().load(types::I64, flags, self.vmctx, offset_of!(VmContext, memory_base) as i32);
         }
-        let array = self.b.ins().load(types::I64, trusted(), self.vmctx, offset_of!(VmContext, memories) as i32);
         let at = mem as i32 * std::mem::size_of::<VmMemory>() as i32;
-        let base = self.b.ins().load(types::I64, trusted(), array, at + offset_of!(VmMemory, base) as i32);
-        let len = self.b.ins().load(types::I64, trusted(), array, at + offset_of!(VmMemory, len) as i32);
-        Ok((base, len))
+        self.memory_field(at + offset_of!(VmMemory, base) as i32)
     }
 
-    pub(super) fn memory_len(&mut self, mem: u32) -> Result<Value, CompileError> {
-        Ok(self.memory(mem)?.1)
+    /// The length in bytes (`i64`) of memory `mem`. Loaded only where needed: an unused
+    /// load is not removed.
+    pub(super) fn memory_len(&mut self, mem: u32) -> Value {
+        if mem == 0 {
+            return self.b.ins().load(types::I64, trusted(), self.vmctx, offset_of!(VmContext, memory_len) as i32);
+        }
+        let at = mem as i32 * std::mem::size_of::<VmMemory>() as i32;
+        self.memory_field(at + offset_of!(VmMemory, len) as i32)
+    }
+
+    /// The word at `offset` in the instance's array of memories.
+    fn memory_field(&mut self, offset: i32) -> Value {
+        let array = self.b.ins().load(types::I64, trusted(), self.vmctx, offset_of!(VmContext, memories) as i32);
+        self.b.ins().load(types::I64, trusted(), array, offset)
     }
 
     /// The address of an access of `size` bytes at wasm address `addr` (`i32`) + `offset`,
     /// checked against the memory's length unless the guard region makes it fault.
-    fn address(&mut self, mem: u32, addr: Value, offset: u64, size: u64) -> Result<Value, CompileError> {
-        let (base, len) = self.memory(mem)?;
+    fn address(&mut self, mem: u32, addr: Value, offset: u64, size: u64) -> Result<(Value, i32), CompileError> {
         let addr = self.b.ins().uextend(types::I64, addr);
         if !(self.guarded && offset + size <= self.guard) {
+            let len = self.memory_len(mem);
             let end = self.b.ins().iadd_imm_s(addr, (offset + size) as i64);
             let oob = self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, len);
             self.b.ins().trapnz(oob, TrapCode::HEAP_OUT_OF_BOUNDS);
         }
+        let base = self.memory_base(mem);
         let at = self.b.ins().iadd(base, addr);
-        Ok(if offset == 0 { at } else { self.b.ins().iadd_imm_s(at, offset as i64) })
+        // An offset that fits goes into the access's displacement.
+        Ok(match i32::try_from(offset) {
+            Ok(offset) => (at, offset),
+            Err(_) => (self.b.ins().iadd_imm_s(at, offset as i64), 0),
+        })
     }
 
     /// Loads and stores; `None` if `op` is none.
@@ -68,15 +84,15 @@ impl Translator<'_, '_> {
         };
         if let Some((memarg, ty, size, ext)) = load {
             let addr = self.pop();
-            let p = self.address(memory_index(memarg)?, addr, memarg.offset, size)?;
+            let (p, d) = self.address(memory_index(memarg)?, addr, memarg.offset, size)?;
             let v = match (ext, size) {
-                (None, _) => self.b.ins().load(ty, heap(), p, 0),
-                (Some(true), 1) => self.b.ins().sload8(ty, heap(), p, 0),
-                (Some(false), 1) => self.b.ins().uload8(ty, heap(), p, 0),
-                (Some(true), 2) => self.b.ins().sload16(ty, heap(), p, 0),
-                (Some(false), 2) => self.b.ins().uload16(ty, heap(), p, 0),
-                (Some(true), _) => self.b.ins().sload32(heap(), p, 0),
-                (Some(false), _) => self.b.ins().uload32(heap(), p, 0),
+                (None, _) => self.b.ins().load(ty, heap(), p, d),
+                (Some(true), 1) => self.b.ins().sload8(ty, heap(), p, d),
+                (Some(false), 1) => self.b.ins().uload8(ty, heap(), p, d),
+                (Some(true), 2) => self.b.ins().sload16(ty, heap(), p, d),
+                (Some(false), 2) => self.b.ins().uload16(ty, heap(), p, d),
+                (Some(true), _) => self.b.ins().sload32(heap(), p, d),
+                (Some(false), _) => self.b.ins().uload32(heap(), p, d),
             };
             self.push(v);
             return Ok(Some(()));
@@ -90,13 +106,13 @@ impl Translator<'_, '_> {
         };
         let Some((memarg, size)) = store else { return Ok(None) };
         let (addr, v) = self.pop2();
-        let p = self.address(memory_index(memarg)?, addr, memarg.offset, size)?;
+        let (p, d) = self.address(memory_index(memarg)?, addr, memarg.offset, size)?;
         let wide = self.b.func.dfg.value_type(v).bytes() as u64 > size;
         match (wide, size) {
-            (false, _) => self.b.ins().store(heap(), v, p, 0),
-            (true, 1) => self.b.ins().istore8(heap(), v, p, 0),
-            (true, 2) => self.b.ins().istore16(heap(), v, p, 0),
-            (true, _) => self.b.ins().istore32(heap(), v, p, 0),
+            (false, _) => self.b.ins().store(heap(), v, p, d),
+            (true, 1) => self.b.ins().istore8(heap(), v, p, d),
+            (true, 2) => self.b.ins().istore16(heap(), v, p, d),
+            (true, _) => self.b.ins().istore32(heap(), v, p, d),
         };
         Ok(Some(()))
     }

@@ -214,6 +214,20 @@ pub(crate) fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[E
         memories.push(store.create_memory(ty)?);
     }
     let inner = &mut store.inner;
+    // Compiled code that relies on the guard region does no bounds checks: each of its
+    // memories must have the reservation (a system that refused it — `ulimit -v` — gets
+    // an error here, not an unchecked access).
+    #[cfg(all(feature = "compiler", target_arch = "x86_64", target_os = "linux"))]
+    if module.compiled.is_some() {
+        let layout = inner.engine.config().memory_layout();
+        if layout.reservation >= 1 << 32 && memories.iter().any(|&m| inner.memories[m as usize].layout() != layout) {
+            return Err(Error::Limit(
+                "cannot reserve the address space compiled code needs for a linear memory \
+                 (4 GiB and a guard); use Config::memory_reservation(0) (-O memory-reservation=0)"
+                    .into(),
+            ));
+        }
+    }
     data.tables = tables.into_boxed_slice();
     data.memories = memories.into_boxed_slice();
     let elems = m.elems.iter().map(|seg| seg.items.iter().map(|e| eval_ref(inner, &data, *e)).collect()).collect();

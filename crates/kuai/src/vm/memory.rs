@@ -61,7 +61,10 @@ impl MemoryData {
 
     /// Whether the memory got the reservation and guard it was configured with (else it
     /// fell back to [`MemoryLayout::MINIMAL`]).
-    #[cfg_attr(not(test), expect(dead_code, reason = "for the compiled tier, which relies on the guard"))]
+    #[cfg_attr(
+        not(all(feature = "compiler", target_arch = "x86_64", target_os = "linux")),
+        allow(dead_code, reason = "for the compiled tier, which relies on the guard")
+    )]
     pub(crate) fn layout(&self) -> MemoryLayout {
         self.layout
     }

@@ -206,8 +206,14 @@ fn refresh(store: &mut StoreInner, instance: u32, store_ctx: usize) {
         memories: memories.as_ptr() as usize,
     };
     let storage = &mut store.vmctx[instance as usize];
-    *storage.ctx = ctx;
-    storage.globals = globals;
+    // The globals array is updated in place once it exists: compiled code treats its
+    // address as constant.
+    if storage.globals.len() == globals.len() {
+        storage.globals.copy_from_slice(&globals);
+    } else {
+        storage.globals = globals;
+    }
+    *storage.ctx = VmContext { globals: storage.globals.as_ptr() as usize, ..ctx };
     storage.tables = tables;
     storage.funcs = funcs;
     storage.memories = memories;
