@@ -84,7 +84,7 @@ fi
 
 # kuai: build, then copy the binary so a rebuild during the run does not change it under us
 kuai=""
-if has_engine kuai || [ -n "$KUAI_VARIANTS" ]; then
+if has_engine kuai || has_engine kuai-compile || [ -n "$KUAI_VARIANTS" ]; then
   if [ "$KUAI_BUILD" != 0 ]; then cargo build --release -q -p kuai-cli; fi
   for _ in $(seq 60); do [ -x target/release/kuai ] && break; sleep 5; done
   cp target/release/kuai "$tmp/kuai"
