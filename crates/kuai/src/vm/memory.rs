@@ -128,9 +128,16 @@ fn reservation_for(ty: &MemoryType, len: usize, layout: MemoryLayout) -> Option<
     want.checked_next_multiple_of(host_page_size())
 }
 
-/// The host's page size (mapping and protection granularity).
-fn host_page_size() -> usize {
-    rustix::param::page_size()
+/// The host's page size (mapping and protection granularity), asked once.
+pub(crate) fn host_page_size() -> usize {
+    static PAGE: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    // Not `rustix::param::page_size`: its own reading of the auxiliary vector faults under
+    // valgrind, which the project's profiling (callgrind) relies on.
+    *PAGE.get_or_init(|| {
+        // SAFETY: `sysconf` has no preconditions; it only reads a system value.
+        let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+        usize::try_from(size).ok().filter(|&s| s.is_power_of_two()).unwrap_or(4096)
+    })
 }
 
 /// An anonymous private mapping of `reserved + guard` bytes, inaccessible until

@@ -308,7 +308,7 @@ fn init_thread() {
         {
             return;
         }
-        let page = rustix::param::page_size();
+        let page = super::memory::host_page_size();
         let len = ALT_STACK_SIZE + page;
         // SAFETY: a fresh private anonymous mapping (no aliasing); its lowest page stays
         // inaccessible as a guard, the rest becomes the alternate stack of this thread,
