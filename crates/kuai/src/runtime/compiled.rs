@@ -121,10 +121,9 @@ pub(crate) fn call<T>(
         code,
         values: values.as_mut_ptr(),
     };
-    // SAFETY: the trampoline is the entry trampoline of the callee's type, `code` the
-    // callee's machine code and `vmctx` its instance's refreshed context; `values` holds
-    // the arguments (checked against the type by the caller) with room for the results.
-    // During the call the store is reached only through `host_data` (see the module docs).
+    // SAFETY: the callee type's entry trampoline, the callee's code and its instance's
+    // refreshed context; `values` holds the type-checked arguments with room for the
+    // results; meanwhile the store is reached only through `host_data` (module docs).
     let outcome = unsafe { crate::vm::traps::catch_traps(&call) };
     // SAFETY: the call is over; `store_ptr` was derived from `store` just above.
     let store = unsafe { &mut *store_ptr };

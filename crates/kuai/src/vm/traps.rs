@@ -90,12 +90,11 @@ pub(crate) unsafe fn catch_traps(call: &EntryCall) -> Result<(), CaughtTrap> {
         Activation { saved_sp: 0, prev: CURRENT.get(), trap: None, frames: [0; MAX_FRAMES], nframes: 0 };
     let act: *mut Activation = &raw mut activation;
     CURRENT.set(act);
-    // SAFETY: `kuai_enter` stores the stack pointer into the activation (a live local)
-    // and calls `enter_shim` with `call`, which calls the trampoline under the caller's
-    // contract. If the trampoline traps, the handler resumes in `kuai_resume`, skipping
-    // only `enter_shim`'s frame (which owns nothing) and compiled frames.
-    let trapped =
-        unsafe { kuai_enter(&raw mut (*act).saved_sp, enter_shim, (call as *const EntryCall).cast_mut().cast()) };
+    let data = (call as *const EntryCall).cast_mut().cast();
+    // SAFETY: `kuai_enter` saves the stack pointer in the live activation and calls the
+    // trampoline through `enter_shim` (the caller's contract); a trap resumes in
+    // `kuai_resume`, skipping only `enter_shim`'s frame (it owns nothing) and wasm frames.
+    let trapped = unsafe { kuai_enter(&raw mut (*act).saved_sp, enter_shim, data) };
     CURRENT.set(activation.prev.cast_mut());
     match (trapped, activation.trap) {
         (0, _) => Ok(()),
