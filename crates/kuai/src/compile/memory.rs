@@ -117,18 +117,24 @@ impl Translator<'_, '_> {
         Ok(Some(()))
     }
 
-    /// `memory.grow` through the runtime: the old size in pages (or -1).
-    pub(super) fn memory_grow(&mut self, mem: u32, delta: Value) -> Result<Value, CompileError> {
+    /// Calls the runtime entry at `entry` in the store context, `fn(host_data, instance,
+    /// a, b) -> ret` in the host's convention; returns the call.
+    fn runtime_entry(&mut self, entry: usize, ret: types::Type, a: Value, b: Value) -> ir::Inst {
         let store = self.b.ins().load(types::I64, trusted(), self.vmctx, offset_of!(VmContext, store) as i32);
-        let grow = self.b.ins().load(types::I64, trusted(), store, offset_of!(VmStoreContext, memory_grow) as i32);
+        let f = self.b.ins().load(types::I64, trusted(), store, entry as i32);
         let data = self.b.ins().load(types::I64, trusted(), store, offset_of!(VmStoreContext, host_data) as i32);
         let instance = self.b.ins().uload32(trusted(), self.vmctx, offset_of!(VmContext, instance) as i32);
-        let mem = self.b.ins().iconst(types::I64, mem as i64);
         let mut sig = Signature::new(CallConv::SystemV);
         sig.params.extend([AbiParam::new(types::I64); 4]);
-        sig.returns.push(AbiParam::new(types::I64));
+        sig.returns.push(AbiParam::new(ret));
         let sig = self.b.import_signature(sig);
-        let call = self.b.ins().call_indirect(sig, grow, &[data, instance, mem, delta]);
+        self.b.ins().call_indirect(sig, f, &[data, instance, a, b])
+    }
+
+    /// `memory.grow` through the runtime: the old size in pages (or -1).
+    pub(super) fn memory_grow(&mut self, mem: u32, delta: Value) -> Result<Value, CompileError> {
+        let mem = self.b.ins().iconst(types::I64, mem as i64);
+        let call = self.runtime_entry(offset_of!(VmStoreContext, memory_grow), types::I64, mem, delta);
         let old = self.b.inst_results(call)[0];
         let failed = self.b.ins().icmp_imm_s(IntCC::Equal, old, -2);
         self.b.ins().trapnz(failed, codes::HOST);
@@ -149,16 +155,8 @@ impl Translator<'_, '_> {
             self.b.ins().stack_store(types::I64, v, slot, (imms.len() + i) as i32 * 8);
         }
         let argv = self.b.ins().stack_addr(types::I64, slot, 0);
-        let store = self.b.ins().load(types::I64, trusted(), self.vmctx, offset_of!(VmContext, store) as i32);
-        let f = self.b.ins().load(types::I64, trusted(), store, offset_of!(VmStoreContext, bulk) as i32);
-        let data = self.b.ins().load(types::I64, trusted(), store, offset_of!(VmStoreContext, host_data) as i32);
-        let instance = self.b.ins().uload32(trusted(), self.vmctx, offset_of!(VmContext, instance) as i32);
         let op = self.b.ins().iconst(types::I64, op.code());
-        let mut sig = Signature::new(CallConv::SystemV);
-        sig.params.extend([AbiParam::new(types::I64); 4]);
-        sig.returns.push(AbiParam::new(types::I32));
-        let sig = self.b.import_signature(sig);
-        let call = self.b.ins().call_indirect(sig, f, &[data, instance, op, argv]);
+        let call = self.runtime_entry(offset_of!(VmStoreContext, bulk), types::I32, op, argv);
         let status = self.b.inst_results(call)[0];
         let memory = self.b.ins().icmp_imm_s(IntCC::Equal, status, STATUS_MEMORY as i64);
         self.b.ins().trapnz(memory, TrapCode::HEAP_OUT_OF_BOUNDS);
