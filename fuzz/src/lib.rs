@@ -253,7 +253,7 @@ pub fn compare(wasm: &[u8]) -> Result<usize, Mismatch> {
 }
 
 /// Runs `wasm` in Kuai's interpreter and in its compiled tier; `Ok(None)` when the
-/// compiler does not handle the module yet (vector instructions), `Ok(Some(calls))` when
+/// compiler refuses the module (an implementation limit), `Ok(Some(calls))` when
 /// the tiers agree on every step.
 pub fn compare_tiers(wasm: &[u8]) -> Result<Option<usize>, Mismatch> {
     if let Err(e) = KuaiCompiledRunner::compile(wasm)

@@ -100,8 +100,8 @@ impl Runner for KuaiRunner {
 pub struct KuaiCompiledRunner(KuaiRunner);
 
 impl KuaiCompiledRunner {
-    /// Whether `error` (from [`Runner::compile`]) says the compiler does not handle the
-    /// module yet (vector instructions), rather than that the module is wrong.
+    /// Whether `error` (from [`Runner::compile`]) says the compiler refused the module
+    /// (an implementation limit), rather than that the module is wrong.
     pub fn unsupported(error: &str) -> bool {
         error.contains("the compiler does not support") || error.contains("the compiled tier does not")
     }

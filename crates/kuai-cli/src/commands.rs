@@ -6,10 +6,6 @@ use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
-/// `kuai wast FILE...`: runs each script, prints its failures and a final
-/// `N passed, N failed` line (assertion counts). A script that cannot be read or parsed
-/// counts as one failed assertion.
-/// With `show_mismatches`, message mismatches are listed too.
 /// Applies `-C OPT=VALUE` code-generation options (comma-separated) to `config`.
 pub fn codegen(config: &mut kuai::Config, items: &[String]) -> Result<(), CliError> {
     for item in items.iter().flat_map(|s| s.split(',')) {
@@ -26,14 +22,60 @@ pub fn codegen(config: &mut kuai::Config, items: &[String]) -> Result<(), CliErr
     Ok(())
 }
 
-pub fn wast(
-    files: &[std::path::PathBuf],
-    show_mismatches: bool,
-    codegen_options: &[String],
-) -> Result<ExitCode, CliError> {
+/// Applies the on/off WebAssembly feature `-W name=value`.
+pub fn feature(config: &mut kuai::Config, name: &str, value: &str) -> Result<(), CliError> {
+    let on = match value {
+        "y" | "yes" | "true" => true,
+        "n" | "no" | "false" => false,
+        _ => return Err(CliError::Usage(format!("-W {name}={value}: the value must be y or n"))),
+    };
+    match name {
+        "simd" => config.wasm_simd(on),
+        "multi-memory" => config.wasm_multi_memory(on),
+        "lazy-validation" => config.lazy_validation(on),
+        _ => return Err(CliError::Usage(format!("-W {name}: unknown or unsupported WebAssembly feature"))),
+    };
+    Ok(())
+}
+
+/// Applies `-O OPT=SIZE` memory-layout options (comma-separated) to `config`.
+pub fn memory_layout(config: &mut kuai::Config, items: &[String]) -> Result<(), CliError> {
+    for item in items.iter().flat_map(|s| s.split(',')) {
+        let (name, value) = item.split_once('=').unwrap_or((item, ""));
+        let bytes = crate::run::parse_size(value)
+            .ok_or_else(|| CliError::Usage(format!("-O {item}: expected a size like 4G")))?;
+        match name {
+            "memory-reservation" => config.memory_reservation(bytes as u64),
+            "memory-guard-size" => config.memory_guard_size(bytes as u64),
+            _ => return Err(CliError::Usage(format!("-O {name}: unknown option"))),
+        };
+    }
+    Ok(())
+}
+
+/// The options of `kuai wast`.
+pub struct WastOptions<'a> {
+    pub show_mismatches: bool,
+    /// `-W FEATURE[=y|n]` (on/off features only).
+    pub wasm_features: &'a [String],
+    pub codegen: &'a [String],
+    pub optimize: &'a [String],
+}
+
+/// `kuai wast FILE...`: runs each script, prints its failures and a final
+/// `N passed, N failed` line (assertion counts). A script that cannot be read or parsed
+/// counts as one failed assertion.
+/// With `show_mismatches`, message mismatches are listed too.
+pub fn wast(files: &[std::path::PathBuf], o: &WastOptions<'_>) -> Result<ExitCode, CliError> {
+    let show_mismatches = o.show_mismatches;
     let mut config = kuai::Config::new();
     config.wasm_simd(true);
-    codegen(&mut config, codegen_options)?;
+    for item in o.wasm_features.iter().flat_map(|s| s.split(',')) {
+        let (name, value) = item.split_once('=').unwrap_or((item, "y"));
+        feature(&mut config, name, value)?;
+    }
+    codegen(&mut config, o.codegen)?;
+    memory_layout(&mut config, o.optimize)?;
     let runner = kuai_wast::WastRunner::with_engine(kuai::Engine::new(&config));
     let mut out = std::io::stdout().lock();
     let (mut passed, mut failed) = (0usize, 0usize);

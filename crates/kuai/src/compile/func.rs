@@ -66,7 +66,7 @@ pub(super) fn translate(
     let vmctx = params[0];
     let mut locals = Vec::new();
     for (i, &p) in ty.params().iter().enumerate() {
-        let var = b.declare_var(clif_type(p).ok_or_else(super::unsupported_simd)?);
+        let var = b.declare_var(clif_type(p));
         b.def_var(var, params[2 + i]);
         locals.push((var, p));
     }
@@ -74,7 +74,7 @@ pub(super) fn translate(
     for _ in 0..local_reader.get_count() {
         let (count, t) = local_reader.read().map_err(bad)?;
         let t = val_type(t)?;
-        let clif = clif_type(t).ok_or_else(super::unsupported_simd)?;
+        let clif = clif_type(t);
         for _ in 0..count {
             let var = b.declare_var(clif);
             let zero = zero(&mut b, clif);
@@ -84,7 +84,7 @@ pub(super) fn translate(
     }
     let exit = b.create_block();
     for &r in ty.results() {
-        b.append_block_param(exit, clif_type(r).ok_or_else(super::unsupported_simd)?);
+        b.append_block_param(exit, clif_type(r));
     }
     let guarded = {
         let layout = module.engine.config().memory_layout();
@@ -154,6 +154,10 @@ fn zero(b: &mut FunctionBuilder<'_>, ty: ir::Type) -> Value {
     match ty {
         types::F32 => b.ins().f32const(0.0),
         types::F64 => b.ins().f64const(0.0),
+        types::I8X16 => {
+            let zeros = b.func.dfg.constants.insert(vec![0u8; 16].into());
+            b.ins().vconst(types::I8X16, zeros)
+        }
         _ => b.ins().iconst(ty, 0),
     }
 }
@@ -258,23 +262,15 @@ impl Translator<'_, '_> {
     }
 
     fn block_arity(&self, ty: BlockType) -> Result<(Vec<ir::Type>, Vec<ir::Type>), CompileError> {
-        let clif = |t: wasmparser::ValType| val_type(t).and_then(|t| clif_type(t).ok_or_else(super::unsupported_simd));
         Ok(match ty {
             BlockType::Empty => (Vec::new(), Vec::new()),
-            BlockType::Type(t) => (Vec::new(), vec![clif(t)?]),
+            BlockType::Type(t) => (Vec::new(), vec![clif_type(val_type(t)?)]),
             BlockType::FuncType(i) => {
                 let ft = &self.module.types[i as usize];
-                let p = ft
-                    .params()
-                    .iter()
-                    .map(|&t| clif_type(t).ok_or_else(super::unsupported_simd))
-                    .collect::<Result<_, _>>()?;
-                let r = ft
-                    .results()
-                    .iter()
-                    .map(|&t| clif_type(t).ok_or_else(super::unsupported_simd))
-                    .collect::<Result<_, _>>()?;
-                (p, r)
+                (
+                    ft.params().iter().map(|&t| clif_type(t)).collect(),
+                    ft.results().iter().map(|&t| clif_type(t)).collect(),
+                )
             }
         })
     }
@@ -555,7 +551,7 @@ impl Translator<'_, '_> {
                 if let Some(done) = self.memory_op(&op)? {
                     return Ok(done);
                 }
-                if !super::ops::numeric(self, &op) {
+                if !super::ops::numeric(self, &op) && !super::simd::simd(self, &op)? {
                     return Err(unsupported(format!("the compiler does not support {op:?} yet")));
                 }
             }
@@ -638,7 +634,7 @@ impl Translator<'_, '_> {
 
     /// The type and cell address of global `index`.
     fn global(&mut self, index: u32) -> Result<(ir::Type, Value), CompileError> {
-        let ty = clif_type(self.module.globals[index as usize].content).ok_or_else(super::unsupported_simd)?;
+        let ty = clif_type(self.module.globals[index as usize].content);
         // The array of cell addresses stays where it is for the instance's life (refreshes
         // update it in place); the cells move if the store's globals are reallocated.
         let stable = trusted().with_readonly().with_can_move();

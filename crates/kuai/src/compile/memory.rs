@@ -43,7 +43,13 @@ impl Translator<'_, '_> {
 
     /// The address of an access of `size` bytes at wasm address `addr` (`i32`) + `offset`,
     /// checked against the memory's length unless the guard region makes it fault.
-    fn address(&mut self, mem: u32, addr: Value, offset: u64, size: u64) -> Result<(Value, i32), CompileError> {
+    pub(super) fn address(
+        &mut self,
+        mem: u32,
+        addr: Value,
+        offset: u64,
+        size: u64,
+    ) -> Result<(Value, i32), CompileError> {
         let addr = self.b.ins().uextend(types::I64, addr);
         if !(self.guarded && offset + size <= self.guard) {
             let len = self.memory_len(mem);
@@ -175,7 +181,7 @@ impl Translator<'_, '_> {
 }
 
 /// The memory a load or store accesses.
-fn memory_index(memarg: &wasmparser::MemArg) -> Result<u32, CompileError> {
+pub(super) fn memory_index(memarg: &wasmparser::MemArg) -> Result<u32, CompileError> {
     match memarg.target {
         wasmparser::MemArgTarget::Memory(m) => Ok(m),
         wasmparser::MemArgTarget::Array(_) => Err(unsupported("GC array accesses are not supported".into())),

@@ -16,6 +16,7 @@ mod func;
 mod memory;
 mod meter;
 mod ops;
+mod simd;
 mod trampolines;
 
 pub(crate) use memory::Bulk;
@@ -138,15 +139,16 @@ fn trap_site(code: TrapCode) -> Option<TrapSite> {
     Some(TrapSite::Wasm(trap))
 }
 
-/// The Cranelift type of a wasm value (references are untyped 64-bit values, as in the
-/// interpreter), or `None` for `v128` (not compiled yet).
-fn clif_type(ty: ValType) -> Option<ir::Type> {
+/// The Cranelift type of a wasm value: references are untyped 64-bit values, as in the
+/// interpreter; a `v128` is an `i8x16` wherever it crosses a block, call or variable
+/// boundary (operators view it in their lane type, `simd.rs`).
+fn clif_type(ty: ValType) -> ir::Type {
     match ty {
-        ValType::I32 => Some(types::I32),
-        ValType::I64 | ValType::FuncRef | ValType::ExternRef => Some(types::I64),
-        ValType::F32 => Some(types::F32),
-        ValType::F64 => Some(types::F64),
-        ValType::V128 => None,
+        ValType::I32 => types::I32,
+        ValType::I64 | ValType::FuncRef | ValType::ExternRef => types::I64,
+        ValType::F32 => types::F32,
+        ValType::F64 => types::F64,
+        ValType::V128 => types::I8X16,
     }
 }
 
@@ -156,16 +158,12 @@ fn wasm_signature(ty: &FuncType) -> Result<Signature, CompileError> {
     sig.params.push(AbiParam::special(types::I64, ArgumentPurpose::VMContext));
     sig.params.push(AbiParam::new(types::I64));
     for &p in ty.params() {
-        sig.params.push(AbiParam::new(clif_type(p).ok_or_else(unsupported_simd)?));
+        sig.params.push(AbiParam::new(clif_type(p)));
     }
     for &r in ty.results() {
-        sig.returns.push(AbiParam::new(clif_type(r).ok_or_else(unsupported_simd)?));
+        sig.returns.push(AbiParam::new(clif_type(r)));
     }
     Ok(sig)
-}
-
-fn unsupported_simd() -> CompileError {
-    unsupported("the compiler does not support vector (v128) values yet".into())
 }
 
 /// One compiled piece of code, before placement.

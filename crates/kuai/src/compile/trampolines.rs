@@ -2,7 +2,7 @@
 //! function type. Values cross in arrays of 16-byte cells (room for a `v128`), argument `i`
 //! and later result `i` in cell `i`.
 
-use super::{CompileError, clif_type, codes, unsupported_simd, wasm_signature};
+use super::{CompileError, clif_type, codes, wasm_signature};
 use crate::types::FuncType;
 use crate::vm::vmctx::{VmContext, VmStoreContext};
 use cranelift_codegen::ir::{
@@ -40,7 +40,7 @@ pub(super) fn entry(
     let &[callee_vmctx, caller_vmctx, code, values] = b.block_params(block) else { unreachable!("four parameters") };
     let mut args = vec![callee_vmctx, caller_vmctx];
     for (i, &p) in ty.params().iter().enumerate() {
-        let t = clif_type(p).ok_or_else(unsupported_simd)?;
+        let t = clif_type(p);
         args.push(b.ins().load(t, trusted(), values, i as i32 * CELL));
     }
     let sig_ref = b.import_signature(wasm_sig);
@@ -90,7 +90,7 @@ pub(super) fn host(
     b.ins().trapnz(status, codes::HOST);
     let mut results = Vec::with_capacity(ty.results().len());
     for (i, &r) in ty.results().iter().enumerate() {
-        let t = clif_type(r).ok_or_else(unsupported_simd)?;
+        let t = clif_type(r);
         results.push(b.ins().stack_load(types::I64, t, slot, i as i32 * CELL));
     }
     b.ins().return_(&results);
