@@ -111,11 +111,14 @@ impl Runner for KuaiCompiledRunner {
     const NAME: &'static str = "kuai-compile";
 
     /// Metered like [`KuaiRunner`] (every other module, unlimited fuel), so that the
-    /// compiled fuel and epoch checks are exercised too.
+    /// compiled fuel and epoch checks are exercised too; every other module (by another
+    /// bit of the hash) compiled eagerly, the others lazily (the default).
     fn compile(wasm: &[u8]) -> Result<Self, String> {
         let metered = hash(wasm) & 1 == 1;
+        let eager = hash(wasm) & 2 == 2;
         let mut config = kuai::Config::new();
         config.strategy(kuai::Strategy::Compile).consume_fuel(metered).epoch_interruption(metered);
+        config.eager_translation(eager);
         let engine = kuai::Engine::new(&config);
         let module = kuai::Module::new(&engine, wasm).map_err(|e| e.to_string())?;
         let mut store = kuai::Store::new(&engine, ());

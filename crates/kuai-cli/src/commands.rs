@@ -15,6 +15,11 @@ pub fn codegen(config: &mut kuai::Config, items: &[String]) -> Result<(), CliErr
             ("strategy", other) => {
                 return Err(CliError::Usage(format!("-C strategy={other}: expected interp or compile")));
             }
+            ("compilation", "lazy") => config.eager_translation(false),
+            ("compilation", "eager") => config.eager_translation(true),
+            ("compilation", other) => {
+                return Err(CliError::Usage(format!("-C compilation={other}: expected lazy or eager")));
+            }
             ("cache", "n" | "no" | "false") => config,
             _ => return Err(CliError::Usage(format!("-C {item}: unknown code-generation option"))),
         };

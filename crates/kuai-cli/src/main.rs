@@ -88,8 +88,10 @@ enum Command {
         wasm_features: Vec<String>,
         /// Code generation, like wasmtime's `-C`: `strategy=interp` (default: Kuai's
         /// interpreter) or `strategy=compile` (machine code from Cranelift; `cranelift` is
-        /// accepted too), comma-separated. `cache=n` is accepted and changes nothing
-        /// (Kuai keeps no compilation cache yet).
+        /// accepted too); `compilation=lazy` (default: each function on its first call) or
+        /// `compilation=eager` (every function before the first instruction, on all cores);
+        /// comma-separated. `cache=n` is accepted and changes nothing (Kuai keeps no
+        /// compilation cache yet).
         #[arg(short = 'C', value_name = "OPT=VALUE")]
         codegen: Vec<String>,
         /// Memory layout, like wasmtime's `-O`: `memory-reservation=SIZE` (address space
@@ -113,8 +115,10 @@ enum Command {
         mismatches: bool,
         /// Code generation, like wasmtime's `-C`: `strategy=interp` (default: Kuai's
         /// interpreter) or `strategy=compile` (machine code from Cranelift; `cranelift` is
-        /// accepted too), comma-separated. `cache=n` is accepted and changes nothing
-        /// (Kuai keeps no compilation cache yet).
+        /// accepted too); `compilation=lazy` (default: each function on its first call) or
+        /// `compilation=eager` (every function before the first instruction, on all cores);
+        /// comma-separated. `cache=n` is accepted and changes nothing (Kuai keeps no
+        /// compilation cache yet).
         #[arg(short = 'C', value_name = "OPT=VALUE")]
         codegen: Vec<String>,
         /// WebAssembly features, as for `run`: `-W multi-memory` for the multi-memory

@@ -284,6 +284,13 @@ fn codegen_strategy_compile_runs_traps_and_checks_scripts() {
         let o = kuai(&["wast", "-C", "strategy=compile", "-W", "multi-memory", "-O", layout, &two]);
         assert_eq!(stdout(&o).lines().last(), Some("3 passed, 0 failed"), "{layout}: {}", stdout(&o));
     }
+    for option in ["strategy=compile,compilation=eager", "strategy=compile,compilation=lazy"] {
+        let o = kuai(&["run", "-C", option, "--invoke", "fib", &fib_wat(), "20"]);
+        assert_eq!(stdout(&o), "6765\n", "{option}: {}", stderr(&o));
+    }
+    let o = kuai(&["run", "-C", "compilation=later", &fib_wat()]);
+    assert_one_line_error(&o, 1);
+    assert!(stderr(&o).contains("compilation=later"), "stderr: {}", stderr(&o));
     let o = kuai(&["run", "-C", "strategy=jit", &fib_wat()]);
     assert_one_line_error(&o, 1);
     assert!(stderr(&o).contains("strategy=jit"), "stderr: {}", stderr(&o));

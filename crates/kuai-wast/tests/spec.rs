@@ -10,8 +10,9 @@
 //! space beyond their size and no guard (`Config::memory_reservation(0)`), so that they
 //! move when they grow — the explicit-bounds-check mode. Then the same three again compiled
 //! by Cranelift (`Strategy::Compile`): `compile/<name>` (guard pages instead of bounds
-//! checks), `compile-small-reservation/<name>` (explicit bounds checks) and
-//! `compile-metered/<name>` (fuel and epoch checks compiled in).
+//! checks), `compile-small-reservation/<name>` (explicit bounds checks) — both compiling
+//! each function on its first call, the default — and `compile-metered/<name>` (fuel and
+//! epoch checks compiled in, every function compiled with the module).
 //!
 //! Run with `cargo test --release -p kuai-wast --test spec`; filter like any test, e.g.
 //! `... --test spec -- wasm-v2/table`.
@@ -71,6 +72,7 @@ fn main() {
                 trials.push(Trial::test(small_compiled.name.clone(), move || run_trial(&small_compiled, Some(config))));
                 let mut config = common::suite_config(metered_compiled.suite);
                 config.strategy(kuai::Strategy::Compile).consume_fuel(true).epoch_interruption(true);
+                config.eager_translation(true);
                 trials.push(Trial::test(metered_compiled.name.clone(), move || {
                     run_trial(&metered_compiled, Some(config))
                 }));

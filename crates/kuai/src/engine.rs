@@ -31,9 +31,10 @@ pub enum Strategy {
     /// first call); steady-state speed is an interpreter's.
     #[default]
     Interpret,
-    /// Machine code from Cranelift: every function of a module is compiled when the
-    /// module is created. Needs the `compiler` feature (default) on x86_64 Linux; not yet
-    /// available with fuel or epoch interruption.
+    /// Machine code from Cranelift: each function is compiled on its first call (with
+    /// up to 63 of the functions it calls, so that it calls their code directly), or,
+    /// with [`Config::eager_translation`], every function when the module is created, on
+    /// all cores. Needs the `compiler` feature (default) on x86_64 Linux.
     Compile,
 }
 
@@ -121,9 +122,10 @@ impl Config {
         self
     }
 
-    /// Translate every function when the module is created instead of on its first call
-    /// (default: lazy). Eager translation moves all work to start-up, which suits
-    /// ahead-of-time set-ups and benchmarks of steady-state speed.
+    /// Translate (interpreter) or compile (compiled tier) every function when the module
+    /// is created instead of on its first call (default: lazy). Eager translation moves all
+    /// work to start-up, which suits ahead-of-time set-ups and benchmarks of steady-state
+    /// speed; the compiled tier then also calls the module's own functions directly.
     pub fn eager_translation(&mut self, eager: bool) -> &mut Self {
         self.eager_translation = eager;
         self

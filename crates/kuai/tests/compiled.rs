@@ -328,3 +328,81 @@ fn vector_functions_compile_beside_scalar_ones_in_batches() {
         assert_eq!(lanes, [7, 15, 23, 31]);
     }
 }
+
+#[test]
+fn lazily_compiled_functions_work_through_every_kind_of_call_and_in_every_store() {
+    // Functions compile on their first call (the default): through an export, a table
+    // element, another instance's import, and in a second store sharing the module.
+    let engine = engine();
+    let module = Module::new(
+        &engine,
+        r#"(module
+             (type $t (func (param i32) (result i32)))
+             (table (export "t") 2 funcref) (elem (i32.const 0) $double $triple)
+             (func $double (export "double") (type $t) (i32.mul (local.get 0) (i32.const 2)))
+             (func $triple (type $t) (i32.mul (local.get 0) (i32.const 3)))
+             (func (export "pick") (param i32 i32) (result i32)
+               (call_indirect (type $t) (local.get 1) (local.get 0))))"#,
+    )
+    .unwrap();
+    let user = Module::new(
+        &engine,
+        r#"(module (import "m" "double" (func $d (param i32) (result i32)))
+             (func (export "quad") (param i32) (result i32) (call $d (call $d (local.get 0)))))"#,
+    )
+    .unwrap();
+    for _ in 0..2 {
+        let mut store = Store::new(&engine, ());
+        let m = Instance::new(&mut store, &module, &[]).unwrap();
+        let double = m.get_func(&mut store, "double").unwrap();
+        let u = Instance::new(&mut store, &user, &[double.into()]).unwrap();
+        let quad = u.get_typed_func::<i32, i32>(&store, "quad").unwrap();
+        let pick = m.get_typed_func::<(i32, i32), i32>(&store, "pick").unwrap();
+        assert_eq!(pick.call(&mut store, (1, 5)).unwrap(), 15);
+        assert_eq!(quad.call(&mut store, 5).unwrap(), 20);
+        assert_eq!(pick.call(&mut store, (0, 5)).unwrap(), 10);
+        assert_eq!(trap_of(pick.call(&mut store, (2, 5)).map(drop)), Trap::UndefinedElement);
+    }
+}
+
+#[test]
+fn an_invalid_body_compiled_lazily_fails_its_first_call_only() {
+    // With lazy validation, an invalid function is found when it is first compiled: its
+    // callers compile (it stays behind), calling it is an error, the store stays usable.
+    let mut config = Config::new();
+    config.strategy(Strategy::Compile).lazy_validation(true);
+    let engine = Engine::new(&config);
+    // Function 0 adds an i32 to an i64: invalid.
+    let bytes = wat::parse_str(
+        r#"(module
+             (func $bad (result i32) (i32.add (i32.const 1) (i32.const 2)))
+             (func (export "maybe") (param i32) (result i32)
+               (if (result i32) (local.get 0) (then (call $bad)) (else (i32.const 7)))))"#,
+    )
+    .unwrap();
+    let mut bytes = bytes;
+    // Patch $bad's second `i32.const 2` (0x41 0x02) into `i64.const 2` (0x42 0x02).
+    let at = bytes.windows(4).position(|w| w == [0x41, 0x01, 0x41, 0x02]).unwrap() + 2;
+    bytes[at] = 0x42;
+    let module = Module::new(&engine, &bytes).unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    let maybe = instance.get_typed_func::<i32, i32>(&store, "maybe").unwrap();
+    assert_eq!(maybe.call(&mut store, 0).unwrap(), 7);
+    // A body calling a function that does not exist (found by run_bytes: the lazy group's
+    // planning read the index before validation).
+    let mut bytes = wat::parse_str(r#"(module (func $a (call $b)) (func $b) (func (export "f") (call $a)))"#).unwrap();
+    let at = bytes.windows(3).position(|w| w == [0x10, 0x01, 0x0b]).unwrap() + 1;
+    bytes[at] = 0x7f;
+    let module = Module::new(&engine, &bytes).unwrap();
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    let f = instance.get_typed_func::<(), ()>(&store, "f").unwrap();
+    let err = f.call(&mut store, ()).unwrap_err();
+    assert!(err.to_string().contains("unknown function"), "{err}");
+    for _ in 0..3 {
+        let err = maybe.call(&mut store, 1).unwrap_err();
+        assert!(!matches!(err, kuai::Error::Trap(_)), "an invalid body is not a guest trap: {err}");
+        assert!(err.to_string().contains("type mismatch"), "{err}");
+        assert_eq!(maybe.call(&mut store, 0).unwrap(), 7);
+    }
+}

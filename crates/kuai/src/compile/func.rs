@@ -23,6 +23,16 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use std::mem::offset_of;
 use wasmparser::{BlockType, Operator};
 
+/// How a function calls the functions of its own module.
+#[derive(Clone, Copy)]
+pub(super) enum Calls<'a> {
+    /// Directly (the module's code is placed all at once, which patches the calls).
+    Direct,
+    /// Compiled on its own (lazily): itself directly, the functions `compiled` gives an
+    /// address for at that address, the others through their function-table entries.
+    Lazy { compiled: &'a dyn Fn(u32) -> Option<usize> },
+}
+
 /// Translates defined function `def` of `module` into `func`.
 pub(super) fn translate(
     module: &ModuleInner,
@@ -30,6 +40,7 @@ pub(super) fn translate(
     isa: &dyn TargetIsa,
     func: &mut ir::Function,
     fctx: &mut FunctionBuilderContext,
+    calls: Calls<'_>,
 ) -> Result<(), CompileError> {
     let func_index = module.num_imported_funcs + def;
     let ty = module.func_type(func_index).clone();
@@ -114,6 +125,8 @@ pub(super) fn translate(
         fuel: module.engine.config().consume_fuel,
         epoch: module.engine.config().epoch_interruption,
         run: None,
+        def,
+        calls,
     };
     // The entry: the epoch check, then the entry run's charge (as the interpreter's call).
     t.check_epoch();
@@ -215,6 +228,9 @@ pub(super) struct Translator<'a, 'b> {
     pub(super) epoch: bool,
     /// The current run's charge (its amount instruction) and the amount so far.
     pub(super) run: Option<(ir::Inst, u64)>,
+    /// The function being translated (defined-function index).
+    def: u32,
+    calls: Calls<'a>,
 }
 
 /// Flags of loads from the runtime's structures: aligned, never trapping.
@@ -668,6 +684,23 @@ impl Translator<'_, '_> {
             let entry = self.func_entry(index);
             return self.call_entry(entry, &ty);
         };
+        if let Calls::Lazy { compiled } = self.calls
+            && def != self.def
+        {
+            let Some(code) = compiled(def) else {
+                let entry = self.func_entry(index);
+                return self.call_entry(entry, &ty);
+            };
+            // Compiled code never moves while its module lives: call it at its address.
+            let sig = self.b.import_signature(wasm_signature(&ty)?);
+            let code = self.b.ins().iconst(types::I64, code as i64);
+            let mut call_args = vec![self.vmctx, self.vmctx];
+            call_args.extend(self.popn(ty.params().len()));
+            let call = self.b.ins().call_indirect(sig, code, &call_args);
+            let results = self.b.inst_results(call).to_vec();
+            self.stack.extend(results);
+            return Ok(());
+        }
         // A function of this module: a direct call (the placement patches its address),
         // in the same instance.
         let sig = self.b.import_signature(wasm_signature(&ty)?);

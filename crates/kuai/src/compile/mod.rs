@@ -13,6 +13,7 @@
 //! calls the runtime's host-call entry with such an array.
 
 mod func;
+mod lazy;
 mod memory;
 mod meter;
 mod ops;
@@ -36,24 +37,45 @@ use cranelift_codegen::ir::{self, AbiParam, ArgumentPurpose, Signature, TrapCode
 use cranelift_codegen::isa::{CallConv, OwnedTargetIsa, TargetIsa};
 use cranelift_codegen::settings::{self, Configurable};
 use std::collections::HashMap;
-use std::sync::{Arc, OnceLock};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 
-/// A module's machine code: every defined function and the trampolines of its types.
+/// A module's machine code: the trampolines of its types and its defined functions —
+/// all of them, compiled with the module (eager), or each on its first call (lazy).
 #[derive(Debug)]
 pub(crate) struct CompiledModule {
+    /// The trampolines and lazy stubs, and, eager, every function.
     code: Arc<CodeMemory>,
-    /// Offset of each defined function's code.
-    funcs: Box<[u32]>,
+    /// Address of each defined function's code; 0 while not compiled.
+    funcs: Box<[AtomicUsize]>,
     /// Offset of the entry trampoline of each type (module type index).
     entry: Box<[u32]>,
     /// Offset of the host-call trampoline of each type, by engine-wide type id.
     host: HashMap<u32, u32>,
+    /// Lazy: offset of the lazy stub of each type (module type index); empty if eager.
+    lazy: Box<[u32]>,
+    /// Lazy: the code of each function compiled since (also the lock of compiling).
+    later: Mutex<Vec<Arc<CodeMemory>>>,
 }
 
 impl CompiledModule {
-    /// The address of defined function `def`'s code.
-    pub(crate) fn func(&self, def: u32) -> usize {
-        self.code.addr(self.funcs[def as usize])
+    /// The address of defined function `def`'s code, if it is compiled.
+    pub(crate) fn func(&self, def: u32) -> Option<usize> {
+        match self.funcs[def as usize].load(Ordering::Acquire) {
+            0 => None,
+            addr => Some(addr),
+        }
+    }
+
+    /// The address of the lazy stub for module type `ty`, if functions compile lazily.
+    pub(crate) fn lazy_stub(&self, ty: u32) -> Option<usize> {
+        self.lazy.get(ty as usize).map(|&offset| self.code.addr(offset))
+    }
+
+    /// Whether the code at `base` (as [`crate::vm::code::wasm_func_at`] names it) is this
+    /// module's.
+    pub(crate) fn owns(&self, base: usize) -> bool {
+        self.code.base() == base || lock(&self.later).iter().any(|c| c.base() == base)
     }
 
     /// The address of the entry trampoline for module type `ty`.
@@ -65,11 +87,12 @@ impl CompiledModule {
     pub(crate) fn host_trampolines(&self) -> impl Iterator<Item = (u32, usize)> + '_ {
         self.host.iter().map(|(&id, &offset)| (id, self.code.addr(offset)))
     }
+}
 
-    /// The address [`crate::vm::code::wasm_func_at`] names this module's code by.
-    pub(crate) fn code_base(&self) -> usize {
-        self.code.base()
-    }
+/// `mutex`'s contents; a panic while it was held leaves nothing half-done (each holder
+/// pushes or stores once, at the end).
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// The host's instruction set, with Kuai's code-generation settings (made once).
@@ -177,16 +200,25 @@ struct Piece {
     func_index: Option<u32>,
 }
 
-/// Compiles every defined function of `module` and the trampolines of its types.
-pub(crate) fn compile_module(module: &ModuleInner) -> Result<CompiledModule, CompileError> {
+/// Compiles the trampolines of `module`'s types and, unless functions are to compile
+/// lazily (on their first call; `lazy`), every defined function.
+pub(crate) fn compile_module(module: &ModuleInner, lazy: bool) -> Result<CompiledModule, CompileError> {
     let isa = isa()?;
     crate::vm::traps::init();
-    let mut pieces = compile_functions(module, isa)?;
+    let mut pieces = if lazy { Vec::new() } else { compile_functions(module, isa)? };
+    let functions = pieces.len();
     let mut ctx = cranelift_codegen::Context::new();
     let mut fctx = cranelift_frontend::FunctionBuilderContext::new();
     let mut entry = Vec::with_capacity(module.types.len());
     let mut host = Vec::new();
+    let mut stubs = Vec::new();
     for (index, ty) in module.types.iter().enumerate() {
+        if lazy {
+            ctx.clear();
+            trampolines::lazy(ty, isa, &mut ctx.func, &mut fctx)?;
+            stubs.push(pieces.len());
+            pieces.push(finish(isa, &mut ctx, None)?);
+        }
         ctx.clear();
         trampolines::entry(ty, isa, &mut ctx.func, &mut fctx)?;
         entry.push(pieces.len());
@@ -228,11 +260,16 @@ pub(crate) fn compile_module(module: &ModuleInner) -> Result<CompiledModule, Com
     }
     let code =
         CodeMemory::new(&bytes, ranges, traps).map_err(|e| unsupported(format!("cannot map compiled code: {e}")))?;
+    let funcs = (0..module.bodies.len())
+        .map(|def| AtomicUsize::new(if def < functions { code.addr(offsets[def]) } else { 0 }))
+        .collect();
     Ok(CompiledModule {
-        code,
-        funcs: offsets[..module.bodies.len()].into(),
+        funcs,
         entry: entry.iter().map(|&i| offsets[i]).collect(),
         host: host.into_iter().map(|(id, i)| (id, offsets[i])).collect(),
+        lazy: stubs.iter().map(|&i| offsets[i]).collect(),
+        later: Mutex::new(Vec::new()),
+        code,
     })
 }
 
@@ -254,7 +291,7 @@ fn compile_functions(module: &ModuleInner, isa: &dyn TargetIsa) -> Result<Vec<Pi
             let def = i as u32;
             let piece = module.validate_later(def).and_then(|()| {
                 ctx.clear();
-                func::translate(module, def, isa, &mut ctx.func, &mut fctx)?;
+                func::translate(module, def, isa, &mut ctx.func, &mut fctx, func::Calls::Direct)?;
                 finish(isa, &mut ctx, Some(module.num_imported_funcs + def))
             });
             let failed = piece.is_err();

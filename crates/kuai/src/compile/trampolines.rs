@@ -4,7 +4,7 @@
 
 use super::{CompileError, clif_type, codes, wasm_signature};
 use crate::types::FuncType;
-use crate::vm::vmctx::{VmContext, VmStoreContext};
+use crate::vm::vmctx::{LazyRecord, VmContext, VmStoreContext};
 use cranelift_codegen::ir::{
     self, AbiParam, InstBuilder, MemFlagsData, Signature, StackSlotData, StackSlotKind, types,
 };
@@ -93,6 +93,45 @@ pub(super) fn host(
         let t = clif_type(r);
         results.push(b.ins().stack_load(types::I64, t, slot, i as i32 * CELL));
     }
+    b.ins().return_(&results);
+    b.seal_all_blocks();
+    b.finalize(isa.frontend_config());
+    Ok(())
+}
+
+/// The lazy stub for functions of type `ty`: a wasm function (same signature as compiled
+/// ones) whose `callee_vmctx` is the [`LazyRecord`] of a function not compiled yet. It
+/// calls the runtime's lazy-compilation entry with the record, traps if that failed, and
+/// calls the code it returns with the instance's context and its own arguments.
+pub(super) fn lazy(
+    ty: &FuncType,
+    isa: &dyn TargetIsa,
+    func: &mut ir::Function,
+    fctx: &mut FunctionBuilderContext,
+) -> Result<(), CompileError> {
+    let wasm_sig = wasm_signature(ty)?;
+    func.signature = wasm_sig.clone();
+    let mut compile_sig = Signature::new(CallConv::SystemV);
+    compile_sig.params.extend([AbiParam::new(types::I64); 2]);
+    compile_sig.returns.push(AbiParam::new(types::I64));
+    let mut b = FunctionBuilder::new(func, fctx);
+    let block = b.create_block();
+    b.append_block_params_for_function_params(block);
+    b.switch_to_block(block);
+    let mut args = b.block_params(block).to_vec();
+    let record = args[0];
+    let vmctx = b.ins().load(types::I64, trusted(), record, offset_of!(LazyRecord, vmctx) as i32);
+    let store_ctx = b.ins().load(types::I64, trusted(), vmctx, offset_of!(VmContext, store) as i32);
+    let compile = b.ins().load(types::I64, trusted(), store_ctx, offset_of!(VmStoreContext, lazy_compile) as i32);
+    let host_data = b.ins().load(types::I64, trusted(), store_ctx, offset_of!(VmStoreContext, host_data) as i32);
+    let compile_sig = b.import_signature(compile_sig);
+    let call = b.ins().call_indirect(compile_sig, compile, &[host_data, record]);
+    let code = b.inst_results(call)[0];
+    b.ins().trapz(code, codes::HOST);
+    args[0] = vmctx;
+    let wasm_sig = b.import_signature(wasm_sig);
+    let call = b.ins().call_indirect(wasm_sig, code, &args);
+    let results = b.inst_results(call).to_vec();
     b.ins().return_(&results);
     b.seal_all_blocks();
     b.finalize(isa.frontend_config());

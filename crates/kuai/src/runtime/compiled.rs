@@ -17,7 +17,7 @@ use crate::error::Error;
 use crate::trap::{Backtrace, FrameInfo, Trap, TrapError};
 use crate::vm::FuncKind;
 use crate::vm::traps::{CaughtTrap, EntryCall, TrapSite};
-use crate::vm::vmctx::{NativeCode, VmContext};
+use crate::vm::vmctx::{Code, LazyRecord, NativeCode, VmContext};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -39,16 +39,19 @@ enum Pending {
 /// Where machine code is, for `vmctx::refresh_all`.
 struct Native<'a> {
     modules: &'a [Option<Arc<CompiledModule>>],
-    imported: Vec<u32>,
+    /// Each instance's module.
+    wasm: Vec<Arc<crate::module::ModuleInner>>,
     host: HashMap<u32, usize>,
 }
 
 impl NativeCode for Native<'_> {
-    fn wasm(&self, instance: u32, index: u32) -> usize {
+    fn wasm(&self, instance: u32, index: u32) -> Code {
         let i = instance as usize;
-        match (self.modules.get(i), self.imported.get(i)) {
-            (Some(Some(m)), Some(&imported)) if index >= imported => m.func(index - imported),
-            _ => 0,
+        let (Some(Some(compiled)), Some(module)) = (self.modules.get(i), self.wasm.get(i)) else { return Code::None };
+        let Some(def) = index.checked_sub(module.num_imported_funcs) else { return Code::None };
+        match compiled.func(def) {
+            Some(code) => Code::Ready(code),
+            None => compiled.lazy_stub(module.funcs[index as usize]).map_or(Code::None, Code::Lazy),
         }
     }
     fn host(&self, type_id: u32) -> usize {
@@ -59,9 +62,9 @@ impl NativeCode for Native<'_> {
 /// Brings the store's compiled-code contexts up to date.
 fn refresh<T>(store: &mut Store<T>) {
     let modules = &store.compiled.modules;
-    let imported = store.inner.instances.iter().map(|i| i.module.num_imported_funcs).collect();
+    let wasm = store.inner.instances.iter().map(|i| i.module.clone()).collect();
     let host = modules.iter().flatten().flat_map(|m| m.host_trampolines()).collect();
-    let native = Native { modules, imported, host };
+    let native = Native { modules, wasm, host };
     crate::vm::vmctx::refresh_all(&mut store.inner, &native);
 }
 
@@ -91,8 +94,17 @@ pub(crate) fn call<T>(
     for (cell, p) in values.iter_mut().zip(params) {
         *cell = p.to_raw();
     }
+    let def = index - module.num_imported_funcs;
+    let code = match compiled.func(def) {
+        Some(code) => code,
+        None => {
+            let code = compiled.compile_later(&module, def)?;
+            let func = store.inner.instances[instance as usize].funcs[index as usize];
+            crate::vm::vmctx::set_native(&mut store.inner, func, code);
+            code
+        }
+    };
     let vmctx = &*store.inner.vmctx[instance as usize].ctx as *const VmContext as usize;
-    let code = compiled.func(index - module.num_imported_funcs);
     // The runtime's entries and the stack limit, in the store context.
     let outermost = store.inner.vm_store.ctx.stack_limit == 0;
     let max_stack = store.inner.engine.config().max_wasm_stack;
@@ -101,6 +113,7 @@ pub(crate) fn call<T>(
         ctx.host_call = host_call::<T> as *const () as usize;
         ctx.memory_grow = memory_grow::<T> as *const () as usize;
         ctx.bulk = bulk::<T> as *const () as usize;
+        ctx.lazy_compile = lazy_compile::<T> as *const () as usize;
         if outermost {
             ctx.stack_limit = crate::vm::traps::stack_pointer().saturating_sub(max_stack);
         }
@@ -154,8 +167,7 @@ fn backtrace<T>(store: &Store<T>, pcs: &[usize]) -> Backtrace {
         .iter()
         .filter_map(|&pc| {
             let (base, func_index) = crate::vm::code::wasm_func_at(pc)?;
-            let instance =
-                store.compiled.modules.iter().position(|m| m.as_ref().is_some_and(|m| m.code_base() == base))?;
+            let instance = store.compiled.modules.iter().position(|m| m.as_ref().is_some_and(|m| m.owns(base)))?;
             let module = &store.inner.instances[instance].module;
             Some(FrameInfo {
                 func_index,
@@ -211,6 +223,34 @@ unsafe extern "sysv64" fn host_call<T>(data: usize, caller_vmctx: usize, func: u
         Err(payload) => {
             fail(store, Pending::Panic(payload));
             1
+        }
+    }
+}
+
+/// The runtime's lazy compilation (`VmStoreContext::lazy_compile`): compiles the function
+/// `record` (a [`LazyRecord`]) names, points its function-table entries at the code and
+/// returns the code's address; 0 if compilation failed (the reason is pending).
+unsafe extern "sysv64" fn lazy_compile<T>(data: usize, record: usize) -> usize {
+    // SAFETY: as in `host_call`.
+    let store = unsafe { &mut *(data as *mut Store<T>) };
+    // SAFETY: lazy stubs pass the record their entry named, which lives as long as the
+    // instance's context.
+    let LazyRecord { instance, def, .. } = unsafe { *(record as *const LazyRecord) };
+    let module = store.inner.instances[instance as usize].module.clone();
+    let Some(compiled) = store.compiled.modules[instance as usize].clone() else { return 0 };
+    match std::panic::catch_unwind(|| compiled.compile_later(&module, def)) {
+        Ok(Ok(code)) => {
+            let func = store.inner.instances[instance as usize].funcs[(module.num_imported_funcs + def) as usize];
+            crate::vm::vmctx::set_native(&mut store.inner, func, code);
+            code
+        }
+        Ok(Err(e)) => {
+            fail(store, Pending::Error(e.into()));
+            0
+        }
+        Err(payload) => {
+            fail(store, Pending::Panic(payload));
+            0
         }
     }
 }

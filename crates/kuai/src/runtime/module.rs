@@ -61,7 +61,9 @@ impl Module {
         }
         #[cfg(all(feature = "compiler", target_arch = "x86_64", target_os = "linux"))]
         let compiled = match config.strategy {
-            crate::Strategy::Compile => Some(Arc::new(crate::compile::compile_module(&inner)?)),
+            crate::Strategy::Compile => {
+                Some(Arc::new(crate::compile::compile_module(&inner, !config.eager_translation)?))
+            }
             crate::Strategy::Interpret => None,
         };
         #[cfg(not(all(feature = "compiler", target_arch = "x86_64", target_os = "linux")))]

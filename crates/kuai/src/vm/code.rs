@@ -156,19 +156,20 @@ pub(crate) fn lookup_trap(pc: usize, fp: usize, frames: &mut [usize]) -> Option<
         n = 1;
     }
     // Walk the frame-pointer chain (compiled code keeps frame pointers): each frame's
-    // return address is one word above its saved frame pointer. Stop at the first return
-    // address outside wasm functions (the entry trampoline's caller).
+    // return address is one word above its saved frame pointer. Trampolines and lazy
+    // stubs are walked through but not recorded; stop at the first return address outside
+    // compiled code (the entry trampoline's caller).
     let mut fp = fp;
     while n < frames.len() && fp != 0 && fp.is_multiple_of(8) {
-        // SAFETY: `fp` is a frame pointer of a compiled wasm frame (or of the entry
-        // trampoline that called the first one), all of which are live on this thread's
-        // stack while the handler runs; both words of a frame record are readable.
+        // SAFETY: `fp` is the frame pointer of a frame of registered compiled code (wasm,
+        // stub or trampoline: all keep frame pointers), live on this thread's stack while
+        // the handler runs; both words of a frame record are readable.
         let (next_fp, ret) = unsafe { (*(fp as *const usize), *((fp + 8) as *const usize)) };
-        if code_at(ret).is_none_or(|c| c.wasm_func_at(ret).is_none()) {
-            break;
+        let Some(code) = code_at(ret) else { break };
+        if code.wasm_func_at(ret).is_some() {
+            frames[n] = ret;
+            n += 1;
         }
-        frames[n] = ret;
-        n += 1;
         if next_fp <= fp {
             break;
         }

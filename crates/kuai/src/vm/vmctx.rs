@@ -24,7 +24,10 @@
 //! structures by [`refresh`], which the runtime runs whenever those structures may have
 //! changed — after instantiation and creating objects, after a memory or table grew —
 //! before compiled code runs again (`StoreInner::vm_dirty`). Function-table entries carry
-//! the address of each function's machine code (`native`), or 0 while it has none.
+//! the address of each function's machine code (`native`), or 0 while it has none. A
+//! function compiled lazily (on its first call) has, until then, its type's *lazy stub* as
+//! `native` and its [`LazyRecord`] as `vmctx`: the stub has the runtime compile the
+//! function, which then replaces the entries ([`set_native`]), and calls it.
 
 use super::FuncKind;
 use super::store::StoreInner;
@@ -63,6 +66,19 @@ pub(crate) struct VmFuncEntry {
     pub store_func: u32,
     /// Engine-wide type id, compared by `call_indirect`.
     pub type_id: u32,
+}
+
+/// What a lazy stub receives as its context: which function to compile, and the context
+/// to call it with.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct LazyRecord {
+    /// The instance's [`VmContext`].
+    pub vmctx: usize,
+    /// The store instance.
+    pub instance: u32,
+    /// The defined function (index among the module's defined functions).
+    pub def: u32,
 }
 
 /// The per-instance context (layout in the module docs).
@@ -106,6 +122,9 @@ pub(crate) struct VmStoreContext {
     pub epoch: usize,
     /// Address of the store's epoch deadline (a `u64`).
     pub epoch_deadline: usize,
+    /// The runtime's lazy compilation: `fn(host_data, record) -> usize` compiles the
+    /// function a [`LazyRecord`] names and returns its code's address (0: failed).
+    pub lazy_compile: usize,
 }
 
 /// A [`VmContext`] and the arrays it points to, owned by the store per instance.
@@ -116,13 +135,26 @@ pub(crate) struct VmContextStorage {
     tables: Box<[VmTable]>,
     funcs: Box<[VmFuncEntry]>,
     memories: Box<[VmMemory]>,
+    /// One per defined function, at a fixed address for the instance's life.
+    lazy: Box<[LazyRecord]>,
+}
+
+/// Where a wasm function's machine code is, as the compiled tier knows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Code {
+    /// Compiled, at this address.
+    Ready(usize),
+    /// Compiled on its first call, through the lazy stub at this address.
+    Lazy(usize),
+    /// None (an interpreted instance).
+    None,
 }
 
 /// The address of native code for each store function, as the compiled tier knows it:
 /// `(wasm function's code, host-call trampoline by engine-wide type id)`.
 pub(crate) trait NativeCode {
     /// Machine code of function `index` (module index space) of store instance `instance`.
-    fn wasm(&self, instance: u32, index: u32) -> usize;
+    fn wasm(&self, instance: u32, index: u32) -> Code;
     /// The host-call trampoline for functions of type `type_id`.
     fn host(&self, type_id: u32) -> usize;
 }
@@ -133,8 +165,8 @@ pub(crate) struct Interpreted;
 
 #[cfg(test)]
 impl NativeCode for Interpreted {
-    fn wasm(&self, _: u32, _: u32) -> usize {
-        0
+    fn wasm(&self, _: u32, _: u32) -> Code {
+        Code::None
     }
     fn host(&self, _: u32) -> usize {
         0
@@ -147,15 +179,32 @@ pub(crate) fn refresh_all(store: &mut StoreInner, native: &dyn NativeCode) {
     let vmctx_of = |store: &StoreInner, instance: u32| {
         store.vmctx.get(instance as usize).map_or(0, |s| &*s.ctx as *const VmContext as usize)
     };
-    // Contexts first exist (so that entries can point to them), then get filled.
+    // Contexts (and lazy records) first exist, so that entries can point to them, then get
+    // filled.
     if store.vmctx.len() < store.instances.len() {
         store.vmctx.resize_with(store.instances.len(), VmContextStorage::default);
     }
+    for (instance, storage) in store.vmctx.iter_mut().enumerate() {
+        let defs = store.instances[instance].module.bodies.len();
+        if storage.lazy.len() != defs {
+            let vmctx = &*storage.ctx as *const VmContext as usize;
+            let record = |def| LazyRecord { vmctx, instance: instance as u32, def };
+            storage.lazy = (0..defs as u32).map(record).collect();
+        }
+    }
+    let record_of = |store: &StoreInner, instance: u32, index: u32| {
+        let def = index - store.instances[instance as usize].module.num_imported_funcs;
+        &store.vmctx[instance as usize].lazy[def as usize] as *const LazyRecord as usize
+    };
     let entries: Vec<VmFuncEntry> = (0..store.funcs.len() as u32)
         .map(|f| {
             let data = &store.funcs[f as usize];
             let (native, vmctx) = match data.kind {
-                FuncKind::Wasm { instance, index } => (native.wasm(instance, index), vmctx_of(store, instance)),
+                FuncKind::Wasm { instance, index } => match native.wasm(instance, index) {
+                    Code::Ready(code) => (code, vmctx_of(store, instance)),
+                    Code::Lazy(stub) => (stub, record_of(store, instance, index)),
+                    Code::None => (0, vmctx_of(store, instance)),
+                },
                 FuncKind::Host { .. } => (native.host(data.type_id), f as usize),
             };
             VmFuncEntry { native, vmctx, store_func: f, type_id: data.type_id }
@@ -217,6 +266,24 @@ fn refresh(store: &mut StoreInner, instance: u32, store_ctx: usize) {
     storage.tables = tables;
     storage.funcs = funcs;
     storage.memories = memories;
+}
+
+/// Points every function-table entry of store function `func` (a wasm function) at its
+/// machine code `native`, with its instance's context: what a lazy compilation does once
+/// the code exists.
+pub(crate) fn set_native(store: &mut StoreInner, func: u32, native: usize) {
+    let FuncKind::Wasm { instance, .. } = store.funcs[func as usize].kind else { return };
+    let Some(ctx) = store.vmctx.get(instance as usize).map(|s| &*s.ctx as *const VmContext as usize) else { return };
+    let Some(entry) = store.vm_store.funcs_storage.get_mut(func as usize) else { return };
+    (entry.native, entry.vmctx) = (native, ctx);
+    let entry = *entry;
+    for (inst, storage) in store.instances.iter().zip(store.vmctx.iter_mut()) {
+        for (k, _) in inst.funcs.iter().enumerate().filter(|&(_, &f)| f == func) {
+            if let Some(e) = storage.funcs.get_mut(k) {
+                *e = entry;
+            }
+        }
+    }
 }
 
 /// The store's [`VmStoreContext`] and the function entries it points to.
