@@ -680,40 +680,43 @@ impl Translator<'_, '_> {
 
     fn call(&mut self, index: u32) -> Result<(), CompileError> {
         let ty = self.module.func_type(index).clone();
-        let Some(def) = index.checked_sub(self.module.num_imported_funcs) else {
+        let def = index.checked_sub(self.module.num_imported_funcs);
+        // Where the callee's code is known (a function of this module, in the same
+        // instance): directly, or, compiled on its own, at its fixed address.
+        enum Target {
+            Direct(u32),
+            At(usize),
+        }
+        let known = match (def, self.calls) {
+            (None, _) => None,
+            (Some(def), Calls::Direct) => Some(Target::Direct(def)),
+            (Some(def), Calls::Lazy { .. }) if def == self.def => Some(Target::Direct(def)),
+            (Some(def), Calls::Lazy { compiled }) => compiled(def).map(Target::At),
+        };
+        let Some(target) = known else {
             let entry = self.func_entry(index);
             return self.call_entry(entry, &ty);
         };
-        if let Calls::Lazy { compiled } = self.calls
-            && def != self.def
-        {
-            let Some(code) = compiled(def) else {
-                let entry = self.func_entry(index);
-                return self.call_entry(entry, &ty);
-            };
-            // Compiled code never moves while its module lives: call it at its address.
-            let sig = self.b.import_signature(wasm_signature(&ty)?);
-            let code = self.b.ins().iconst(types::I64, code as i64);
-            let mut call_args = vec![self.vmctx, self.vmctx];
-            call_args.extend(self.popn(ty.params().len()));
-            let call = self.b.ins().call_indirect(sig, code, &call_args);
-            let results = self.b.inst_results(call).to_vec();
-            self.stack.extend(results);
-            return Ok(());
-        }
-        // A function of this module: a direct call (the placement patches its address),
-        // in the same instance.
         let sig = self.b.import_signature(wasm_signature(&ty)?);
-        let name = self.b.func.declare_imported_user_function(ir::UserExternalName::new(0, def));
-        let callee = self.b.import_function(ir::ExtFuncData {
-            name: ir::ExternalName::User(name),
-            signature: sig,
-            colocated: true,
-            patchable: false,
-        });
         let mut call_args = vec![self.vmctx, self.vmctx];
         call_args.extend(self.popn(ty.params().len()));
-        let call = self.b.ins().call(callee, &call_args);
+        let call = match target {
+            Target::At(code) => {
+                let code = self.b.ins().iconst(types::I64, code as i64);
+                self.b.ins().call_indirect(sig, code, &call_args)
+            }
+            Target::Direct(def) => {
+                // Placing the code patches the call's address.
+                let name = self.b.func.declare_imported_user_function(ir::UserExternalName::new(0, def));
+                let callee = self.b.import_function(ir::ExtFuncData {
+                    name: ir::ExternalName::User(name),
+                    signature: sig,
+                    colocated: true,
+                    patchable: false,
+                });
+                self.b.ins().call(callee, &call_args)
+            }
+        };
         let results = self.b.inst_results(call).to_vec();
         self.stack.extend(results);
         Ok(())
