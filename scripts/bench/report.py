@@ -149,8 +149,9 @@ def main():
     if c and "kuai-compile" in engines and "wasmtime" in engines:
         p("## Compiled tier (ms)")
         p("")
-        p("`kuai run -C strategy=compile` against `wasmtime run -C cache=n`: both compile the module "
-          "before running it, and the times include that.")
+        p("`kuai run -C strategy=compile` against `wasmtime run -C cache=n`: compilation is included "
+          "in both times (Kuai compiles each function at its first call, on one core; wasmtime the "
+          "whole module before running it, on all cores).")
         p("")
         p("| kernel | kuai-compile | wasmtime | kuai-compile/wasmtime |")
         p("|---|---:|---:|---:|")
