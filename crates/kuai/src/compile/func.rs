@@ -517,7 +517,11 @@ impl Translator<'_, '_> {
             }
             O::MemoryFill { mem } => {
                 let (d, v, n) = self.pop3();
-                self.bulk(Bulk::MemoryFill, &[mem], &[d, v, n]);
+                self.memory_fill(mem, d, v, n);
+            }
+            O::MemoryCopy { dst_mem, src_mem } if dst_mem == src_mem => {
+                let (d, s, n) = self.pop3();
+                self.memory_copy(dst_mem, d, s, n);
             }
             O::MemoryCopy { dst_mem, src_mem } => {
                 let (d, s, n) = self.pop3();

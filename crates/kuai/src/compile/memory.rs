@@ -123,6 +123,44 @@ impl Translator<'_, '_> {
         Ok(Some(()))
     }
 
+    /// Traps with "out of bounds memory access" unless `[at, at + n)` (`i32` operands)
+    /// lies in memory `mem`; returns the address of byte `at`.
+    fn checked_range(&mut self, mem: u32, at: Value, n: Value) -> Value {
+        let len = self.memory_len(mem);
+        let at = self.b.ins().uextend(types::I64, at);
+        let end = self.b.ins().iadd(at, n);
+        let oob = self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, len);
+        self.b.ins().trapnz(oob, TrapCode::HEAP_OUT_OF_BOUNDS);
+        let base = self.memory_base(mem);
+        self.b.ins().iadd(base, at)
+    }
+
+    /// Calls the C library function at `entry` in the store context with `args`.
+    fn libc_call(&mut self, entry: usize, args: &[Value]) {
+        let store = self.b.ins().load(types::I64, trusted(), self.vmctx, offset_of!(VmContext, store) as i32);
+        let f = self.b.ins().load(types::I64, trusted(), store, entry as i32);
+        let mut sig = Signature::new(CallConv::SystemV);
+        sig.params.extend(args.iter().map(|&a| AbiParam::new(self.b.func.dfg.value_type(a))));
+        let sig = self.b.import_signature(sig);
+        self.b.ins().call_indirect(sig, f, args);
+    }
+
+    /// `memory.copy` within memory `mem`: both ranges checked (before anything is
+    /// written), then `memmove`.
+    pub(super) fn memory_copy(&mut self, mem: u32, d: Value, s: Value, n: Value) {
+        let n = self.b.ins().uextend(types::I64, n);
+        let to = self.checked_range(mem, d, n);
+        let from = self.checked_range(mem, s, n);
+        self.libc_call(offset_of!(VmStoreContext, memmove), &[to, from, n]);
+    }
+
+    /// `memory.fill`: the range checked, then `memset`.
+    pub(super) fn memory_fill(&mut self, mem: u32, d: Value, v: Value, n: Value) {
+        let n = self.b.ins().uextend(types::I64, n);
+        let to = self.checked_range(mem, d, n);
+        self.libc_call(offset_of!(VmStoreContext, memset), &[to, v, n]);
+    }
+
     /// Calls the runtime entry at `entry` in the store context, `fn(host_data, instance,
     /// a, b) -> ret` in the host's convention; returns the call.
     fn runtime_entry(&mut self, entry: usize, ret: types::Type, a: Value, b: Value) -> ir::Inst {
@@ -192,8 +230,6 @@ pub(super) fn memory_index(memarg: &wasmparser::MemArg) -> Result<u32, CompileEr
 /// arguments (immediates first, then operands; a result comes back in the first).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Bulk {
-    /// `[memory, dst, value, len]`
-    MemoryFill,
     /// `[dst memory, src memory, dst, src, len]`
     MemoryCopy,
     /// `[memory, segment, dst, src, len]`
@@ -219,8 +255,7 @@ pub(crate) enum Bulk {
 }
 
 impl Bulk {
-    const ALL: [Bulk; 12] = [
-        Bulk::MemoryFill,
+    const ALL: [Bulk; 11] = [
         Bulk::MemoryCopy,
         Bulk::MemoryInit,
         Bulk::DataDrop,

@@ -114,6 +114,8 @@ pub(crate) fn call<T>(
         ctx.memory_grow = memory_grow::<T> as *const () as usize;
         ctx.bulk = bulk::<T> as *const () as usize;
         ctx.lazy_compile = lazy_compile::<T> as *const () as usize;
+        ctx.memmove = libc::memmove as *const () as usize;
+        ctx.memset = libc::memset as *const () as usize;
         if outermost {
             ctx.stack_limit = crate::vm::traps::stack_pointer().saturating_sub(max_stack);
         }
@@ -291,10 +293,6 @@ unsafe extern "sysv64" fn bulk<T>(data: usize, instance: u64, op: u64, args: *mu
     let memory = |k: u64| inst.memories[k as usize] as usize;
     let table = |k: u64| inst.tables[k as usize] as usize;
     let outcome: Result<Option<u64>, Trap> = match Bulk::from_code(op) {
-        Some(Bulk::MemoryFill) => {
-            let m = memory(args[0]);
-            bulk::memory_fill(&mut inner.memories[m], args[1], args[2] as u8, args[3]).map(|()| None)
-        }
         Some(Bulk::MemoryCopy) => {
             let (to, from) = (memory(args[0]), memory(args[1]));
             bulk::memory_copy(&mut inner.memories, to, from, args[2], args[3], args[4]).map(|()| None)

@@ -44,18 +44,6 @@ pub(crate) fn memory_copy(
     Ok(())
 }
 
-/// `memory.fill` of `n` bytes at `d` with `value`.
-#[cfg_attr(
-    not(all(feature = "compiler", target_arch = "x86_64", target_os = "linux")),
-    allow(dead_code, reason = "used by the compiled tier")
-)]
-pub(crate) fn memory_fill(memory: &mut MemoryData, d: u64, value: u8, n: u64) -> Result<(), Trap> {
-    let bytes = memory.bytes_mut();
-    let dst = range(d, n, bytes.len(), Trap::MemoryOutOfBounds)?;
-    bytes[dst].fill(value);
-    Ok(())
-}
-
 /// `memory.init`: `n` bytes of `data` (a data segment, empty once dropped) from `s` to `d`.
 #[cfg_attr(
     not(all(feature = "compiler", target_arch = "x86_64", target_os = "linux")),

@@ -125,6 +125,10 @@ pub(crate) struct VmStoreContext {
     /// The runtime's lazy compilation: `fn(host_data, record) -> usize` compiles the
     /// function a [`LazyRecord`] names and returns its code's address (0: failed).
     pub lazy_compile: usize,
+    /// The C library's `memmove` and `memset`, for `memory.copy` within one memory and
+    /// `memory.fill`, once compiled code has checked the bounds.
+    pub memmove: usize,
+    pub memset: usize,
 }
 
 /// A [`VmContext`] and the arrays it points to, owned by the store per instance.
