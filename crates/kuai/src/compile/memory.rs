@@ -168,10 +168,7 @@ impl Translator<'_, '_> {
         let f = self.b.ins().load(types::I64, trusted(), store, entry as i32);
         let data = self.b.ins().load(types::I64, trusted(), store, offset_of!(VmStoreContext, host_data) as i32);
         let instance = self.b.ins().uload32(trusted(), self.vmctx, offset_of!(VmContext, instance) as i32);
-        let mut sig = Signature::new(CallConv::SystemV);
-        sig.params.extend([AbiParam::new(types::I64); 4]);
-        sig.returns.push(AbiParam::new(ret));
-        let sig = self.b.import_signature(sig);
+        let sig = self.b.import_signature(super::host_signature(4, Some(ret)));
         self.b.ins().call_indirect(sig, f, &[data, instance, a, b])
     }
 

@@ -189,6 +189,23 @@ fn wasm_signature(ty: &FuncType) -> Result<Signature, CompileError> {
     Ok(sig)
 }
 
+/// The host's (System V) signature of `words` 64-bit parameters and an optional result:
+/// how compiled code calls the runtime's entries, and how the runtime calls trampolines.
+fn host_signature(words: usize, ret: Option<ir::Type>) -> Signature {
+    let mut sig = Signature::new(CallConv::SystemV);
+    sig.params.extend(std::iter::repeat_n(AbiParam::new(types::I64), words));
+    sig.returns.extend(ret.map(AbiParam::new));
+    sig
+}
+
+/// Starts `b`'s function: its entry block, with the function's parameters, which it returns.
+fn entry_block(b: &mut cranelift_frontend::FunctionBuilder<'_>) -> Vec<ir::Value> {
+    let block = b.create_block();
+    b.append_block_params_for_function_params(block);
+    b.switch_to_block(block);
+    b.block_params(block).to_vec()
+}
+
 /// One compiled piece of code, before placement.
 struct Piece {
     bytes: Vec<u8>,

@@ -2,13 +2,11 @@
 //! function type. Values cross in arrays of 16-byte cells (room for a `v128`), argument `i`
 //! and later result `i` in cell `i`.
 
-use super::{CompileError, clif_type, codes, wasm_signature};
+use super::{CompileError, clif_type, codes, entry_block, host_signature, wasm_signature};
 use crate::types::FuncType;
 use crate::vm::vmctx::{LazyRecord, VmContext, VmStoreContext};
-use cranelift_codegen::ir::{
-    self, AbiParam, InstBuilder, MemFlagsData, Signature, StackSlotData, StackSlotKind, types,
-};
-use cranelift_codegen::isa::{CallConv, TargetIsa};
+use cranelift_codegen::ir::{self, InstBuilder, MemFlagsData, StackSlotData, StackSlotKind, types};
+use cranelift_codegen::isa::TargetIsa;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use std::mem::offset_of;
 
@@ -29,15 +27,10 @@ pub(super) fn entry(
     func: &mut ir::Function,
     fctx: &mut FunctionBuilderContext,
 ) -> Result<(), CompileError> {
-    let mut sig = Signature::new(CallConv::SystemV);
-    sig.params.extend([AbiParam::new(types::I64); 4]);
-    func.signature = sig;
+    func.signature = host_signature(4, None);
     let wasm_sig = wasm_signature(ty)?;
     let mut b = FunctionBuilder::new(func, fctx);
-    let block = b.create_block();
-    b.append_block_params_for_function_params(block);
-    b.switch_to_block(block);
-    let &[callee_vmctx, caller_vmctx, code, values] = b.block_params(block) else { unreachable!("four parameters") };
+    let [callee_vmctx, caller_vmctx, code, values] = entry_block(&mut b)[..] else { unreachable!("four parameters") };
     let mut args = vec![callee_vmctx, caller_vmctx];
     for (i, &p) in ty.params().iter().enumerate() {
         let t = clif_type(p);
@@ -66,14 +59,9 @@ pub(super) fn host(
     fctx: &mut FunctionBuilderContext,
 ) -> Result<(), CompileError> {
     func.signature = wasm_signature(ty)?;
-    let mut host_sig = Signature::new(CallConv::SystemV);
-    host_sig.params.extend([AbiParam::new(types::I64); 4]);
-    host_sig.returns.push(AbiParam::new(types::I32));
+    let host_sig = host_signature(4, Some(types::I32));
     let mut b = FunctionBuilder::new(func, fctx);
-    let block = b.create_block();
-    b.append_block_params_for_function_params(block);
-    b.switch_to_block(block);
-    let params = b.block_params(block).to_vec();
+    let params = entry_block(&mut b);
     let (store_func, caller_vmctx) = (params[0], params[1]);
     let cells = ty.params().len().max(ty.results().len()).max(1) as u32;
     let slot = b.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, cells * CELL as u32, 4));
@@ -111,14 +99,9 @@ pub(super) fn lazy(
 ) -> Result<(), CompileError> {
     let wasm_sig = wasm_signature(ty)?;
     func.signature = wasm_sig.clone();
-    let mut compile_sig = Signature::new(CallConv::SystemV);
-    compile_sig.params.extend([AbiParam::new(types::I64); 2]);
-    compile_sig.returns.push(AbiParam::new(types::I64));
+    let compile_sig = host_signature(2, Some(types::I64));
     let mut b = FunctionBuilder::new(func, fctx);
-    let block = b.create_block();
-    b.append_block_params_for_function_params(block);
-    b.switch_to_block(block);
-    let mut args = b.block_params(block).to_vec();
+    let mut args = entry_block(&mut b);
     let record = args[0];
     let vmctx = b.ins().load(types::I64, trusted(), record, offset_of!(LazyRecord, vmctx) as i32);
     let store_ctx = b.ins().load(types::I64, trusted(), vmctx, offset_of!(VmContext, store) as i32);
