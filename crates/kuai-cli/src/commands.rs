@@ -12,9 +12,18 @@ pub fn codegen(config: &mut kuai::Config, items: &[String]) -> Result<(), CliErr
         match item.split_once('=').unwrap_or((item, "")) {
             ("strategy", "interp" | "interpret" | "interpreter") => config.strategy(kuai::Strategy::Interpret),
             ("strategy", "compile" | "cranelift") => config.strategy(kuai::Strategy::Compile),
+            ("strategy", "tiered" | "auto") => config.strategy(kuai::Strategy::Tiered),
             ("strategy", other) => {
-                return Err(CliError::Usage(format!("-C strategy={other}: expected interp or compile")));
+                return Err(CliError::Usage(format!("-C strategy={other}: expected interp, compile or tiered")));
             }
+            ("tiering-threshold", n) => match n.parse() {
+                Ok(budget) => config.tiering_threshold(budget),
+                Err(_) => return Err(CliError::Usage(format!("-C tiering-threshold={n}: expected a number"))),
+            },
+            ("tiering-threads", n) => match n.parse() {
+                Ok(threads) => config.tiering_threads(threads),
+                Err(_) => return Err(CliError::Usage(format!("-C tiering-threads={n}: expected a number"))),
+            },
             ("compilation", "lazy") => config.eager_translation(false),
             ("compilation", "eager") => config.eager_translation(true),
             ("compilation", other) => {

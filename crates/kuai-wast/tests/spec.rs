@@ -12,7 +12,10 @@
 //! by Cranelift (`Strategy::Compile`): `compile/<name>` (guard pages instead of bounds
 //! checks), `compile-small-reservation/<name>` (explicit bounds checks) — both compiling
 //! each function on its first call, the default — and `compile-metered/<name>` (fuel and
-//! epoch checks compiled in, every function compiled with the module).
+//! epoch checks compiled in, every function compiled with the module). Then twice tiered
+//! (`Strategy::Tiered`) with tier-up forced at once: `tiered/<name>` switches to compiled
+//! code at every call, `tiered-osr/<name>` only at loop heads (on-stack replacement, with
+//! fuel and epochs), so interpreted and compiled frames alternate (see `VARIANTS`).
 //!
 //! Run with `cargo test --release -p kuai-wast --test spec`; filter like any test, e.g.
 //! `... --test spec -- wasm-v2/table`.
@@ -54,39 +57,52 @@ fn main() {
                 trials.push(Trial::ignorable_test(script.name, move || Ok(Completion::ignored_with(reason))));
             }
             _ => {
-                let metered = common::Script { name: format!("metered/{}", script.name), ..script };
-                let small = common::Script { name: format!("small-reservation/{}", script.name), ..script };
-                let compiled = common::Script { name: format!("compile/{}", script.name), ..script };
-                let metered_compiled = common::Script { name: format!("compile-metered/{}", script.name), ..script };
-                let small_compiled =
-                    common::Script { name: format!("compile-small-reservation/{}", script.name), ..script };
-                trials.push(Trial::test(script.name.clone(), move || run_trial(&script, None)));
-                let mut config = common::suite_config(small.suite);
-                config.memory_reservation(0).memory_guard_size(0);
-                trials.push(Trial::test(small.name.clone(), move || run_trial(&small, Some(config))));
-                let mut config = common::suite_config(compiled.suite);
-                config.strategy(kuai::Strategy::Compile);
-                trials.push(Trial::test(compiled.name.clone(), move || run_trial(&compiled, Some(config))));
-                let mut config = common::suite_config(small_compiled.suite);
-                config.strategy(kuai::Strategy::Compile).memory_reservation(0).memory_guard_size(0);
-                trials.push(Trial::test(small_compiled.name.clone(), move || run_trial(&small_compiled, Some(config))));
-                let mut config = common::suite_config(metered_compiled.suite);
-                config.strategy(kuai::Strategy::Compile).consume_fuel(true).epoch_interruption(true);
-                config.eager_translation(true);
-                trials.push(Trial::test(metered_compiled.name.clone(), move || {
-                    run_trial(&metered_compiled, Some(config))
-                }));
-                // The same script with fuel metering and epoch checks compiled in: they
-                // must not change any result.
-                let mut config = common::suite_config(metered.suite);
-                config.consume_fuel(true).epoch_interruption(true);
-                trials.push(Trial::test(metered.name.clone(), move || run_trial(&metered, Some(config))));
+                for &(prefix, configure) in VARIANTS {
+                    let script = common::Script { name: format!("{prefix}{}", script.name), ..script };
+                    let mut config = common::suite_config(script.suite);
+                    configure(&mut config);
+                    trials.push(Trial::test(script.name.clone(), move || run_trial(&script, Some(config))));
+                }
             }
         }
     }
 
     libtest_mimic::run(&args, trials).exit();
 }
+
+/// Each script runs once per variant: a name prefix and the configuration it changes.
+type Variant = (&'static str, fn(&mut kuai::Config));
+
+const VARIANTS: &[Variant] = &[
+    ("", |_| {}),
+    ("small-reservation/", |c| {
+        c.memory_reservation(0).memory_guard_size(0);
+    }),
+    // Fuel metering and epoch checks must not change any result.
+    ("metered/", |c| {
+        c.consume_fuel(true).epoch_interruption(true);
+    }),
+    ("compile/", |c| {
+        c.strategy(kuai::Strategy::Compile);
+    }),
+    ("compile-small-reservation/", |c| {
+        c.strategy(kuai::Strategy::Compile).memory_reservation(0).memory_guard_size(0);
+    }),
+    ("compile-metered/", |c| {
+        c.strategy(kuai::Strategy::Compile).consume_fuel(true).epoch_interruption(true).eager_translation(true);
+    }),
+    // Tiered with tier-up forced at once (threshold 0, in the calling thread): every call
+    // enters compiled code through the interpreter's frame.
+    ("tiered/", |c| {
+        c.strategy(kuai::Strategy::Tiered).tiering_threshold(0).tiering_threads(0);
+    }),
+    // Only loop heads tier up: on-stack replacement wherever it applies, and compiled
+    // code calling interpreted functions.
+    ("tiered-osr/", |c| {
+        c.strategy(kuai::Strategy::Tiered).tiering_threshold(0).tiering_threads(0).tiering_entry(false);
+        c.consume_fuel(true).epoch_interruption(true);
+    }),
+];
 
 fn run_trial(script: &common::Script, config: Option<kuai::Config>) -> Result<(), Failed> {
     let config = config.unwrap_or_else(|| common::suite_config(script.suite));

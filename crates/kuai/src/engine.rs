@@ -21,6 +21,9 @@ pub struct Config {
     pub(crate) memory_guard_size: u64,
     pub(crate) strategy: Strategy,
     pub(crate) max_wasm_stack: usize,
+    pub(crate) tiering_threshold: u32,
+    pub(crate) tiering_threads: usize,
+    pub(crate) tiering_entry: bool,
 }
 
 /// How an engine runs WebAssembly code.
@@ -36,7 +39,17 @@ pub enum Strategy {
     /// with [`Config::eager_translation`], every function when the module is created, on
     /// all cores. Needs the `compiler` feature (default) on x86_64 Linux.
     Compile,
+    /// Both: every function starts in the interpreter, and one that runs hot (see
+    /// [`Config::tiering_threshold`]) is compiled by Cranelift on a background thread
+    /// and continues as machine code — at its next call, or, for a function that loops,
+    /// at a loop head (on-stack replacement). Start-up of the interpreter, speed of the
+    /// compiler on the hot code. Needs the `compiler` feature on x86_64 Linux (elsewhere
+    /// it interprets).
+    Tiered,
 }
+
+/// See [`Config::tiering_threshold`].
+const DEFAULT_TIERING_THRESHOLD: u32 = 20_000;
 
 impl Default for Config {
     fn default() -> Self {
@@ -54,6 +67,9 @@ impl Default for Config {
             memory_guard_size: 32 << 20,
             strategy: Strategy::Interpret,
             max_wasm_stack: 512 << 10,
+            tiering_threshold: DEFAULT_TIERING_THRESHOLD,
+            tiering_threads: 1,
+            tiering_entry: true,
         }
     }
 }
@@ -67,6 +83,34 @@ impl Config {
     /// How modules of this engine run (default: [`Strategy::Interpret`]).
     pub fn strategy(&mut self, strategy: Strategy) -> &mut Self {
         self.strategy = strategy;
+        self
+    }
+
+    /// With [`Strategy::Tiered`]: how much interpreted work makes a function hot
+    /// (default 20,000). Each function has this budget; every call of it spends the size of
+    /// its body in bytes (at most 1,000) and every loop iteration the size of the loop body
+    /// in instructions (at most 1,000). A function that spent its budget is compiled. `0`
+    /// compiles every function at its first call or loop head, synchronously (a test mode:
+    /// every call and every loop head then switches tiers).
+    pub fn tiering_threshold(&mut self, budget: u32) -> &mut Self {
+        self.tiering_threshold = budget;
+        self
+    }
+
+    /// With [`Strategy::Tiered`]: how many background threads compile hot functions
+    /// (default 1; they are shared by all engines of the process and started on first
+    /// use). `0` compiles in the thread that runs the function, which then waits for it.
+    pub fn tiering_threads(&mut self, threads: usize) -> &mut Self {
+        self.tiering_threads = threads;
+        self
+    }
+
+    /// With [`Strategy::Tiered`]: whether calls switch to compiled code (default: yes).
+    /// With `false`, only loop heads do (on-stack replacement), which exercises that path
+    /// everywhere it applies — for tests.
+    #[doc(hidden)]
+    pub fn tiering_entry(&mut self, enable: bool) -> &mut Self {
+        self.tiering_entry = enable;
         self
     }
 

@@ -144,6 +144,12 @@ impl TrapError {
     pub fn backtrace(&self) -> &Backtrace {
         &self.backtrace
     }
+
+    /// Adds the frames of `outer`, the activation below the one that trapped.
+    #[cfg_attr(not(all(feature = "compiler", target_arch = "x86_64", target_os = "linux")), allow(dead_code))]
+    pub(crate) fn extend_backtrace(&mut self, outer: Backtrace) {
+        self.backtrace.frames.extend(outer.frames);
+    }
 }
 
 impl fmt::Display for TrapError {

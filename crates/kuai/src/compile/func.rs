@@ -9,7 +9,7 @@
 //! when out of bounds (a trap site), otherwise it is preceded by an explicit check.
 
 use super::memory::Bulk;
-use super::{CompileError, clif_type, codes, unsupported, wasm_signature};
+use super::{CompileError, clif_type, codes, osr_signature, unsupported, wasm_signature};
 use crate::module::ModuleInner;
 use crate::types::ValType;
 use crate::vm::vmctx::{VmContext, VmFuncEntry, VmStoreContext, VmTable};
@@ -34,6 +34,14 @@ pub(super) enum Calls<'a> {
 }
 
 /// Translates defined function `def` of `module` into `func`.
+///
+/// With `osr`, the code is instead an on-stack-replacement entry at the head of the
+/// function's loop number `osr` (in body order), with the signature
+/// `(callee_vmctx, caller_vmctx, locals) -> results`: it loads every local from `locals`,
+/// laid out as the interpreter's frame (8 bytes per slot, parameters first, a `v128` in
+/// two slots), and jumps to the loop head, where no operand-stack value may be live; the
+/// rest of the body is translated as usual, and what only the real entry reaches is
+/// removed as unreachable.
 pub(super) fn translate(
     module: &ModuleInner,
     def: u32,
@@ -41,10 +49,14 @@ pub(super) fn translate(
     func: &mut ir::Function,
     fctx: &mut FunctionBuilderContext,
     calls: Calls<'_>,
+    osr: Option<u32>,
 ) -> Result<(), CompileError> {
     let func_index = module.num_imported_funcs + def;
     let ty = module.func_type(func_index).clone();
-    func.signature = wasm_signature(&ty)?;
+    func.signature = match osr {
+        None => wasm_signature(&ty)?,
+        Some(_) => osr_signature(&ty)?,
+    };
     // The prologue checks the stack pointer against vmctx->store->stack_limit.
     let trusted = func.dfg.mem_flags.insert(MemFlagsData::trusted()).map_err(|_| internal("memory flags"))?;
     let vmctx_gv = func.create_global_value(GlobalValueData::VMContext);
@@ -78,7 +90,9 @@ pub(super) fn translate(
     let mut locals = Vec::new();
     for (i, &p) in ty.params().iter().enumerate() {
         let var = b.declare_var(clif_type(p));
-        b.def_var(var, params[2 + i]);
+        if osr.is_none() {
+            b.def_var(var, params[2 + i]);
+        }
         locals.push((var, p));
     }
     let mut local_reader = body.get_locals_reader().map_err(bad)?;
@@ -88,11 +102,28 @@ pub(super) fn translate(
         let clif = clif_type(t);
         for _ in 0..count {
             let var = b.declare_var(clif);
-            let zero = zero(&mut b, clif);
-            b.def_var(var, zero);
+            if osr.is_none() {
+                let zero = zero(&mut b, clif);
+                b.def_var(var, zero);
+            }
             locals.push((var, t));
         }
     }
+    // On-stack replacement: the locals from the interpreter's frame, then the loop head;
+    // the real entry's code follows in a block nothing reaches.
+    let osr_head = osr.map(|_| {
+        let mut slot = 0i32;
+        for &(var, t) in &locals {
+            let value = b.ins().load(clif_type(t), self::trusted(), params[2], slot * 8);
+            b.def_var(var, value);
+            slot += t.slots() as i32;
+        }
+        let head = b.create_block();
+        b.ins().jump(head, &[]);
+        let start = b.create_block();
+        b.switch_to_block(start);
+        head
+    });
     let exit = b.create_block();
     for &r in ty.results() {
         b.append_block_param(exit, clif_type(r));
@@ -127,6 +158,9 @@ pub(super) fn translate(
         run: None,
         def,
         calls,
+        loops: 0,
+        osr: osr.zip(osr_head),
+        osr_entered: false,
     };
     // The entry: the epoch check, then the entry run's charge (as the interpreter's call).
     t.check_epoch();
@@ -137,6 +171,9 @@ pub(super) fn translate(
         t.operator(op)?;
     }
     t.finish_run();
+    if t.osr.is_some() && !t.osr_entered {
+        return Err(unsupported(format!("no on-stack-replacement entry at loop {}", osr.unwrap_or(0))));
+    }
     // The function's `end` jumped to `exit` (if reachable); return its parameters.
     let mut b = t.b;
     b.switch_to_block(exit);
@@ -231,6 +268,12 @@ pub(super) struct Translator<'a, 'b> {
     /// The function being translated (defined-function index).
     def: u32,
     calls: Calls<'a>,
+    /// Loops seen so far, in body order (dead ones too, as the interpreter counts them).
+    loops: u32,
+    /// On-stack replacement: the loop number and the block its head must be.
+    osr: Option<(u32, Block)>,
+    /// Whether that loop was reached, with nothing on the operand stack.
+    osr_entered: bool,
 }
 
 /// Flags of loads from the runtime's structures: aligned, never trapping.
@@ -317,6 +360,9 @@ impl Translator<'_, '_> {
 
     /// Handles one operator.
     fn operator(&mut self, op: Operator<'_>) -> Result<(), CompileError> {
+        if let Operator::Loop { .. } = op {
+            self.loops += 1;
+        }
         if !self.reachable {
             return self.unreachable_operator(op);
         }
@@ -345,7 +391,13 @@ impl Translator<'_, '_> {
             }
             O::Loop { blockty } => {
                 let (params, results) = self.block_arity(blockty)?;
-                let head = self.new_block(&params);
+                let head = match self.osr {
+                    Some((k, head)) if k + 1 == self.loops && params.is_empty() && self.stack.is_empty() => {
+                        self.osr_entered = true;
+                        head
+                    }
+                    _ => self.new_block(&params),
+                };
                 let vals = self.popn(params.len());
                 self.b.ins().jump(head, &args(&vals));
                 self.b.switch_to_block(head);
@@ -694,7 +746,8 @@ impl Translator<'_, '_> {
         let known = match (def, self.calls) {
             (None, _) => None,
             (Some(def), Calls::Direct) => Some(Target::Direct(def)),
-            (Some(def), Calls::Lazy { .. }) if def == self.def => Some(Target::Direct(def)),
+            // (Not from an on-stack-replacement entry: its code is not the function's.)
+            (Some(def), Calls::Lazy { .. }) if def == self.def && self.osr.is_none() => Some(Target::Direct(def)),
             (Some(def), Calls::Lazy { compiled }) => compiled(def).map(Target::At),
         };
         let Some(target) = known else {

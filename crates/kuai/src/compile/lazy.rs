@@ -50,13 +50,13 @@ impl CompiledModule {
     }
 
     /// Compiles defined function `def` into its own code memory and records its address.
-    fn compile_one(&self, module: &ModuleInner, def: u32) -> Result<Arc<CodeMemory>, CompileError> {
+    pub(super) fn compile_one(&self, module: &ModuleInner, def: u32) -> Result<Arc<CodeMemory>, CompileError> {
         module.validate_later(def)?;
         let isa = isa()?;
         let mut ctx = cranelift_codegen::Context::new();
         let mut fctx = cranelift_frontend::FunctionBuilderContext::new();
         let compiled = |d: u32| self.func(d);
-        func::translate(module, def, isa, &mut ctx.func, &mut fctx, Calls::Lazy { compiled: &compiled })?;
+        func::translate(module, def, isa, &mut ctx.func, &mut fctx, Calls::Lazy { compiled: &compiled }, None)?;
         let func_index = module.num_imported_funcs + def;
         let mut piece = finish(isa, &mut ctx, Some(func_index))?;
         // The only direct calls are to the function itself, at offset 0.

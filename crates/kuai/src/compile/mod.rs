@@ -12,15 +12,18 @@
 //! trampoline per function type, which compiled code calls like any function and which
 //! calls the runtime's host-call entry with such an array.
 
+mod background;
 mod func;
 mod lazy;
 mod memory;
 mod meter;
 mod ops;
 mod simd;
+mod tier;
 mod trampolines;
 
 pub(crate) use memory::Bulk;
+pub(crate) use tier::Tiered;
 
 /// The runtime's `bulk` entry's status for "out of bounds memory access".
 pub(crate) const STATUS_MEMORY: u32 = 1;
@@ -56,6 +59,8 @@ pub(crate) struct CompiledModule {
     lazy: Box<[u32]>,
     /// Lazy: the code of each function compiled since (also the lock of compiling).
     later: Mutex<Vec<Arc<CodeMemory>>>,
+    /// Tiered: what is queued, compiled for on-stack replacement, or failed.
+    tiering: Mutex<tier::TierState>,
 }
 
 impl CompiledModule {
@@ -189,6 +194,19 @@ fn wasm_signature(ty: &FuncType) -> Result<Signature, CompileError> {
     Ok(sig)
 }
 
+/// The signature of on-stack-replacement entries of functions of type `ty`:
+/// `(callee_vmctx, caller_vmctx, locals) -> results` (`func::translate`).
+fn osr_signature(ty: &FuncType) -> Result<Signature, CompileError> {
+    let mut sig = Signature::new(CallConv::Tail);
+    sig.params.push(AbiParam::special(types::I64, ArgumentPurpose::VMContext));
+    sig.params.push(AbiParam::new(types::I64));
+    sig.params.push(AbiParam::new(types::I64));
+    for &r in ty.results() {
+        sig.returns.push(AbiParam::new(clif_type(r)));
+    }
+    Ok(sig)
+}
+
 /// The host's (System V) signature of `words` 64-bit parameters and an optional result:
 /// how compiled code calls the runtime's entries, and how the runtime calls trampolines.
 fn host_signature(words: usize, ret: Option<ir::Type>) -> Signature {
@@ -217,12 +235,23 @@ struct Piece {
     func_index: Option<u32>,
 }
 
-/// Compiles the trampolines of `module`'s types and, unless functions are to compile
-/// lazily (on their first call; `lazy`), every defined function.
-pub(crate) fn compile_module(module: &ModuleInner, lazy: bool) -> Result<CompiledModule, CompileError> {
+/// When a module's functions are compiled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// All, with the module.
+    Eager,
+    /// Each on its first call, through its type's lazy stub.
+    Lazy,
+    /// Each when it runs hot in the interpreter (`tier.rs`).
+    Tiered,
+}
+
+/// Compiles the trampolines of `module`'s types and, eager, every defined function.
+pub(crate) fn compile_module(module: &ModuleInner, mode: Mode) -> Result<CompiledModule, CompileError> {
     let isa = isa()?;
     crate::vm::traps::init();
-    let mut pieces = if lazy { Vec::new() } else { compile_functions(module, isa)? };
+    let lazy = mode == Mode::Lazy;
+    let mut pieces = if mode == Mode::Eager { compile_functions(module, isa)? } else { Vec::new() };
     let functions = pieces.len();
     let mut ctx = cranelift_codegen::Context::new();
     let mut fctx = cranelift_frontend::FunctionBuilderContext::new();
@@ -237,7 +266,7 @@ pub(crate) fn compile_module(module: &ModuleInner, lazy: bool) -> Result<Compile
             pieces.push(finish(isa, &mut ctx, None)?);
         }
         ctx.clear();
-        trampolines::entry(ty, isa, &mut ctx.func, &mut fctx)?;
+        trampolines::entry(ty, false, isa, &mut ctx.func, &mut fctx)?;
         entry.push(pieces.len());
         pieces.push(finish(isa, &mut ctx, None)?);
         ctx.clear();
@@ -245,13 +274,31 @@ pub(crate) fn compile_module(module: &ModuleInner, lazy: bool) -> Result<Compile
         host.push((module.type_ids[index], pieces.len()));
         pieces.push(finish(isa, &mut ctx, None)?);
     }
-    // Place the pieces one after another, 32-byte aligned (the constant pools that follow
-    // each function's code assume that much).
+    let (code, offsets) = place(&pieces)?;
+    let funcs = (0..module.bodies.len())
+        .map(|def| AtomicUsize::new(if def < functions { code.addr(offsets[def]) } else { 0 }))
+        .collect();
+    Ok(CompiledModule {
+        funcs,
+        entry: entry.iter().map(|&i| offsets[i]).collect(),
+        host: host.into_iter().map(|(id, i)| (id, offsets[i])).collect(),
+        lazy: stubs.iter().map(|&i| offsets[i]).collect(),
+        later: Mutex::new(Vec::new()),
+        tiering: Mutex::default(),
+        code,
+    })
+}
+
+/// Places `pieces` one after another in a new code memory, 32-byte aligned (the constant
+/// pools that follow each function's code assume that much), and patches their direct
+/// calls (to the piece at the called function's index). Returns the memory and each
+/// piece's offset.
+fn place(pieces: &[Piece]) -> Result<(Arc<CodeMemory>, Vec<u32>), CompileError> {
     let mut bytes = Vec::new();
     let mut offsets = Vec::with_capacity(pieces.len());
     let mut ranges = Vec::new();
     let mut traps = Vec::new();
-    for piece in &pieces {
+    for piece in pieces {
         while bytes.len() % 32 != 0 {
             bytes.push(0xcc);
         }
@@ -266,28 +313,17 @@ pub(crate) fn compile_module(module: &ModuleInner, lazy: bool) -> Result<Compile
         });
         traps.extend(piece.traps.iter().map(|&(offset, site)| (start + offset, site)));
     }
-    // Patch the direct calls now that every function has its place.
     for (piece, &start) in pieces.iter().zip(&offsets) {
         for &(offset, def, addend) in &piece.calls {
             let at = start as i64 + offset as i64;
-            let target = offsets[def as usize] as i64;
+            let target = *offsets.get(def as usize).ok_or_else(|| unsupported(format!("call to piece {def}")))? as i64;
             let rel = i32::try_from(target + addend - at).map_err(|_| unsupported("call beyond 2 GiB".into()))?;
             bytes[at as usize..at as usize + 4].copy_from_slice(&rel.to_le_bytes());
         }
     }
     let code =
         CodeMemory::new(&bytes, ranges, traps).map_err(|e| unsupported(format!("cannot map compiled code: {e}")))?;
-    let funcs = (0..module.bodies.len())
-        .map(|def| AtomicUsize::new(if def < functions { code.addr(offsets[def]) } else { 0 }))
-        .collect();
-    Ok(CompiledModule {
-        funcs,
-        entry: entry.iter().map(|&i| offsets[i]).collect(),
-        host: host.into_iter().map(|(id, i)| (id, offsets[i])).collect(),
-        lazy: stubs.iter().map(|&i| offsets[i]).collect(),
-        later: Mutex::new(Vec::new()),
-        code,
-    })
+    Ok((code, offsets))
 }
 
 /// Modules with at least this many functions are compiled on all cores.
@@ -308,7 +344,7 @@ fn compile_functions(module: &ModuleInner, isa: &dyn TargetIsa) -> Result<Vec<Pi
             let def = i as u32;
             let piece = module.validate_later(def).and_then(|()| {
                 ctx.clear();
-                func::translate(module, def, isa, &mut ctx.func, &mut fctx, func::Calls::Direct)?;
+                func::translate(module, def, isa, &mut ctx.func, &mut fctx, func::Calls::Direct, None)?;
                 finish(isa, &mut ctx, Some(module.num_imported_funcs + def))
             });
             let failed = piece.is_err();

@@ -2,7 +2,7 @@
 //! function type. Values cross in arrays of 16-byte cells (room for a `v128`), argument `i`
 //! and later result `i` in cell `i`.
 
-use super::{CompileError, clif_type, codes, entry_block, host_signature, wasm_signature};
+use super::{CompileError, clif_type, codes, entry_block, host_signature, osr_signature, wasm_signature};
 use crate::types::FuncType;
 use crate::vm::vmctx::{LazyRecord, VmContext, VmStoreContext};
 use cranelift_codegen::ir::{self, InstBuilder, MemFlagsData, StackSlotData, StackSlotKind, types};
@@ -20,23 +20,30 @@ fn trusted() -> MemFlagsData {
 
 /// The entry trampoline for functions of type `ty`, in the host's (System V) convention:
 /// `(callee_vmctx, caller_vmctx, code, values)` — loads the arguments from `values`, calls
-/// `code` and stores the results into `values`.
+/// `code` and stores the results into `values`. With `osr`, for the type's
+/// on-stack-replacement entries (`func::translate`) instead: passes `values`, which holds
+/// the interpreter frame's locals, for the code to load them.
 pub(super) fn entry(
     ty: &FuncType,
+    osr: bool,
     isa: &dyn TargetIsa,
     func: &mut ir::Function,
     fctx: &mut FunctionBuilderContext,
 ) -> Result<(), CompileError> {
     func.signature = host_signature(4, None);
-    let wasm_sig = wasm_signature(ty)?;
+    let code_sig = if osr { osr_signature(ty)? } else { wasm_signature(ty)? };
     let mut b = FunctionBuilder::new(func, fctx);
     let [callee_vmctx, caller_vmctx, code, values] = entry_block(&mut b)[..] else { unreachable!("four parameters") };
     let mut args = vec![callee_vmctx, caller_vmctx];
-    for (i, &p) in ty.params().iter().enumerate() {
-        let t = clif_type(p);
-        args.push(b.ins().load(t, trusted(), values, i as i32 * CELL));
+    if osr {
+        args.push(values);
+    } else {
+        for (i, &p) in ty.params().iter().enumerate() {
+            let t = clif_type(p);
+            args.push(b.ins().load(t, trusted(), values, i as i32 * CELL));
+        }
     }
-    let sig_ref = b.import_signature(wasm_sig);
+    let sig_ref = b.import_signature(code_sig);
     let call = b.ins().call_indirect(sig_ref, code, &args);
     let results = b.inst_results(call).to_vec();
     for (i, r) in results.into_iter().enumerate() {

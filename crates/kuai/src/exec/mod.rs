@@ -31,11 +31,25 @@ pub(crate) struct Interp {
     /// The interpreter's code of each instance's module (same index as the store's
     /// instances).
     pub code: Vec<Arc<ModuleCode>>,
+    /// Tiered execution: the hotness budget left of each instance's defined functions
+    /// (same index as `code`; `TierEntry` and `TierLoop` spend it).
+    pub budgets: Vec<Box<[i32]>>,
 }
 
 impl Interp {
     pub(crate) fn new(config: &crate::Config) -> Interp {
-        Interp { stack: Stack::new(config.max_call_depth, config.max_stack_slots), code: Vec::new() }
+        Interp {
+            stack: Stack::new(config.max_call_depth, config.max_stack_slots),
+            code: Vec::new(),
+            budgets: Vec::new(),
+        }
+    }
+
+    /// Adds an instance running `code`, each function with hotness budget `budget`.
+    pub(crate) fn add_instance(&mut self, code: Arc<ModuleCode>, budget: u32) {
+        let budget = i32::try_from(budget).unwrap_or(i32::MAX);
+        self.budgets.push(vec![budget; code.funcs.len()].into_boxed_slice());
+        self.code.push(code);
     }
 
     /// Pushes the entry frame of an activation: wasm function `func`, whose arguments
@@ -55,7 +69,7 @@ impl Interp {
     }
 
     /// The wasm frames above `depth`, innermost first.
-    fn backtrace(&self, store: &StoreInner, depth: usize) -> Backtrace {
+    pub(crate) fn backtrace(&self, store: &StoreInner, depth: usize) -> Backtrace {
         let frames = self.stack.frames[depth..]
             .iter()
             .rev()
@@ -80,18 +94,18 @@ impl Interp {
 #[derive(Debug)]
 pub(crate) struct Frame {
     /// Store function being executed.
-    func: u32,
+    pub func: u32,
     /// Store instance of that function.
-    instance: u32,
+    pub instance: u32,
     /// Index of the function among its module's defined functions (locates its code).
-    def: u32,
+    pub def: u32,
     /// Slots the frame occupies.
     frame_size: u32,
     /// Address of the op to resume at (saved across calls); always an op of this
     /// function's lowered code.
     ip: usize,
     /// First slot of the frame in [`Stack::slots`].
-    base: usize,
+    pub base: usize,
 }
 
 /// The value stack and frame stack of a store.
@@ -116,6 +130,11 @@ pub(crate) enum Exit {
     MemoryGrow { memory: u32, delta: u64, dst: usize },
     /// `table.grow` of store table `table` by `delta` elements set to `init`.
     TableGrow { table: u32, delta: u64, init: u64, dst: usize },
+    /// Tiered execution: the top frame's function spent its hotness budget, at its entry
+    /// (`osr` is `None`; its entry fuel is charged) or at the head of its loop number
+    /// `osr` (before the loop head's checks). The frame resumes after the tiering
+    /// instruction unless the driver replaces it with compiled code.
+    Tier { osr: Option<u32> },
 }
 
 /// A failure inside the interpreter.

@@ -227,6 +227,15 @@ define_instrs! {
         CheckEpoch { ; },
         /// `CheckEpoch` then `ConsumeFuel`: a loop head with both enabled.
         CheckEpochConsumeFuel { ; amount: u32 },
+        /// Tiered execution, at a function's entry: takes `weight` from the hotness budget
+        /// of defined function `def`; once it is spent, stops for the driver to tier the
+        /// function up (and to continue in its compiled code if that is ready).
+        TierEntry { ; def: u32, weight: u32 },
+        /// Tiered execution, at the head of the function's loop number `index` (in body
+        /// order), whose body has `weight` instructions: like `TierEntry`, with on-stack
+        /// replacement at this loop head (only emitted where no operand-stack value is
+        /// live there).
+        TierLoop { ; def: u32, index: u32, weight: u32 },
         Br { ; target: Target },
         /// `dst = src`, then jump to `target` (a `Copy` fused into the `Br` after it).
         CopyBr { dst, src ; target: Target },

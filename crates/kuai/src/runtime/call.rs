@@ -24,10 +24,34 @@ pub(crate) fn call<T>(store: &mut Store<T>, func: u32, params: &[Val], results: 
     }
     #[cfg(all(feature = "compiler", target_arch = "x86_64", target_os = "linux"))]
     if let FuncKind::Wasm { instance, index } = data.kind
-        && super::compiled::is_compiled(store, instance)
+        && super::tier::runs_compiled(store, instance, index)
     {
         return super::compiled::call(store, instance, index, params, results);
     }
+    let base = interpret(store, func, &data.ty, |slots| {
+        let mut at = 0;
+        for p in params {
+            p.write_slots(&mut slots[at..]);
+            at += p.ty().slots() as usize;
+        }
+    })?;
+    let mut at = base;
+    for (r, ty) in results.iter_mut().zip(data.ty.results()) {
+        *r = Val::read_slots(&store.interp.stack.slots[at..], *ty, &store.inner);
+        at += ty.slots() as usize;
+    }
+    Ok(())
+}
+
+/// Runs wasm function `func`, of type `ty`, in the interpreter as an activation of its
+/// own on top of the interpreter's stack: `args` writes the arguments into the slots at
+/// its base, which it returns — the results are there.
+pub(crate) fn interpret<T>(
+    store: &mut Store<T>,
+    func: u32,
+    ty: &FuncType,
+    args: impl FnOnce(&mut [u64]),
+) -> Result<usize, Error> {
     let stack = &mut store.interp.stack;
     if stack.reentry >= MAX_REENTRY {
         return Err(Trap::StackOverflow.into());
@@ -35,24 +59,14 @@ pub(crate) fn call<T>(store: &mut Store<T>, func: u32, params: &[Val], results: 
     let depth = stack.frames.len();
     let base = stack.top();
     let slots = |tys: &[ValType]| tys.iter().map(|t| t.slots() as usize).sum::<usize>();
-    stack.reserve(base + slots(data.ty.params()).max(slots(data.ty.results())))?;
-    let mut at = base;
-    for p in params {
-        p.write_slots(&mut stack.slots[at..]);
-        at += p.ty().slots() as usize;
-    }
+    stack.reserve(base + slots(ty.params()).max(slots(ty.results())))?;
+    args(&mut stack.slots[base..]);
     stack.reentry += 1;
     let outcome = run_activation(store, func, base, depth);
     let stack = &mut store.interp.stack;
     stack.reentry -= 1;
     stack.frames.truncate(depth);
-    outcome?;
-    let mut at = base;
-    for (r, ty) in results.iter_mut().zip(data.ty.results()) {
-        *r = Val::read_slots(&store.interp.stack.slots[at..], *ty, &store.inner);
-        at += ty.slots() as usize;
-    }
-    Ok(())
+    outcome.map(|()| base)
 }
 
 /// Runs function `func` (arguments at `base`) until its frame returns.
@@ -69,6 +83,11 @@ fn run_activation<T>(store: &mut Store<T>, func: u32, base: usize, depth: usize)
                 Ok(Exit::TableGrow { table, delta, init, dst }) => {
                     let old = store.grow_table(table, delta, init)?;
                     store.interp.stack.slots[dst] = old.map_or(u32::MAX as u64, |old| old as u32 as u64);
+                }
+                Ok(Exit::Tier { osr }) => {
+                    if super::tier::tier_up(store, osr, depth)? {
+                        return Ok(());
+                    }
                 }
                 Err(fault) => break fault,
             }

@@ -28,11 +28,24 @@ pub(crate) struct CompiledState {
     pub modules: Vec<Option<Arc<CompiledModule>>>,
     /// Why the last call into the runtime from compiled code failed.
     pending: Option<Pending>,
+    /// Tiered: how often interpreted frames were replaced by compiled code.
+    pub transfers: Transfers,
+}
+
+/// Counts of tier transfers (`runtime/tier.rs`), for tests.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Transfers {
+    /// At a function's entry.
+    pub calls: u64,
+    /// At a loop head (on-stack replacement).
+    pub loops: u64,
 }
 
 /// A failure of a runtime entry, waiting for the trap it causes to reach the host.
-enum Pending {
+pub(crate) enum Pending {
     Error(Error),
+    /// The error of a function the interpreter ran for compiled code (tiered).
+    Nested(Error),
     Panic(Box<dyn std::any::Any + Send>),
 }
 
@@ -51,7 +64,7 @@ impl NativeCode for Native<'_> {
         let Some(def) = index.checked_sub(module.num_imported_funcs) else { return Code::None };
         match compiled.func(def) {
             Some(code) => Code::Ready(code),
-            None => compiled.lazy_stub(module.funcs[index as usize]).map_or(Code::None, Code::Lazy),
+            None => compiled.lazy_stub(module.funcs[index as usize]).map_or(Code::Interp, Code::Lazy),
         }
     }
     fn host(&self, type_id: u32) -> usize {
@@ -68,11 +81,6 @@ fn refresh<T>(store: &mut Store<T>) {
     crate::vm::vmctx::refresh_all(&mut store.inner, &native);
 }
 
-/// Whether store instance `instance` runs compiled code.
-pub(crate) fn is_compiled<T>(store: &Store<T>, instance: u32) -> bool {
-    store.compiled.modules.get(instance as usize).is_some_and(Option::is_some)
-}
-
 /// Calls wasm function `index` of compiled store instance `instance` with `params`.
 pub(crate) fn call<T>(
     store: &mut Store<T>,
@@ -81,9 +89,6 @@ pub(crate) fn call<T>(
     params: &[Val],
     results: &mut [Val],
 ) -> Result<(), Error> {
-    if store.inner.vm_dirty {
-        refresh(store);
-    }
     let module = store.inner.instances[instance as usize].module.clone();
     let type_index = module.funcs[index as usize];
     let ty = module.types[type_index as usize].clone();
@@ -104,6 +109,26 @@ pub(crate) fn call<T>(
             code
         }
     };
+    enter(store, instance, compiled.entry_trampoline(type_index), code, &mut values)?;
+    for ((r, &t), cell) in results.iter_mut().zip(ty.results()).zip(&values) {
+        *r = Val::from_raw(*cell, t, &store.inner);
+    }
+    Ok(())
+}
+
+/// Runs compiled `code` of store instance `instance` through the entry trampoline
+/// `trampoline` (made for that code's signature), with `values` holding the arguments and
+/// receiving the results.
+pub(crate) fn enter<T>(
+    store: &mut Store<T>,
+    instance: u32,
+    trampoline: usize,
+    code: usize,
+    values: &mut [u128],
+) -> Result<(), Error> {
+    if store.inner.vm_dirty {
+        refresh(store);
+    }
     let vmctx = &*store.inner.vmctx[instance as usize].ctx as *const VmContext as usize;
     // The runtime's entries and the stack limit, in the store context.
     let outermost = store.inner.vm_store.ctx.stack_limit == 0;
@@ -129,16 +154,11 @@ pub(crate) fn call<T>(
     }
     let store_ptr: *mut Store<T> = store;
     store.inner.vm_store.ctx.host_data = store_ptr as usize;
-    let call = EntryCall {
-        trampoline: compiled.entry_trampoline(type_index),
-        callee_vmctx: vmctx,
-        caller_vmctx: vmctx,
-        code,
-        values: values.as_mut_ptr(),
-    };
-    // SAFETY: the callee type's entry trampoline, the callee's code and its instance's
-    // refreshed context; `values` holds the type-checked arguments with room for the
-    // results; meanwhile the store is reached only through `host_data` (module docs).
+    let call = EntryCall { trampoline, callee_vmctx: vmctx, caller_vmctx: vmctx, code, values: values.as_mut_ptr() };
+    // SAFETY: the caller passes an entry trampoline made for `code`'s signature, and code
+    // of this instance, whose context was just refreshed; `values` holds the type-checked
+    // arguments with room for the results; meanwhile the store is reached only through
+    // `host_data` (module docs).
     let outcome = unsafe { crate::vm::traps::catch_traps(&call) };
     // SAFETY: the call is over; `store_ptr` was derived from `store` just above.
     let store = unsafe { &mut *store_ptr };
@@ -146,17 +166,18 @@ pub(crate) fn call<T>(
         store.inner.vm_store.ctx.stack_limit = 0;
     }
     match outcome {
-        Ok(()) => {
-            for ((r, &t), cell) in results.iter_mut().zip(ty.results()).zip(&values) {
-                *r = Val::from_raw(*cell, t, &store.inner);
-            }
-            Ok(())
-        }
+        Ok(()) => Ok(()),
         Err(CaughtTrap { site: TrapSite::Wasm(trap), frames }) => {
             Err(Error::Trap(TrapError::new(trap, backtrace(store, &frames))))
         }
-        Err(CaughtTrap { site: TrapSite::Host, .. }) => match store.compiled.pending.take() {
-            Some(Pending::Error(e)) => Err(e),
+        Err(CaughtTrap { site: TrapSite::Host, frames }) => match store.compiled.pending.take() {
+            // A trap in a function the interpreter ran for compiled code: its frames,
+            // then the compiled ones below.
+            Some(Pending::Nested(Error::Trap(mut trap))) => {
+                trap.extend_backtrace(backtrace(store, &frames));
+                Err(Error::Trap(trap))
+            }
+            Some(Pending::Error(e) | Pending::Nested(e)) => Err(e),
             Some(Pending::Panic(payload)) => std::panic::resume_unwind(payload),
             None => Err(Error::Trap(TrapError::new(Trap::Unreachable, Backtrace::new(Vec::new())))),
         },
@@ -195,11 +216,15 @@ unsafe extern "sysv64" fn host_call<T>(data: usize, caller_vmctx: usize, func: u
     // SAFETY: compiled code passes its own instance's live context.
     let instance = unsafe { (*(caller_vmctx as *const VmContext)).instance };
     let data = store.inner.funcs[func as usize].clone();
-    let FuncKind::Host { host } = data.kind else { return 2 };
     let ty = &data.ty;
     let cells = ty.params().len().max(ty.results().len()).max(1);
     // SAFETY: the host trampoline passes an array of `cells` value cells for this type.
     let values = unsafe { std::slice::from_raw_parts_mut(values, cells) };
+    let host = match data.kind {
+        FuncKind::Host { host } => host,
+        // Tiered: a wasm function not compiled yet, run by the interpreter.
+        FuncKind::Wasm { .. } => return interpret(store, func as u32, ty, values),
+    };
     let params: Vec<Val> =
         ty.params().iter().zip(values.iter()).map(|(&t, &v)| Val::from_raw(v, t, &store.inner)).collect();
     let mut results: Vec<Val> = ty.results().iter().map(|&t| Val::default_for(t)).collect();
@@ -220,6 +245,44 @@ unsafe extern "sysv64" fn host_call<T>(data: usize, caller_vmctx: usize, func: u
         }
         Ok(Err(e)) => {
             fail(store, Pending::Error(e));
+            1
+        }
+        Err(payload) => {
+            fail(store, Pending::Panic(payload));
+            1
+        }
+    }
+}
+
+/// [`host_call`] for a wasm function that is not compiled yet (tiered): runs it in the
+/// interpreter with the arguments in `values`, and puts its results there.
+fn interpret<T>(store: &mut Store<T>, func: u32, ty: &crate::types::FuncType, values: &mut [u128]) -> u32 {
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let base = super::call::interpret(store, func, ty, |slots| {
+            let mut at = 0;
+            for (&cell, &t) in values.iter().zip(ty.params()) {
+                super::tier::to_slots(cell, t, &mut slots[at..]);
+                at += t.slots() as usize;
+            }
+        })?;
+        let mut at = base;
+        for (cell, &t) in values.iter_mut().zip(ty.results()) {
+            let slots = &store.interp.stack.slots[at..];
+            *cell = match t.slots() {
+                2 => u128::from(slots[0]) | u128::from(slots[1]) << 64,
+                _ => u128::from(slots[0]),
+            };
+            at += t.slots() as usize;
+        }
+        Ok::<(), Error>(())
+    }));
+    if store.inner.vm_dirty {
+        refresh(store);
+    }
+    match outcome {
+        Ok(Ok(())) => 0,
+        Ok(Err(e)) => {
+            fail(store, Pending::Nested(e));
             1
         }
         Err(payload) => {

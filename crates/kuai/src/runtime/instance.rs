@@ -233,7 +233,7 @@ pub(crate) fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[E
     let elems = m.elems.iter().map(|seg| seg.items.iter().map(|e| eval_ref(inner, &data, *e)).collect()).collect();
     inner.segments.push(InstanceSegments { elems, data_dropped: vec![false; m.datas.len()] });
     inner.instances.push(data);
-    store.interp.code.push(module.code.clone());
+    store.interp.add_instance(module.code.clone(), inner.engine.config().tiering_threshold);
     #[cfg(all(feature = "compiler", target_arch = "x86_64", target_os = "linux"))]
     store.compiled.modules.push(module.compiled.clone());
     let inner = &mut store.inner;

@@ -15,6 +15,7 @@ pub(crate) mod memory;
 pub(crate) mod module;
 pub(crate) mod store;
 pub(crate) mod table;
+pub(crate) mod tier;
 pub(crate) mod typed;
 pub(crate) mod values;
 

@@ -60,11 +60,18 @@ impl Module {
             }
         }
         #[cfg(all(feature = "compiler", target_arch = "x86_64", target_os = "linux"))]
-        let compiled = match config.strategy {
-            crate::Strategy::Compile => {
-                Some(Arc::new(crate::compile::compile_module(&inner, !config.eager_translation)?))
+        let compiled = {
+            use crate::compile::{Mode, compile_module};
+            let mode = match config.strategy {
+                crate::Strategy::Compile if config.eager_translation => Some(Mode::Eager),
+                crate::Strategy::Compile => Some(Mode::Lazy),
+                crate::Strategy::Tiered => Some(Mode::Tiered),
+                crate::Strategy::Interpret => None,
+            };
+            match mode {
+                Some(mode) => Some(Arc::new(compile_module(&inner, mode)?)),
+                None => None,
             }
-            crate::Strategy::Interpret => None,
         };
         #[cfg(not(all(feature = "compiler", target_arch = "x86_64", target_os = "linux")))]
         if config.strategy == crate::Strategy::Compile {
@@ -86,6 +93,26 @@ impl Module {
     /// Checks that `bytes` are a valid binary module without keeping the result.
     pub fn validate(engine: &Engine, bytes: &[u8]) -> Result<(), Error> {
         crate::module::validate(engine, bytes)
+    }
+
+    /// With [`Strategy::Tiered`](crate::Strategy::Tiered): the functions that ran hot but
+    /// stay interpreted because the compiler could not handle them, as (function index,
+    /// reason) — the reason names the loop if only an on-stack-replacement entry failed.
+    /// Empty for other strategies.
+    pub fn tiering_failures(&self) -> Vec<(u32, String)> {
+        #[cfg(all(feature = "compiler", target_arch = "x86_64", target_os = "linux"))]
+        if let Some(compiled) = &self.compiled {
+            let imported = self.inner.num_imported_funcs;
+            return compiled
+                .tier_failures()
+                .into_iter()
+                .map(|(def, osr, why)| match osr {
+                    None => (imported + def, why),
+                    Some(k) => (imported + def, format!("loop {k}: {why}")),
+                })
+                .collect();
+        }
+        Vec::new()
     }
 
     /// The module's name from its name section, if any.

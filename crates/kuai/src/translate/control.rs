@@ -153,6 +153,11 @@ impl Translator<'_> {
     pub(super) fn loop_(&mut self, ty: wasmparser::BlockType) {
         self.prepare_entry(ty);
         let head = self.here();
+        // On-stack replacement is offered where the locals are the whole state: no values
+        // below the loop and none carried into it.
+        if self.tiered && self.stack.is_empty() && self.block_arity(ty).0.is_empty() {
+            self.emit(Instr::TierLoop { def: self.def, index: self.loops - 1, weight: 1 });
+        }
         self.loop_head_checks();
         self.enter(ControlKind::Loop { head }, ty);
     }
@@ -219,6 +224,13 @@ impl Translator<'_> {
         }
         if self.reachable {
             self.materialize_top(frame.results.len());
+        }
+        let len = self.code.len();
+        if let ControlKind::Loop { head } = frame.kind
+            && let Some(Instr::TierLoop { weight, .. }) = self.code.get_mut(head as usize)
+        {
+            // The loop body's size: what one iteration costs, roughly.
+            *weight = (len - head as usize).clamp(1, 1000) as u32;
         }
         let here = self.here();
         for fixup in &frame.fixups {

@@ -73,6 +73,12 @@ pub(crate) struct Translator<'m> {
     check_epoch: bool,
     /// The `ConsumeFuel` of the current straight-line run, which later operators add to.
     fuel_segment: Option<usize>,
+    /// Tiered execution: emit `TierEntry` at the entry and `TierLoop` at loop heads.
+    tiered: bool,
+    /// The function (defined-function index), for the tiering instructions.
+    def: u32,
+    /// Loops seen so far in body order (the current one's number is `loops - 1`).
+    loops: u32,
     /// Constants used inside loops that no instruction can take as an immediate, each
     /// with the slot that holds it (set once at entry), so an instruction reading one names
     /// the slot instead of a `Const64` first.
@@ -227,6 +233,9 @@ pub(crate) fn translate(module: &ModuleInner, def: u32) -> Result<Function, Comp
         consume_fuel: module.engine.config().consume_fuel,
         check_epoch: module.engine.config().epoch_interruption,
         fuel_segment: None,
+        tiered: module.engine.config().strategy == crate::Strategy::Tiered,
+        def,
+        loops: 0,
         const_slots,
     };
     t.frames.push(Control::function(t.result_widths.clone()));
@@ -235,6 +244,11 @@ pub(crate) fn translate(module: &ModuleInner, def: u32) -> Result<Function, Comp
     t.start_segment();
     for (value, dst) in t.const_slots.clone() {
         t.emit(Instr::Const64 { dst, value });
+    }
+    if t.tiered {
+        // Weighted by the body's size in bytes: a rough measure of the work of a call.
+        let weight = u32::try_from(range.len()).unwrap_or(u32::MAX).clamp(1, 1000);
+        t.emit(Instr::TierEntry { def, weight });
     }
 
     let mut ops = body.get_operators_reader().map_err(bad)?;

@@ -161,6 +161,11 @@ impl Translator<'_> {
 
     /// Translates one operator.
     pub(super) fn operator(&mut self, op: Op<'_>) -> Result<(), CompileError> {
+        if let Op::Loop { .. } = op {
+            // Loops are numbered in body order, dead ones too (as the compiler numbers them
+            // for on-stack replacement).
+            self.loops += 1;
+        }
         if !self.reachable {
             match op {
                 Op::Block { .. } | Op::Loop { .. } | Op::If { .. } => self.dead_depth += 1,

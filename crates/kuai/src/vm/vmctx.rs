@@ -150,6 +150,9 @@ pub(crate) enum Code {
     Ready(usize),
     /// Compiled on its first call, through the lazy stub at this address.
     Lazy(usize),
+    /// Tiered, not compiled yet: run by the interpreter, through its type's host-call
+    /// trampoline (as if it were a host function).
+    Interp,
     /// None (an interpreted instance).
     None,
 }
@@ -207,6 +210,7 @@ pub(crate) fn refresh_all(store: &mut StoreInner, native: &dyn NativeCode) {
                 FuncKind::Wasm { instance, index } => match native.wasm(instance, index) {
                     Code::Ready(code) => (code, vmctx_of(store, instance)),
                     Code::Lazy(stub) => (stub, record_of(store, instance, index)),
+                    Code::Interp => (native.host(data.type_id), f as usize),
                     Code::None => (0, vmctx_of(store, instance)),
                 },
                 FuncKind::Host { .. } => (native.host(data.type_id), f as usize),
@@ -288,6 +292,11 @@ pub(crate) fn set_native(store: &mut StoreInner, func: u32, native: usize) {
             }
         }
     }
+}
+
+/// The machine code store function `func`'s entries point at (0: none yet).
+pub(crate) fn native(store: &StoreInner, func: u32) -> usize {
+    store.vm_store.funcs_storage.get(func as usize).map_or(0, |e| e.native)
 }
 
 /// The store's [`VmStoreContext`] and the function entries it points to.

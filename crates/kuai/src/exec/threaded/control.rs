@@ -7,7 +7,7 @@
 use std::sync::OnceLock;
 
 use super::super::Exit;
-use super::{Acc, Cx, Done, Ip, Mem, Pushed, Sp, enter, push_local, trap};
+use super::{Acc, Cx, Done, Ip, Mem, Pushed, Sp, enter, exit, push_local, trap};
 use crate::exec::InterpFunc;
 use crate::ir::Instr;
 use crate::trap::Trap;
@@ -174,6 +174,17 @@ fn indirect_target0(cx: &mut Cx<'_>, type_id: u32, index: u32) -> Option<u32> {
     or_trap(cx, resolved)
 }
 
+/// Spends `weight` of defined function `def`'s hotness budget (running instance);
+/// whether it is used up.
+#[inline(always)]
+fn spend(cx: &mut Cx<'_>, def: u32, weight: u32) -> bool {
+    let Some(budget) = cx.budgets.get_mut(cx.inst_id as usize).and_then(|b| b.get_mut(def as usize)) else {
+        return false;
+    };
+    *budget = budget.saturating_sub(weight as i32);
+    *budget < 0
+}
+
 /// The store function of the running instance's function `func`.
 #[inline(always)]
 fn direct_target(cx: &Cx<'_>, func: u32) -> u32 {
@@ -280,6 +291,18 @@ handlers! { lookup (ip, sp, mem, mem_len, cx, acc)
     CheckEpochConsumeFuel { amount } => next {
         tr!(cx, cx.meter.check_epoch());
         tr!(cx, cx.meter.consume(amount));
+    }
+    TierEntry { def, weight } => next {
+        if spend(cx, def, weight) {
+            // SAFETY: a straight-line op, so the op after it exists (`ir::verify`).
+            return exit(cx, Exit::Tier { osr: None }, unsafe { ip.add(1) });
+        }
+    }
+    TierLoop { def, index, weight } => next {
+        if spend(cx, def, weight) {
+            // SAFETY: as for `TierEntry`.
+            return exit(cx, Exit::Tier { osr: Some(index) }, unsafe { ip.add(1) });
+        }
     }
     Select { dst, cond, a } => result2(dst) {
         let (b, _, _) = data!(ip, cx);

@@ -298,6 +298,8 @@ pub(crate) struct Cx<'a> {
     meter: &'a mut Meter,
     /// The interpreter's code of each store instance.
     code: &'a [Arc<ModuleCode>],
+    /// Tiered execution: each instance's hotness budgets (`Interp::budgets`).
+    budgets: &'a mut [Box<[i32]>],
     /// The frame count at which the activation is finished.
     depth: usize,
     /// The running frame's instance and its index in the store.
@@ -767,7 +769,7 @@ fn reads_f64(instr: &Instr) -> bool {
 /// needed, or a trap.
 pub(crate) fn run(store: &mut StoreInner, interp: &mut Interp, depth: usize) -> Result<Exit, Fault> {
     let StoreInner { funcs, instances, segments, memories, tables, globals, meter, .. } = store;
-    let Interp { stack, code } = interp;
+    let Interp { stack, code, budgets } = interp;
     let Some(frame) = stack.frames.last() else {
         return Ok(Exit::Returned);
     };
@@ -783,6 +785,7 @@ pub(crate) fn run(store: &mut StoreInner, interp: &mut Interp, depth: usize) -> 
         stack,
         meter,
         code,
+        budgets,
         depth,
         inst: &instances[inst_id as usize],
         inst_id,
