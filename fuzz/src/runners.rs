@@ -40,7 +40,7 @@ impl Runner for KuaiRunner {
     fn compile(wasm: &[u8]) -> Result<Self, String> {
         let metered = hash(wasm) & 1 == 1;
         let mut config = kuai::Config::new();
-        config.consume_fuel(metered).epoch_interruption(metered);
+        config.strategy(kuai::Strategy::Interpret).consume_fuel(metered).epoch_interruption(metered);
         let engine = kuai::Engine::new(&config);
         let module = kuai::Module::new(&engine, wasm).map_err(|e| e.to_string())?;
         let mut store = kuai::Store::new(&engine, ());
@@ -315,5 +315,71 @@ impl Runner for WasmtimeRunner {
             }
         }
         s.sorted()
+    }
+}
+
+/// Kuai under one strategy, for comparing Kuai's tiers with each other: every other module
+/// (by a hash of its bytes) metered with a finite fuel budget (also from the hash), whose
+/// remainder after each step is part of the state, so that the tiers must agree on fuel to
+/// the unit — and on where it runs out.
+pub struct KuaiFuelRunner<const TIERED: bool> {
+    kuai: KuaiRunner,
+    metered: bool,
+}
+
+impl<const TIERED: bool> KuaiFuelRunner<TIERED> {
+    /// The tiering settings the hash of a module picks: (threshold, background threads,
+    /// whether calls switch tiers).
+    pub fn tiering(wasm: &[u8]) -> (u32, usize, bool) {
+        let h = hash(wasm) >> 8;
+        let threshold = [0, 1, 7, 50, 300, 2_000, 20_000][(h % 7) as usize];
+        // Mostly in the calling thread (reproducible), sometimes in the background.
+        let threads = usize::from((h / 7).is_multiple_of(8));
+        let entry = !(h / 56).is_multiple_of(4);
+        (threshold, threads, entry)
+    }
+}
+
+impl<const TIERED: bool> Runner for KuaiFuelRunner<TIERED> {
+    const NAME: &'static str = if TIERED { "kuai-tiered" } else { "kuai" };
+
+    fn compile(wasm: &[u8]) -> Result<Self, String> {
+        let h = hash(wasm);
+        let metered = h & 1 == 1;
+        let mut config = kuai::Config::new();
+        config.strategy(kuai::Strategy::Interpret).consume_fuel(metered).epoch_interruption(metered);
+        if TIERED {
+            let (threshold, threads, entry) = Self::tiering(wasm);
+            config.strategy(kuai::Strategy::Tiered).tiering_threshold(threshold).tiering_threads(threads);
+            config.tiering_entry(entry);
+        }
+        let engine = kuai::Engine::new(&config);
+        let module = kuai::Module::new(&engine, wasm).map_err(|e| e.to_string())?;
+        let mut store = kuai::Store::new(&engine, ());
+        if metered {
+            store.set_fuel(1_000 + (h >> 16) % 5_000_000).map_err(|e| e.to_string())?;
+        }
+        Ok(KuaiFuelRunner { kuai: KuaiRunner { store, module, instance: None }, metered })
+    }
+
+    fn instantiate(&mut self) -> Outcome {
+        self.kuai.instantiate()
+    }
+
+    fn functions(&self) -> Vec<String> {
+        self.kuai.functions()
+    }
+
+    fn call(&mut self, name: &str) -> Outcome {
+        self.kuai.call(name)
+    }
+
+    fn state(&mut self) -> State {
+        let mut state = self.kuai.state();
+        if self.metered {
+            let fuel = self.kuai.store.get_fuel().unwrap_or(u64::MAX);
+            state.globals.push(("(fuel left)".into(), crate::Value::I64(fuel as i64)));
+        }
+        state.sorted()
     }
 }

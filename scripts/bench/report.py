@@ -170,6 +170,32 @@ def main():
             p(f"Slowest kernel relative to wasmtime: {fmt_ratio(worst)}.")
             p("")
 
+    # ---- the default (tiered) against the interpreter and the compiled tier alone ----
+    if c and "kuai-compile" in engines and "kuai-interp" in engines and "kuai" in engines:
+        p("## Tiered, the default (ms)")
+        p("")
+        p("`kuai run` (tiered: every function starts interpreted; hot ones are compiled on a background "
+          "thread and continue as machine code, at their next call or at a loop head) against the "
+          "compiled tier alone (`-C strategy=compile`) and the interpreter alone (`-C strategy=interp`).")
+        p("")
+        p("| kernel | kuai | kuai-compile | kuai/kuai-compile | kuai-interp | kuai/kuai-interp |")
+        p("|---|---:|---:|---:|---:|---:|")
+        vs_compile, vs_interp = [], []
+        for k in c:
+            t, cc, i = time_of("c", k, "kuai"), time_of("c", k, "kuai-compile"), time_of("c", k, "kuai-interp")
+            r1 = t / cc if t is not None and cc is not None else None
+            r2 = t / i if t is not None and i is not None else None
+            vs_compile.append(r1)
+            vs_interp.append(r2)
+            p(f"| {k} | {show('c', k, 'kuai')} | {show('c', k, 'kuai-compile')} | {fmt_ratio(r1)} | "
+              f"{show('c', k, 'kuai-interp')} | {fmt_ratio(r2)} |")
+        p(f"| **geometric mean** | | | **{fmt_ratio(geomean(vs_compile))}** | | **{fmt_ratio(geomean(vs_interp))}** |")
+        p("")
+        worst = max((r for r in vs_interp if r is not None), default=None)
+        if worst is not None:
+            p(f"Slowest kernel relative to the interpreter alone: {fmt_ratio(worst)}.")
+            p("")
+
     # ---- WAT micro-kernels ----
     w = kernels.get("wat", [])
     if w:

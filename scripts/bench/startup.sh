@@ -6,6 +6,7 @@
 #
 # 1. Process time of a trivial WASI command (bench/startup/trivial.wasm: an empty `_start`)
 #    for kuai, wasmi and wasmtime.
+#    (kuai is the default strategy, tiered; -C strategy=interp only interprets.)
 # 2. On CPython 3.12 (26 MB, fetched by scripts/fetch-real-programs.sh): time to the first
 #    instruction, measured as the whole process with zero fuel, which stops at `_start`'s
 #    first instruction (kuai --fuel 0, also with -W lazy-validation, which validates each
@@ -26,23 +27,42 @@ for r in json.load(open(sys.argv[1]))['results']: print('%.1f' % (statistics.med
 }
 
 trivial=bench/startup/trivial.wasm
-names=(kuai "kuai -W lazy-validation" "kuai -C strategy=compile" "kuai -C strategy=compile,compilation=eager")
+names=(kuai "kuai -W lazy-validation" "kuai -C strategy=compile" "kuai -C strategy=compile,compilation=eager"
+  "kuai -C strategy=interp")
 cmds=("$kuai run $trivial" "$kuai run -W lazy-validation $trivial" "$kuai run -C strategy=compile $trivial"
-  "$kuai run -C strategy=compile,compilation=eager $trivial")
+  "$kuai run -C strategy=compile,compilation=eager $trivial" "$kuai run -C strategy=interp $trivial")
 command -v wasmi >/dev/null && { names+=(wasmi); cmds+=("wasmi $trivial"); }
 [ -n "$wasmtime" ] && { names+=(wasmtime); cmds+=("$wasmtime run $trivial"); }
 hyperfine -N --warmup 3 --runs $((runs * 10)) --export-json "$tmp/trivial.json" "${cmds[@]}" >/dev/null 2>&1
 mapfile -t trivial_ms < <(medians "$tmp/trivial.json")
 
 python_wasm="$(scripts/fetch-real-programs.sh 2>/dev/null)/python-3.12.0.wasm"
-ttfi_names=(kuai "kuai -W lazy-validation" "kuai -C strategy=compile" "kuai -C strategy=compile,compilation=eager")
+ttfi_names=(kuai "kuai -W lazy-validation" "kuai -C strategy=compile" "kuai -C strategy=compile,compilation=eager"
+  "kuai -C strategy=interp")
 ttfi_cmds=("$kuai run --fuel 0 $python_wasm" "$kuai run -W lazy-validation --fuel 0 $python_wasm"
-  "$kuai run -C strategy=compile --fuel 0 $python_wasm" "$kuai run -C strategy=compile,compilation=eager --fuel 0 $python_wasm")
+  "$kuai run -C strategy=compile --fuel 0 $python_wasm" "$kuai run -C strategy=compile,compilation=eager --fuel 0 $python_wasm"
+  "$kuai run -C strategy=interp --fuel 0 $python_wasm")
 command -v wasmi >/dev/null && { ttfi_names+=(wasmi); ttfi_cmds+=("wasmi --fuel 0 $python_wasm"); }
 [ -n "$wasmtime" ] && { ttfi_names+=("wasmtime (cold)"); ttfi_cmds+=("$wasmtime run -C cache=n -W fuel=0 $python_wasm"); }
 # Every command ends in a fuel trap (non-zero exit): -i keeps hyperfine going.
 hyperfine -N -i --warmup 1 --runs "$runs" --export-json "$tmp/ttfi.json" "${ttfi_cmds[@]}" >/dev/null 2>&1
 mapfile -t ttfi_ms < <(medians "$tmp/ttfi.json")
+
+# 3. CPython running the real-program check (tests/real-programs/python/check.py, which ends
+#    with exit status 3): the whole process, its files removed before each run.
+guest=$tmp/guest
+mkdir -p "$guest"
+cp tests/real-programs/python/check.py "$guest/"
+py_args="--dir $guest::/work --argv0 python3 $python_wasm /work/check.py /work"
+py_names=(kuai "kuai -C strategy=interp" "kuai -C strategy=compile")
+py_cmds=("$kuai run $py_args" "$kuai run -C strategy=interp $py_args" "$kuai run -C strategy=compile $py_args")
+if [ -n "$wasmtime" ]; then
+  py_names+=("wasmtime (cold)" "wasmtime (cached)")
+  py_cmds+=("$wasmtime run -C cache=n $py_args" "$wasmtime run $py_args")
+fi
+hyperfine -N -i --warmup 1 --runs "$runs" --prepare "rm -rf $guest/data" --export-json "$tmp/python.json" \
+  "${py_cmds[@]}" >/dev/null 2>&1
+mapfile -t py_ms < <(medians "$tmp/python.json")
 
 cargo build --release -q -p kuai --example translate_all
 translate=$(target/release/examples/translate_all "$python_wasm" "$runs")
@@ -62,6 +82,21 @@ done
 echo
 wasmtime_ttfi=–
 for i in "${!ttfi_names[@]}"; do [ "${ttfi_names[$i]}" = "wasmtime (cold)" ] && wasmtime_ttfi=${ttfi_ms[$i]}; done
+echo "**CPython 3.12 running \`tests/real-programs/python/check.py\`** (the real-program check: imports,"
+echo "sqlite3, json, files; the whole process, medians of $runs runs after one warm-up run, which also fills"
+echo "wasmtime's cache for the cached row):"
+echo
+echo "| engine | time | ratio to wasmtime (cold) |"
+echo "|---|---:|---:|"
+cold=–
+for i in "${!py_names[@]}"; do [ "${py_names[$i]}" = "wasmtime (cold)" ] && cold=${py_ms[$i]}; done
+for i in "${!py_names[@]}"; do
+  ratio=$(python3 -c "import sys
+try: print('%.2f' % (float(sys.argv[1]) / float(sys.argv[2])))
+except ValueError: print('–')" "${py_ms[$i]:-–}" "$cold")
+  echo "| ${py_names[$i]} | ${py_ms[$i]:-–} ms | $ratio |"
+done
+echo
 python3 - "$bytes" "$validate_ms" "$eager_ms" "${ttfi_ms[3]}" "$wasmtime_ttfi" "$(nproc)" <<'PY'
 import sys
 size, validate, eager = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])

@@ -74,13 +74,15 @@ fn main() {
 type Variant = (&'static str, fn(&mut kuai::Config));
 
 const VARIANTS: &[Variant] = &[
-    ("", |_| {}),
+    ("", |c| {
+        c.strategy(kuai::Strategy::Interpret);
+    }),
     ("small-reservation/", |c| {
-        c.memory_reservation(0).memory_guard_size(0);
+        c.strategy(kuai::Strategy::Interpret).memory_reservation(0).memory_guard_size(0);
     }),
     // Fuel metering and epoch checks must not change any result.
     ("metered/", |c| {
-        c.consume_fuel(true).epoch_interruption(true);
+        c.strategy(kuai::Strategy::Interpret).consume_fuel(true).epoch_interruption(true);
     }),
     ("compile/", |c| {
         c.strategy(kuai::Strategy::Compile);

@@ -27,25 +27,34 @@ pub struct Config {
 }
 
 /// How an engine runs WebAssembly code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Strategy {
     /// Kuai's interpreter: modules start at once (functions are translated on their
     /// first call); steady-state speed is an interpreter's.
-    #[default]
     Interpret,
     /// Machine code from Cranelift: each function is compiled on its first call (with
     /// up to 63 of the functions it calls, so that it calls their code directly), or,
     /// with [`Config::eager_translation`], every function when the module is created, on
     /// all cores. Needs the `compiler` feature (default) on x86_64 Linux.
     Compile,
-    /// Both: every function starts in the interpreter, and one that runs hot (see
-    /// [`Config::tiering_threshold`]) is compiled by Cranelift on a background thread
-    /// and continues as machine code — at its next call, or, for a function that loops,
-    /// at a loop head (on-stack replacement). Start-up of the interpreter, speed of the
-    /// compiler on the hot code. Needs the `compiler` feature on x86_64 Linux (elsewhere
-    /// it interprets).
+    /// Both, the default: every function starts in the interpreter, and one that runs hot
+    /// (see [`Config::tiering_threshold`]) is compiled by Cranelift on a background
+    /// thread and continues as machine code — at its next call, or, for a function that
+    /// loops, at a loop head (on-stack replacement). Start-up of the interpreter, speed of
+    /// the compiler on the hot code. Needs the `compiler` feature on x86_64 Linux
+    /// (elsewhere the default is [`Strategy::Interpret`]).
     Tiered,
+}
+
+impl Default for Strategy {
+    fn default() -> Strategy {
+        if cfg!(all(feature = "compiler", target_arch = "x86_64", target_os = "linux")) {
+            Strategy::Tiered
+        } else {
+            Strategy::Interpret
+        }
+    }
 }
 
 /// See [`Config::tiering_threshold`].
@@ -65,7 +74,7 @@ impl Default for Config {
             parallel_compilation: true,
             memory_reservation: 4 << 30,
             memory_guard_size: 32 << 20,
-            strategy: Strategy::Interpret,
+            strategy: Strategy::default(),
             max_wasm_stack: 512 << 10,
             tiering_threshold: DEFAULT_TIERING_THRESHOLD,
             tiering_threads: 1,
@@ -80,7 +89,8 @@ impl Config {
         Config::default()
     }
 
-    /// How modules of this engine run (default: [`Strategy::Interpret`]).
+    /// How modules of this engine run (default: [`Strategy::Tiered`] where the compiler
+    /// exists, else [`Strategy::Interpret`]).
     pub fn strategy(&mut self, strategy: Strategy) -> &mut Self {
         self.strategy = strategy;
         self

@@ -8,7 +8,7 @@
 use kuai::{Engine, Instance, Module, Store};
 
 fn instance(wat: &str) -> (Store<()>, Instance) {
-    let engine = Engine::default();
+    let engine = Engine::new(kuai::Config::new().strategy(kuai::Strategy::Interpret));
     let module = Module::new(&engine, wat).unwrap();
     let mut store = Store::new(&engine, ());
     let instance = Instance::new(&mut store, &module, &[]).unwrap();

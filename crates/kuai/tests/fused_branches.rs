@@ -73,7 +73,7 @@ fn check<P: kuai::WasmParams + Copy + std::fmt::Debug>(
 
 #[test]
 fn fused_i64_branches_agree_with_the_compare() {
-    let engine = Engine::default();
+    let engine = Engine::new(kuai::Config::new().strategy(kuai::Strategy::Interpret));
     let c = 1i64 << 32;
     let module = Module::new(&engine, module("i64", &OPS, c)).unwrap();
     let mut store = Store::new(&engine, ());
@@ -97,7 +97,7 @@ fn fused_i64_branches_agree_with_the_compare() {
 
 #[test]
 fn fused_i32_branches_agree_with_the_compare() {
-    let engine = Engine::default();
+    let engine = Engine::new(kuai::Config::new().strategy(kuai::Strategy::Interpret));
     let module = Module::new(&engine, module("i32", &OPS, 0x7fff)).unwrap();
     let mut store = Store::new(&engine, ());
     let instance = Instance::new(&mut store, &module, &[]).unwrap();
@@ -118,7 +118,7 @@ fn fused_i32_branches_agree_with_the_compare() {
 #[test]
 fn fused_i64_branches_on_small_constants_agree_with_the_compare() {
     // Constants that fit an i32 immediate (sign-extended to 64 bits): the `BrI64*Imm` forms.
-    let engine = Engine::default();
+    let engine = Engine::new(kuai::Config::new().strategy(kuai::Strategy::Interpret));
     for c in [-1i64, 5, i32::MIN as i64] {
         let module = Module::new(&engine, module("i64", &OPS, c)).unwrap();
         let mut store = Store::new(&engine, ());

@@ -5,7 +5,7 @@
 use kuai::{Engine, Instance, Module, Store};
 
 fn run(wat: &str, arg: i32) -> i32 {
-    let engine = Engine::default();
+    let engine = Engine::new(kuai::Config::new().strategy(kuai::Strategy::Interpret));
     let module = Module::new(&engine, wat).expect("module compiles");
     let mut store = Store::new(&engine, ());
     let instance = Instance::new(&mut store, &module, &[]).expect("instantiates");

@@ -54,7 +54,7 @@ const WAT: &str = r#"(module (memory 2)
       (i64.load (i32.const 24))))"#;
 
 fn call(name: &str, p: u32, x: f64, y: f64) -> Result<u64, String> {
-    let engine = Engine::default();
+    let engine = Engine::new(kuai::Config::new().strategy(kuai::Strategy::Interpret));
     let module = Module::new(&engine, WAT).expect("module compiles");
     let mut store = Store::new(&engine, ());
     let instance = Instance::new(&mut store, &module, &[]).expect("instantiates");

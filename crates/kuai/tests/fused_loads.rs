@@ -29,7 +29,7 @@ const WAT: &str = r#"(module (memory 2)
       (i32x4.extract_lane 0 (v128.load offset=2 (i32.add (local.get 0) (i32.const 26))))))"#;
 
 fn call(name: &str, a: u32, b: u32) -> Result<i32, String> {
-    let engine = Engine::default();
+    let engine = Engine::new(kuai::Config::new().strategy(kuai::Strategy::Interpret));
     let module = Module::new(&engine, WAT).expect("module compiles");
     let mut store = Store::new(&engine, ());
     let instance = Instance::new(&mut store, &module, &[]).expect("instantiates");

@@ -61,7 +61,7 @@ const VALUES: [u64; 8] = [0, 1, 0x8000_0000, 0xffff_ffff, 0x1234_5678_9abc_def0,
 
 #[test]
 fn xor_with_own_shift_computes_what_wasm_says() {
-    let engine = Engine::default();
+    let engine = Engine::new(kuai::Config::new().strategy(kuai::Strategy::Interpret));
     let module = Module::new(&engine, WAT).unwrap();
     let mut store = Store::new(&engine, ());
     let instance = Instance::new(&mut store, &module, &[]).unwrap();

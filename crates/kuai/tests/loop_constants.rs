@@ -21,12 +21,12 @@ fn call<P: WasmParams, R: WasmResults>(engine: &Engine, fuel: bool, wat: &str, n
 }
 
 fn run<P: WasmParams, R: WasmResults>(wat: &str, name: &str, args: P) -> R {
-    call(&Engine::default(), false, wat, name, args).0
+    call(&Engine::new(kuai::Config::new().strategy(kuai::Strategy::Interpret)), false, wat, name, args).0
 }
 
 /// Calls `name` in `wat` and returns the error it traps with.
 fn trap<P: WasmParams>(wat: &str, name: &str, args: P) -> String {
-    let engine = Engine::default();
+    let engine = Engine::new(kuai::Config::new().strategy(kuai::Strategy::Interpret));
     let module = Module::new(&engine, wat).expect("module compiles");
     let mut store = Store::new(&engine, ());
     let instance = Instance::new(&mut store, &module, &[]).expect("instantiates");

@@ -1,7 +1,9 @@
-//! Deep recursion runs on Kuai's own stack: 50,000 frames work by default, infinite
-//! recursion traps with "call stack exhausted" quickly, and the store stays usable.
+//! Deep recursion in the interpreter runs on Kuai's own stack: 50,000 frames work by
+//! default, infinite recursion traps with "call stack exhausted" quickly, and the store
+//! stays usable. (Compiled code — and so tiered code once it is compiled — has a native
+//! stack of `Config::max_wasm_stack` instead: `tests/compiled.rs`.)
 
-use kuai::{Config, Engine, Instance, Module, Store, Trap};
+use kuai::{Config, Engine, Instance, Module, Store, Strategy, Trap};
 use std::time::{Duration, Instant};
 
 const WAT: &str = r#"
@@ -17,6 +19,11 @@ const WAT: &str = r#"
   (func (export "mutual") (param i32) (result i32) (call $mutual_a (local.get 0))))
 "#;
 
+/// An engine that only interprets.
+fn interpreter() -> Engine {
+    Engine::new(Config::new().strategy(Strategy::Interpret))
+}
+
 fn setup(engine: &Engine) -> (Store<()>, Instance) {
     let module = Module::new(engine, WAT).expect("module compiles");
     let mut store = Store::new(engine, ());
@@ -26,7 +33,7 @@ fn setup(engine: &Engine) -> (Store<()>, Instance) {
 
 #[test]
 fn recursion_50_000_deep_returns() {
-    let engine = Engine::default();
+    let engine = interpreter();
     let (mut store, instance) = setup(&engine);
     let count = instance.get_typed_func::<i64, i64>(&store, "count").unwrap();
     assert_eq!(count.call(&mut store, 50_000).unwrap(), 50_000);
@@ -34,7 +41,7 @@ fn recursion_50_000_deep_returns() {
 
 #[test]
 fn infinite_recursion_exhausts_quickly_and_the_store_survives() {
-    let engine = Engine::default();
+    let engine = interpreter();
     let (mut store, instance) = setup(&engine);
     let forever = instance.get_typed_func::<i32, i32>(&store, "forever").unwrap();
     let mutual = instance.get_typed_func::<i32, i32>(&store, "mutual").unwrap();
@@ -54,7 +61,7 @@ fn infinite_recursion_exhausts_quickly_and_the_store_survives() {
 
 #[test]
 fn call_depth_limit_is_configurable() {
-    let engine = Engine::new(Config::new().max_call_depth(100));
+    let engine = Engine::new(Config::new().strategy(Strategy::Interpret).max_call_depth(100));
     let (mut store, instance) = setup(&engine);
     let count = instance.get_typed_func::<i64, i64>(&store, "count").unwrap();
     assert_eq!(count.call(&mut store, 98).unwrap(), 98);

@@ -9,7 +9,7 @@ use kuai::{Engine, Instance, Module, Store, WasmParams, WasmResults};
 
 /// Calls export `f` of the module `wat` with `arg`.
 fn call<P: WasmParams, R: WasmResults>(wat: &str, arg: P) -> R {
-    let engine = Engine::default();
+    let engine = Engine::new(kuai::Config::new().strategy(kuai::Strategy::Interpret));
     let module = Module::new(&engine, wat).expect("module compiles");
     let mut store = Store::new(&engine, ());
     let instance = Instance::new(&mut store, &module, &[]).expect("instantiates");

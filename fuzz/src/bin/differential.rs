@@ -3,9 +3,15 @@
 //!
 //! ```text
 //! cargo run --release --bin differential -- [--seed N] [--iterations N] [--seconds S] [--out DIR]
-//! cargo run --release --bin differential -- --replay FILE.wasm
+//! cargo run --release --bin differential -- --replay FILE.wasm [--tiered]
 //! cargo run --release --bin differential -- --tiers [--seed N] ...   # interpreter vs compiled
+//! cargo run --release --bin differential -- --tiered [--seed N] ...  # interpreter vs tiered
 //! ```
+//!
+//! With `--tiered`, each module runs in Kuai's interpreter and tiered (`Strategy::Tiered`
+//! with a tier-up threshold, background compilation or not, and tier switches at calls or
+//! only at loop heads picked by a hash of the module), metered modules with a finite fuel
+//! budget whose remainder must agree after every step.
 //!
 //! With `--tiers`, each module runs in Kuai's interpreter and in its compiled tier
 //! (`Strategy::Compile`) instead of Kuai and wasmi; modules the compiler refuses (an
@@ -28,6 +34,16 @@ fn main() {
     let opt = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
     if let Some(file) = opt("--replay") {
         let wasm = std::fs::read(&file).unwrap_or_else(|e| panic!("{file}: {e}"));
+        if args.iter().any(|a| a == "--tiered") {
+            match kuai_fuzz::compare_tiered(&wasm) {
+                Ok(calls) => println!("{file}: interpreter and tiered agree ({calls} calls)"),
+                Err(m) => {
+                    println!("{file}: {m}");
+                    std::process::exit(1);
+                }
+            }
+            return;
+        }
         match kuai_fuzz::compare(&wasm) {
             Ok(calls) => println!("{file}: agree ({calls} calls)"),
             Err(m) => {
@@ -43,6 +59,7 @@ fn main() {
         return;
     }
     let tiers = args.iter().any(|a| a == "--tiers");
+    let tiered = args.iter().any(|a| a == "--tiered");
     let seed: u64 = opt("--seed").and_then(|s| s.parse().ok()).unwrap_or(1);
     let iterations: u64 = opt("--iterations").and_then(|s| s.parse().ok()).unwrap_or(u64::MAX);
     let seconds: u64 = opt("--seconds").and_then(|s| s.parse().ok()).unwrap_or(60);
@@ -66,9 +83,10 @@ fn main() {
         let bytes = rng.bytes(len);
         let Some(wasm) = kuai_fuzz::generate(&bytes) else { continue };
         modules += 1;
-        let outcome = std::panic::catch_unwind(|| match tiers {
-            true => kuai_fuzz::compare_tiers(&wasm).map(|calls| calls.ok_or(())),
-            false => kuai_fuzz::compare(&wasm).map(Ok),
+        let outcome = std::panic::catch_unwind(|| match (tiers, tiered) {
+            (_, true) => kuai_fuzz::compare_tiered(&wasm).map(Ok),
+            (true, false) => kuai_fuzz::compare_tiers(&wasm).map(|calls| calls.ok_or(())),
+            (false, false) => kuai_fuzz::compare(&wasm).map(Ok),
         });
         let outcome = match outcome {
             Ok(Ok(Err(()))) => {
@@ -100,6 +118,7 @@ fn main() {
         // A disagreement with wasmi that wasmtime resolves in Kuai's favour is wasmi's.
         #[cfg(feature = "wasmtime")]
         let outcome = match outcome {
+            Err(m) if tiered => Err(m),
             Err(m) if tiers => {
                 let interp_right =
                     kuai_fuzz::compare_with::<kuai_fuzz::KuaiRunner, kuai_fuzz::WasmtimeRunner>(&wasm).is_ok();
@@ -130,7 +149,11 @@ fn main() {
             }
         }
     }
-    let vs = if tiers { "interpreter vs compiled" } else { "kuai vs wasmi" };
+    let vs = match (tiers, tiered) {
+        (_, true) => "interpreter vs tiered",
+        (true, false) => "interpreter vs compiled",
+        (false, false) => "kuai vs wasmi",
+    };
     println!(
         "seed {seed} ({vs}): {modules} modules, {skipped} refused by the compiler, {calls} calls \
          compared, {findings} disagreements, {oracle_disagreements} wasmi-only disagreements, {oracle_panics} oracle panics"

@@ -35,11 +35,12 @@ pub(super) enum Calls<'a> {
 
 /// Translates defined function `def` of `module` into `func`.
 ///
-/// With `osr`, the code is instead an on-stack-replacement entry at the head of the
-/// function's loop number `osr` (in body order), with the signature
-/// `(callee_vmctx, caller_vmctx, locals) -> results`: it loads every local from `locals`,
-/// laid out as the interpreter's frame (8 bytes per slot, parameters first, a `v128` in
-/// two slots), and jumps to the loop head, where no operand-stack value may be live; the
+/// With `osr`, the code is instead the function's on-stack-replacement entry, with the
+/// signature `(callee_vmctx, caller_vmctx, frame) -> results`: `frame` holds the number of
+/// a loop (in body order; a 32-bit value) and, from byte 16, every local, laid out as in
+/// the interpreter's frame (8 bytes per slot, parameters first, a `v128` in two slots).
+/// The code loads the locals and jumps to that loop's head. Only loops where no
+/// operand-stack value is live can be entered so; the function returns their numbers. The
 /// rest of the body is translated as usual, and what only the real entry reaches is
 /// removed as unreachable.
 pub(super) fn translate(
@@ -49,14 +50,11 @@ pub(super) fn translate(
     func: &mut ir::Function,
     fctx: &mut FunctionBuilderContext,
     calls: Calls<'_>,
-    osr: Option<u32>,
-) -> Result<(), CompileError> {
+    osr: bool,
+) -> Result<Vec<u32>, CompileError> {
     let func_index = module.num_imported_funcs + def;
     let ty = module.func_type(func_index).clone();
-    func.signature = match osr {
-        None => wasm_signature(&ty)?,
-        Some(_) => osr_signature(&ty)?,
-    };
+    func.signature = if osr { osr_signature(&ty)? } else { wasm_signature(&ty)? };
     // The prologue checks the stack pointer against vmctx->store->stack_limit.
     let trusted = func.dfg.mem_flags.insert(MemFlagsData::trusted()).map_err(|_| internal("memory flags"))?;
     let vmctx_gv = func.create_global_value(GlobalValueData::VMContext);
@@ -90,7 +88,7 @@ pub(super) fn translate(
     let mut locals = Vec::new();
     for (i, &p) in ty.params().iter().enumerate() {
         let var = b.declare_var(clif_type(p));
-        if osr.is_none() {
+        if !osr {
             b.def_var(var, params[2 + i]);
         }
         locals.push((var, p));
@@ -102,27 +100,28 @@ pub(super) fn translate(
         let clif = clif_type(t);
         for _ in 0..count {
             let var = b.declare_var(clif);
-            if osr.is_none() {
+            if !osr {
                 let zero = zero(&mut b, clif);
                 b.def_var(var, zero);
             }
             locals.push((var, t));
         }
     }
-    // On-stack replacement: the locals from the interpreter's frame, then the loop head;
-    // the real entry's code follows in a block nothing reaches.
-    let osr_head = osr.map(|_| {
+    // On-stack replacement: the loop number and the locals from the interpreter's frame
+    // (the jump to the loop head is added once the heads exist); the real entry's code
+    // follows in a block nothing reaches.
+    let osr_index = osr.then(|| {
+        let frame = params[2];
+        let index = b.ins().load(types::I32, self::trusted(), frame, 0);
         let mut slot = 0i32;
         for &(var, t) in &locals {
-            let value = b.ins().load(clif_type(t), self::trusted(), params[2], slot * 8);
+            let value = b.ins().load(clif_type(t), self::trusted(), frame, 16 + slot * 8);
             b.def_var(var, value);
             slot += t.slots() as i32;
         }
-        let head = b.create_block();
-        b.ins().jump(head, &[]);
         let start = b.create_block();
         b.switch_to_block(start);
-        head
+        (entry, index)
     });
     let exit = b.create_block();
     for &r in ty.results() {
@@ -159,8 +158,8 @@ pub(super) fn translate(
         def,
         calls,
         loops: 0,
-        osr: osr.zip(osr_head),
-        osr_entered: false,
+        osr,
+        osr_heads: Vec::new(),
     };
     // The entry: the epoch check, then the entry run's charge (as the interpreter's call).
     t.check_epoch();
@@ -171,17 +170,37 @@ pub(super) fn translate(
         t.operator(op)?;
     }
     t.finish_run();
-    if t.osr.is_some() && !t.osr_entered {
-        return Err(unsupported(format!("no on-stack-replacement entry at loop {}", osr.unwrap_or(0))));
+    let heads = std::mem::take(&mut t.osr_heads);
+    let loops_seen = t.loops as usize;
+    let mut b = t.b;
+    if let Some((entry, index)) = osr_index {
+        if heads.is_empty() {
+            return Err(unsupported("no loop head to enter by on-stack replacement".into()));
+        }
+        // The entry jumps to the head of the loop the frame names; any other number (which
+        // the runtime never passes) traps.
+        let invalid = b.create_block();
+        b.switch_to_block(invalid);
+        b.ins().trap(codes::UNREACHABLE);
+        let mut targets = vec![invalid; loops_seen];
+        for &(k, head) in &heads {
+            targets[k as usize] = head;
+        }
+        let pool = &mut b.func.dfg.value_lists;
+        let calls: Vec<_> = targets.iter().map(|&block| ir::BlockCall::new(block, [], pool)).collect();
+        let default = ir::BlockCall::new(invalid, [], pool);
+        let table = b.create_jump_table(JumpTableData::new(default, &calls));
+        b.switch_to_block(entry);
+        b.ins().br_table(index, table);
     }
     // The function's `end` jumped to `exit` (if reachable); return its parameters.
-    let mut b = t.b;
+    let loops = heads.iter().map(|&(k, _)| k).collect();
     b.switch_to_block(exit);
     let results = b.block_params(exit).to_vec();
     b.ins().return_(&results);
     b.seal_all_blocks();
     b.finalize(isa.frontend_config());
-    Ok(())
+    Ok(loops)
 }
 
 fn internal(what: &str) -> CompileError {
@@ -270,10 +289,10 @@ pub(super) struct Translator<'a, 'b> {
     calls: Calls<'a>,
     /// Loops seen so far, in body order (dead ones too, as the interpreter counts them).
     loops: u32,
-    /// On-stack replacement: the loop number and the block its head must be.
-    osr: Option<(u32, Block)>,
-    /// Whether that loop was reached, with nothing on the operand stack.
-    osr_entered: bool,
+    /// Translating the on-stack-replacement entry.
+    osr: bool,
+    /// Its loops that can be entered: number and head.
+    osr_heads: Vec<(u32, Block)>,
 }
 
 /// Flags of loads from the runtime's structures: aligned, never trapping.
@@ -391,13 +410,10 @@ impl Translator<'_, '_> {
             }
             O::Loop { blockty } => {
                 let (params, results) = self.block_arity(blockty)?;
-                let head = match self.osr {
-                    Some((k, head)) if k + 1 == self.loops && params.is_empty() && self.stack.is_empty() => {
-                        self.osr_entered = true;
-                        head
-                    }
-                    _ => self.new_block(&params),
-                };
+                let head = self.new_block(&params);
+                if self.osr && params.is_empty() && self.stack.is_empty() {
+                    self.osr_heads.push((self.loops - 1, head));
+                }
                 let vals = self.popn(params.len());
                 self.b.ins().jump(head, &args(&vals));
                 self.b.switch_to_block(head);
@@ -747,7 +763,7 @@ impl Translator<'_, '_> {
             (None, _) => None,
             (Some(def), Calls::Direct) => Some(Target::Direct(def)),
             // (Not from an on-stack-replacement entry: its code is not the function's.)
-            (Some(def), Calls::Lazy { .. }) if def == self.def && self.osr.is_none() => Some(Target::Direct(def)),
+            (Some(def), Calls::Lazy { .. }) if def == self.def && !self.osr => Some(Target::Direct(def)),
             (Some(def), Calls::Lazy { compiled }) => compiled(def).map(Target::At),
         };
         let Some(target) = known else {

@@ -8,8 +8,9 @@ use super::func::{self, Calls};
 use super::{CompiledModule, Piece, background, finish, isa, lock, place, trampolines, unsupported};
 use crate::error::CompileError;
 use crate::module::ModuleInner;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 /// Where a tier-up stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,19 +24,29 @@ pub(crate) enum Tiered {
     Failed,
 }
 
-/// A module's tier-ups: `(defined function, loop)` — no loop for the function itself.
+/// A module's tier-ups, by `(defined function, whether its on-stack-replacement entry)`.
 #[derive(Debug, Default)]
 pub(super) struct TierState {
-    queued: HashSet<(u32, Option<u32>)>,
-    /// On-stack-replacement entries: code and trampoline.
-    osr: HashMap<(u32, u32), (usize, usize)>,
-    failed: HashMap<(u32, Option<u32>), String>,
+    /// Queued or being compiled, with the job's priority.
+    queued: HashMap<(u32, bool), Arc<AtomicU32>>,
+    /// On-stack-replacement entries, by defined function.
+    osr: HashMap<u32, OsrEntry>,
+    failed: HashMap<(u32, bool), String>,
+}
+
+/// A function's on-stack-replacement entry: its code, its trampoline, and the loops it can
+/// enter.
+#[derive(Debug)]
+struct OsrEntry {
+    code: usize,
+    trampoline: usize,
+    loops: Vec<u32>,
 }
 
 impl CompiledModule {
     /// Defined function `def` compiled (`osr` is `None`) or its on-stack-replacement entry
-    /// at loop `osr`: ready, or now queued for the pool of `threads` threads, or, with
-    /// none, compiled here first.
+    /// for loop `osr`: ready, or now queued for the pool of `threads` threads, or, with
+    /// none, compiled here first. One entry serves all the loops of a function.
     pub(crate) fn tier(
         self: &Arc<Self>,
         module: &Arc<ModuleInner>,
@@ -46,27 +57,43 @@ impl CompiledModule {
         if let Some(ready) = self.tier_ready(module, def, osr) {
             return ready;
         }
+        let key = (def, osr.is_some());
         let queue = {
             let mut state = lock(&self.tiering);
-            if state.failed.contains_key(&(def, osr)) {
+            if state.failed.contains_key(&key) {
                 return Tiered::Failed;
             }
-            threads > 0 && state.queued.insert((def, osr))
+            match state.queued.get(&key) {
+                // Still waiting, and still running: more urgent.
+                Some(priority) => {
+                    priority.fetch_add(1, Ordering::Relaxed);
+                    None
+                }
+                None if threads > 0 => {
+                    let priority = Arc::new(AtomicU32::new(0));
+                    state.queued.insert(key, priority.clone());
+                    Some(priority)
+                }
+                None => None,
+            }
         };
-        if queue {
+        if let Some(priority) = queue {
             let (this, module) = (self.clone(), module.clone());
-            background::submit(threads, Box::new(move || this.tier_now(&module, def, osr)));
+            background::submit(
+                threads,
+                background::Job { run: Box::new(move || this.tier_now(&module, key)), priority },
+            );
         }
         if threads > 0 {
             return self.tier_ready(module, def, osr).unwrap_or(Tiered::Pending);
         }
-        self.tier_now(module, def, osr);
+        self.tier_now(module, key);
         self.tier_ready(module, def, osr).unwrap_or(Tiered::Failed)
     }
 
-    /// What the compiler could not handle, and why: defined functions, or (with a loop
-    /// number) on-stack-replacement entries, in order.
-    pub(crate) fn tier_failures(&self) -> Vec<(u32, Option<u32>, String)> {
+    /// What the compiler could not handle, and why: defined functions, and whether it was
+    /// their on-stack-replacement entry, in order.
+    pub(crate) fn tier_failures(&self) -> Vec<(u32, bool, String)> {
         let mut failures: Vec<_> =
             lock(&self.tiering).failed.iter().map(|(&(def, osr), why)| (def, osr, why.clone())).collect();
         failures.sort();
@@ -79,49 +106,48 @@ impl CompiledModule {
                 code,
                 trampoline: self.entry_trampoline(module.funcs[(module.num_imported_funcs + def) as usize]),
             }),
-            Some(k) => {
-                lock(&self.tiering).osr.get(&(def, k)).map(|&(code, trampoline)| Tiered::Ready { code, trampoline })
-            }
+            Some(k) => lock(&self.tiering).osr.get(&def).map(|e| match e.loops.contains(&k) {
+                true => Tiered::Ready { code: e.code, trampoline: e.trampoline },
+                // The compiler does not offer that loop (it should: the interpreter did).
+                false => Tiered::Failed,
+            }),
         }
     }
 
     /// Compiles what [`CompiledModule::tier`] asked for, recording the outcome.
-    fn tier_now(&self, module: &ModuleInner, def: u32, osr: Option<u32>) {
+    fn tier_now(&self, module: &ModuleInner, key: (u32, bool)) {
+        let (def, osr) = key;
         let mut later = lock(&self.later);
-        let done = self.func(def).is_some() && osr.is_none();
+        let done = if osr { lock(&self.tiering).osr.contains_key(&def) } else { self.func(def).is_some() };
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match osr {
             _ if done => Ok(None),
-            None => self.compile_one(module, def).map(Some),
-            Some(k) => self.compile_osr(module, def, k).map(Some),
+            false => self.compile_one(module, def).map(Some),
+            true => self.compile_osr(module, def).map(Some),
         }));
         let mut state = lock(&self.tiering);
-        state.queued.remove(&(def, osr));
+        state.queued.remove(&key);
         match outcome {
             Ok(Ok(Some(code))) => later.push(code),
             Ok(Ok(None)) => {}
             Ok(Err(e)) => {
-                state.failed.insert((def, osr), e.to_string());
+                state.failed.insert(key, e.to_string());
             }
             Err(_) => {
-                state.failed.insert((def, osr), "internal error: the compiler panicked".into());
+                state.failed.insert(key, "internal error: the compiler panicked".into());
             }
         }
     }
 
-    /// Compiles the on-stack-replacement entry of function `def` at loop `k` and its
-    /// trampoline into one code memory, and records both addresses.
-    fn compile_osr(
-        &self,
-        module: &ModuleInner,
-        def: u32,
-        k: u32,
-    ) -> Result<Arc<crate::vm::code::CodeMemory>, CompileError> {
+    /// Compiles the on-stack-replacement entry of function `def` and its trampoline into
+    /// one code memory, and records both addresses.
+    fn compile_osr(&self, module: &ModuleInner, def: u32) -> Result<Arc<crate::vm::code::CodeMemory>, CompileError> {
         module.validate_later(def)?;
         let isa = isa()?;
         let mut ctx = cranelift_codegen::Context::new();
         let mut fctx = cranelift_frontend::FunctionBuilderContext::new();
         let compiled = |d: u32| self.func(d);
-        func::translate(module, def, isa, &mut ctx.func, &mut fctx, Calls::Lazy { compiled: &compiled }, Some(k))?;
+        let calls = Calls::Lazy { compiled: &compiled };
+        let loops = func::translate(module, def, isa, &mut ctx.func, &mut fctx, calls, true)?;
         let func_index = module.num_imported_funcs + def;
         let body = finish(isa, &mut ctx, Some(func_index))?;
         if !body.calls.is_empty() {
@@ -131,8 +157,8 @@ impl CompiledModule {
         trampolines::entry(module.func_type(func_index), true, isa, &mut ctx.func, &mut fctx)?;
         let trampoline: Piece = finish(isa, &mut ctx, None)?;
         let (code, offsets) = place(&[body, trampoline])?;
-        let entry = (code.addr(offsets[0]), code.addr(offsets[1]));
-        lock(&self.tiering).osr.insert((def, k), entry);
+        let entry = OsrEntry { code: code.addr(offsets[0]), trampoline: code.addr(offsets[1]), loops };
+        lock(&self.tiering).osr.insert(def, entry);
         Ok(code)
     }
 }

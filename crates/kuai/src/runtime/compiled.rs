@@ -21,11 +21,45 @@ use crate::vm::vmctx::{Code, LazyRecord, NativeCode, VmContext};
 use std::collections::HashMap;
 use std::sync::Arc;
 
+/// A module's machine code, shared by its instances in every store: made with the module
+/// (`Strategy::Compile`), or when one of its functions first runs hot (`Strategy::Tiered`:
+/// a module that never does costs no compiler at all, not even its trampolines).
+pub(crate) struct SharedCode(std::sync::OnceLock<Option<Arc<CompiledModule>>>);
+
+impl SharedCode {
+    /// Code made already.
+    pub(crate) fn ready(code: Arc<CompiledModule>) -> SharedCode {
+        SharedCode(std::sync::OnceLock::from(Some(code)))
+    }
+
+    /// Code to be made on first use.
+    pub(crate) fn later() -> SharedCode {
+        SharedCode(std::sync::OnceLock::new())
+    }
+
+    /// The code, if it was made.
+    pub(crate) fn get(&self) -> Option<&Arc<CompiledModule>> {
+        self.0.get().and_then(Option::as_ref)
+    }
+
+    /// The code, made now if it was not (`None` if the compiler failed, which it then
+    /// never tries again).
+    fn get_or_make(&self, module: &crate::module::ModuleInner) -> Option<&Arc<CompiledModule>> {
+        let made = self
+            .0
+            .get_or_init(|| crate::compile::compile_module(module, crate::compile::Mode::Tiered).ok().map(Arc::new));
+        made.as_ref()
+    }
+}
+
 /// The compiled tier's state in a store.
 #[derive(Default)]
 pub(crate) struct CompiledState {
-    /// Each instance's compiled module, if it has one (same index as the store's instances).
+    /// Each instance's compiled module, if it has one yet (same index as the store's
+    /// instances).
     pub modules: Vec<Option<Arc<CompiledModule>>>,
+    /// Each instance's module's shared code (made or not).
+    pub shared: Vec<Option<Arc<SharedCode>>>,
     /// Why the last call into the runtime from compiled code failed.
     pending: Option<Pending>,
     /// Tiered: how often interpreted frames were replaced by compiled code.
@@ -60,7 +94,9 @@ struct Native<'a> {
 impl NativeCode for Native<'_> {
     fn wasm(&self, instance: u32, index: u32) -> Code {
         let i = instance as usize;
-        let (Some(Some(compiled)), Some(module)) = (self.modules.get(i), self.wasm.get(i)) else { return Code::None };
+        let Some(module) = self.wasm.get(i) else { return Code::None };
+        // (Tiered, a module none of whose functions ran hot yet: all interpreted.)
+        let Some(Some(compiled)) = self.modules.get(i) else { return Code::Interp };
         let Some(def) = index.checked_sub(module.num_imported_funcs) else { return Code::None };
         match compiled.func(def) {
             Some(code) => Code::Ready(code),
@@ -70,6 +106,25 @@ impl NativeCode for Native<'_> {
     fn host(&self, type_id: u32) -> usize {
         self.host.get(&type_id).copied().unwrap_or(0)
     }
+}
+
+/// Store instance `instance`'s compiled module, made now if its module's code is made on
+/// first use (tiered); every instance of the same module in the store gets it.
+pub(crate) fn compiled_module<T>(store: &mut Store<T>, instance: u32) -> Option<Arc<CompiledModule>> {
+    let i = instance as usize;
+    if let Some(Some(compiled)) = store.compiled.modules.get(i) {
+        return Some(compiled.clone());
+    }
+    let shared = store.compiled.shared.get(i)?.clone()?;
+    let compiled = shared.get_or_make(&store.inner.instances[i].module)?.clone();
+    for (j, other) in store.compiled.shared.iter().enumerate() {
+        if other.as_ref().is_some_and(|o| Arc::ptr_eq(o, &shared)) {
+            store.compiled.modules[j] = Some(compiled.clone());
+        }
+    }
+    // The function-table entries of its functions change (to the interpreter's trampolines).
+    store.inner.vm_dirty = true;
+    Some(compiled)
 }
 
 /// Brings the store's compiled-code contexts up to date.

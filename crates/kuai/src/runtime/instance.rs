@@ -101,7 +101,7 @@ impl Instance {
             inner: store.inner.instances[self.index as usize].module.clone(),
             code: store.interp.code[self.index as usize].clone(),
             #[cfg(all(feature = "compiler", target_arch = "x86_64", target_os = "linux"))]
-            compiled: store.compiled.modules.get(self.index as usize).cloned().flatten(),
+            compiled: store.compiled.shared.get(self.index as usize).cloned().flatten(),
         }
     }
 }
@@ -216,16 +216,22 @@ pub(crate) fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[E
     let inner = &mut store.inner;
     // Compiled code that relies on the guard region does no bounds checks: each of its
     // memories must have the reservation (a system that refused it — `ulimit -v` — gets
-    // an error here, not an unchecked access).
+    // an error here, not an unchecked access; tiered, the instance only interprets).
     #[cfg(all(feature = "compiler", target_arch = "x86_64", target_os = "linux"))]
-    if module.compiled.is_some() {
+    let mut compiled = module.compiled.clone();
+    #[cfg(all(feature = "compiler", target_arch = "x86_64", target_os = "linux"))]
+    if compiled.is_some() {
         let layout = inner.engine.config().memory_layout();
         if layout.reservation >= 1 << 32 && memories.iter().any(|&m| inner.memories[m as usize].layout() != layout) {
-            return Err(Error::Limit(
-                "cannot reserve the address space compiled code needs for a linear memory \
+            if inner.engine.config().strategy == crate::Strategy::Tiered {
+                compiled = None;
+            } else {
+                return Err(Error::Limit(
+                    "cannot reserve the address space compiled code needs for a linear memory \
                  (4 GiB and a guard); use Config::memory_reservation(0) (-O memory-reservation=0)"
-                    .into(),
-            ));
+                        .into(),
+                ));
+            }
         }
     }
     data.tables = tables.into_boxed_slice();
@@ -235,7 +241,9 @@ pub(crate) fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[E
     inner.instances.push(data);
     store.interp.add_instance(module.code.clone(), inner.engine.config().tiering_threshold);
     #[cfg(all(feature = "compiler", target_arch = "x86_64", target_os = "linux"))]
-    store.compiled.modules.push(module.compiled.clone());
+    store.compiled.modules.push(compiled.as_ref().and_then(|c| c.get().cloned()));
+    #[cfg(all(feature = "compiler", target_arch = "x86_64", target_os = "linux"))]
+    store.compiled.shared.push(compiled);
     let inner = &mut store.inner;
     let instance = Instance { store: id, index: instance_index };
 

@@ -17,9 +17,9 @@ pub struct Module {
     pub(crate) inner: Arc<ModuleInner>,
     /// The interpreter's code, translated function by function on first call.
     pub(crate) code: Arc<ModuleCode>,
-    /// Machine code, with `Strategy::Compile`.
+    /// Machine code, with `Strategy::Compile` or `Strategy::Tiered`.
     #[cfg(all(feature = "compiler", target_arch = "x86_64", target_os = "linux"))]
-    pub(crate) compiled: Option<Arc<crate::compile::CompiledModule>>,
+    pub(crate) compiled: Option<Arc<super::compiled::SharedCode>>,
 }
 
 impl std::fmt::Debug for Module {
@@ -54,23 +54,22 @@ impl Module {
         let inner = Arc::new(inner);
         let code = Arc::new(ModuleCode::new(inner.clone()));
         let config = inner.engine.config();
-        if config.eager_translation && config.strategy == crate::Strategy::Interpret {
+        if config.eager_translation && config.strategy != crate::Strategy::Compile {
             for def in 0..inner.bodies.len() as u32 {
                 code.get(def)?;
             }
         }
         #[cfg(all(feature = "compiler", target_arch = "x86_64", target_os = "linux"))]
         let compiled = {
+            use super::compiled::SharedCode;
             use crate::compile::{Mode, compile_module};
-            let mode = match config.strategy {
-                crate::Strategy::Compile if config.eager_translation => Some(Mode::Eager),
-                crate::Strategy::Compile => Some(Mode::Lazy),
-                crate::Strategy::Tiered => Some(Mode::Tiered),
+            match config.strategy {
+                crate::Strategy::Compile => {
+                    let mode = if config.eager_translation { Mode::Eager } else { Mode::Lazy };
+                    Some(Arc::new(SharedCode::ready(Arc::new(compile_module(&inner, mode)?))))
+                }
+                crate::Strategy::Tiered => Some(Arc::new(SharedCode::later())),
                 crate::Strategy::Interpret => None,
-            };
-            match mode {
-                Some(mode) => Some(Arc::new(compile_module(&inner, mode)?)),
-                None => None,
             }
         };
         #[cfg(not(all(feature = "compiler", target_arch = "x86_64", target_os = "linux")))]
@@ -97,18 +96,18 @@ impl Module {
 
     /// With [`Strategy::Tiered`](crate::Strategy::Tiered): the functions that ran hot but
     /// stay interpreted because the compiler could not handle them, as (function index,
-    /// reason) — the reason names the loop if only an on-stack-replacement entry failed.
+    /// reason) — the reason says so if only the on-stack-replacement entry failed.
     /// Empty for other strategies.
     pub fn tiering_failures(&self) -> Vec<(u32, String)> {
         #[cfg(all(feature = "compiler", target_arch = "x86_64", target_os = "linux"))]
-        if let Some(compiled) = &self.compiled {
+        if let Some(compiled) = self.compiled.as_ref().and_then(|c| c.get()) {
             let imported = self.inner.num_imported_funcs;
             return compiled
                 .tier_failures()
                 .into_iter()
                 .map(|(def, osr, why)| match osr {
-                    None => (imported + def, why),
-                    Some(k) => (imported + def, format!("loop {k}: {why}")),
+                    false => (imported + def, why),
+                    true => (imported + def, format!("on-stack replacement: {why}")),
                 })
                 .collect();
         }

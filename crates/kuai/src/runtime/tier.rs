@@ -68,13 +68,34 @@ mod compiled {
 
     pub(super) fn tier_up<T>(store: &mut Store<T>, osr: Option<u32>, depth: usize) -> Result<bool, Error> {
         let Some(frame) = store.interp.stack.frames.last() else { return Ok(false) };
-        let (func, instance, def, base) = (frame.func, frame.instance, frame.def, frame.base);
+        let (func, instance, def) = (frame.func, frame.instance, frame.def);
         let config = store.inner.engine.config();
-        let (threads, entry, fuel) = (config.tiering_threads, config.tiering_entry, config.consume_fuel);
-        let Some(Some(compiled)) = store.compiled.modules.get(instance as usize).cloned() else {
+        let (threads, entry) = (config.tiering_threads, config.tiering_entry);
+        if store.compiled.modules.get(instance as usize).is_some_and(Option::is_none)
+            && super::super::compiled::compiled_module(store, instance).is_none()
+        {
+            set_budget(store, i32::MAX);
+            return Ok(false);
+        }
+        let Some(Some(compiled)) = store.compiled.modules.get(instance as usize) else {
             set_budget(store, i32::MAX);
             return Ok(false);
         };
+        // The common case first: a call of a function that is compiled.
+        if osr.is_none()
+            && entry
+            && let Some(code) = compiled.func(def)
+        {
+            let module = &store.inner.instances[instance as usize].module;
+            let trampoline = compiled.entry_trampoline(module.funcs[(module.num_imported_funcs + def) as usize]);
+            // (Compiled by another store, or in the background since: its callers in
+            // compiled code call it directly from now on.)
+            if crate::vm::vmctx::native(&store.inner, func) != code {
+                crate::vm::vmctx::set_native(&mut store.inner, func, code);
+            }
+            return transfer(store, None, code, trampoline, depth);
+        }
+        let compiled = compiled.clone();
         let module = store.inner.instances[instance as usize].module.clone();
         // The whole function, for its next calls (not in the test mode that switches tiers
         // only at loop heads).
@@ -87,55 +108,79 @@ mod compiled {
         let target = match osr {
             None if !entry => return Ok(false),
             None => whole,
+            // A loop asks for the on-stack-replacement entry only once the whole function is
+            // compiled and the loop still runs: most functions that loop are called again
+            // soon, and their next call needs no second compilation.
+            Some(_) if matches!(whole, Tiered::Pending) => whole,
             Some(k) => compiled.tier(&module, def, Some(k), threads),
         };
-        let (code, trampoline) = match target {
-            Tiered::Ready { code, trampoline } => (code, trampoline),
+        match target {
+            Tiered::Ready { code, trampoline } => transfer(store, osr, code, trampoline, depth),
             Tiered::Pending => {
                 set_budget(store, POLL);
-                return Ok(false);
+                Ok(false)
             }
             Tiered::Failed => {
                 let hopeless = osr.is_none() || !matches!(whole, Tiered::Pending | Tiered::Ready { .. });
                 set_budget(store, if hopeless { i32::MAX } else { POLL });
-                return Ok(false);
+                Ok(false)
+            }
+        }
+    }
+
+    /// Replaces the top frame (of the activation whose frames begin at `depth`) by
+    /// compiled `code`, called through `trampoline`: at its entry, or at the head of loop
+    /// `osr`. Returns whether the activation is over.
+    fn transfer<T>(
+        store: &mut Store<T>,
+        osr: Option<u32>,
+        code: usize,
+        trampoline: usize,
+        depth: usize,
+    ) -> Result<bool, Error> {
+        let Some(frame) = store.interp.stack.frames.pop() else { return Ok(false) };
+        let (func, instance, base) = (frame.func, frame.instance, frame.base);
+        let ty = store.inner.funcs[func as usize].ty.clone();
+        let interp_func = store.interp.code[instance as usize].get(frame.def)?;
+        let slots = &store.interp.stack.slots;
+        // The frame's state: the arguments, or the loop's number and every local.
+        let mut inline = [0u128; 8];
+        let mut heap = Vec::new();
+        let cells = match osr {
+            None => ty.params().len().max(ty.results().len()).max(1),
+            Some(_) => {
+                (1 + (interp_func.num_params + interp_func.num_locals).div_ceil(2) as usize).max(ty.results().len())
             }
         };
-        // The frame's state, then the frame itself, leave the interpreter.
-        let interp_code = store.interp.code[instance as usize].clone();
-        let interp_func = interp_code.get(def)?;
-        let ty = module.func_type(module.num_imported_funcs + def).clone();
-        let slots = &store.interp.stack.slots;
-        let mut values = match osr {
+        let values = if cells <= inline.len() {
+            &mut inline[..cells]
+        } else {
+            heap.resize(cells, 0);
+            &mut heap[..]
+        };
+        match osr {
             None => {
-                if fuel {
+                // The interpreter charged the entry; the compiled function charges it again.
+                if store.inner.engine.config().consume_fuel {
                     store.inner.meter.fuel += u64::from(interp_func.entry_fuel);
                 }
-                let mut values = vec![0u128; ty.params().len().max(ty.results().len()).max(1)];
                 let mut at = base;
                 for (cell, &t) in values.iter_mut().zip(ty.params()) {
                     *cell = from_slots(&slots[at..], t);
                     at += t.slots() as usize;
                 }
-                values
+                store.compiled.transfers.calls += 1;
             }
-            Some(_) => {
-                // Every local, slot by slot (two to a cell).
+            Some(k) => {
                 let n = (interp_func.num_params + interp_func.num_locals) as usize;
-                let mut values = vec![0u128; n.div_ceil(2).max(ty.results().len()).max(1)];
+                values[0] = u128::from(k);
                 for (i, &slot) in slots[base..base + n].iter().enumerate() {
-                    values[i / 2] |= u128::from(slot) << (64 * (i % 2));
+                    values[1 + i / 2] |= u128::from(slot) << (64 * (i % 2));
                 }
-                values
+                store.compiled.transfers.loops += 1;
             }
-        };
-        store.interp.stack.frames.pop();
-        match osr {
-            None => store.compiled.transfers.calls += 1,
-            Some(_) => store.compiled.transfers.loops += 1,
         }
-        let outcome = super::super::compiled::enter(store, instance, trampoline, code, &mut values);
-        if let Err(mut e) = outcome {
+        if let Err(mut e) = super::super::compiled::enter(store, instance, trampoline, code, values) {
             if let Error::Trap(trap) = &mut e {
                 trap.extend_backtrace(store.interp.backtrace(&store.inner, depth));
             }
