@@ -58,7 +58,7 @@ impl Default for Strategy {
 }
 
 /// See [`Config::tiering_threshold`].
-const DEFAULT_TIERING_THRESHOLD: u32 = 20_000;
+const DEFAULT_TIERING_THRESHOLD: u32 = 100_000;
 
 impl Default for Config {
     fn default() -> Self {
@@ -97,7 +97,7 @@ impl Config {
     }
 
     /// With [`Strategy::Tiered`]: how much interpreted work makes a function hot
-    /// (default 20,000). Each function has this budget; every call of it spends the size of
+    /// (default 100,000). Each function has this budget; every call of it spends the size of
     /// its body in bytes (at most 1,000) and every loop iteration the size of the loop body
     /// in instructions (at most 1,000). A function that spent its budget is compiled. `0`
     /// compiles every function at its first call or loop head, synchronously (a test mode:

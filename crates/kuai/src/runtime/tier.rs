@@ -15,9 +15,12 @@ use super::store::Store;
 use crate::error::Error;
 
 /// Budget given back while a compilation is pending: how much more interpreted work
-/// passes before the interpreter asks again.
+/// passes before the interpreter asks again — an eighth of the threshold (at least 1,000).
+/// Much less would make a hot loop stop at every iteration while its code is being made.
 #[cfg(all(feature = "compiler", target_arch = "x86_64", target_os = "linux"))]
-const POLL: i32 = 1000;
+fn poll(config: &crate::Config) -> i32 {
+    i32::try_from(config.tiering_threshold / 8).unwrap_or(i32::MAX).max(1000)
+}
 
 /// Handles `Exit::Tier` of the activation whose frames begin at `depth`: returns whether
 /// that activation is over (its entry frame was replaced by code that has returned).
@@ -49,7 +52,7 @@ pub(crate) use compiled::{runs_compiled, to_slots};
 #[cfg(all(feature = "compiler", target_arch = "x86_64", target_os = "linux"))]
 mod compiled {
     use super::super::store::Store;
-    use super::{POLL, set_budget};
+    use super::{poll, set_budget};
     use crate::Strategy;
     use crate::compile::Tiered;
     use crate::error::Error;
@@ -117,12 +120,13 @@ mod compiled {
         match target {
             Tiered::Ready { code, trampoline } => transfer(store, osr, code, trampoline, depth),
             Tiered::Pending => {
-                set_budget(store, POLL);
+                set_budget(store, poll(store.inner.engine.config()));
                 Ok(false)
             }
             Tiered::Failed => {
                 let hopeless = osr.is_none() || !matches!(whole, Tiered::Pending | Tiered::Ready { .. });
-                set_budget(store, if hopeless { i32::MAX } else { POLL });
+                let budget = if hopeless { i32::MAX } else { poll(store.inner.engine.config()) };
+                set_budget(store, budget);
                 Ok(false)
             }
         }
@@ -140,7 +144,7 @@ mod compiled {
     ) -> Result<bool, Error> {
         let Some(frame) = store.interp.stack.frames.pop() else { return Ok(false) };
         let (func, instance, base) = (frame.func, frame.instance, frame.base);
-        let ty = store.inner.funcs[func as usize].ty.clone();
+        let ty = &*store.inner.funcs[func as usize].ty;
         let interp_func = store.interp.code[instance as usize].get(frame.def)?;
         let slots = &store.interp.stack.slots;
         // The frame's state: the arguments, or the loop's number and every local.
@@ -186,6 +190,7 @@ mod compiled {
             }
             return Err(e);
         }
+        let ty = &*store.inner.funcs[func as usize].ty;
         let width: usize = ty.results().iter().map(|t| t.slots() as usize).sum();
         let stack = &mut store.interp.stack;
         stack.reserve(base + width)?;
