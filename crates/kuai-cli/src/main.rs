@@ -86,9 +86,12 @@ enum Command {
         /// of the limits: `-W fuel=N`, `-W timeout=DURATION`, `-W max-memory-size=SIZE`.
         #[arg(short = 'W', value_name = "FEATURE[=y|n]")]
         wasm_features: Vec<String>,
-        /// Code generation, like wasmtime's `-C`: `strategy=interp` (default: Kuai's
-        /// interpreter) or `strategy=compile` (machine code from Cranelift; `cranelift` is
-        /// accepted too); `compilation=lazy` (default: each function on its first call) or
+        /// Code generation, like wasmtime's `-C`: `strategy=tiered` (default: interpreted,
+        /// hot functions compiled by Cranelift in the background), `strategy=interp` (Kuai's
+        /// interpreter alone) or `strategy=compile` (machine code from Cranelift only;
+        /// `cranelift` is accepted too); `tiering-threshold=N` (default 100000) and
+        /// `tiering-threads=N` (default 1; 0 compiles in the running thread);
+        /// `compilation=lazy` (default: each function on its first call) or
         /// `compilation=eager` (every function before the first instruction, on all cores);
         /// comma-separated. `cache=n` is accepted and changes nothing (Kuai keeps no
         /// compilation cache yet).
@@ -113,9 +116,12 @@ enum Command {
         /// with another error text than the script's.
         #[arg(long)]
         mismatches: bool,
-        /// Code generation, like wasmtime's `-C`: `strategy=interp` (default: Kuai's
-        /// interpreter) or `strategy=compile` (machine code from Cranelift; `cranelift` is
-        /// accepted too); `compilation=lazy` (default: each function on its first call) or
+        /// Code generation, like wasmtime's `-C`: `strategy=tiered` (default: interpreted,
+        /// hot functions compiled by Cranelift in the background), `strategy=interp` (Kuai's
+        /// interpreter alone) or `strategy=compile` (machine code from Cranelift only;
+        /// `cranelift` is accepted too); `tiering-threshold=N` (default 100000) and
+        /// `tiering-threads=N` (default 1; 0 compiles in the running thread);
+        /// `compilation=lazy` (default: each function on its first call) or
         /// `compilation=eager` (every function before the first instruction, on all cores);
         /// comma-separated. `cache=n` is accepted and changes nothing (Kuai keeps no
         /// compilation cache yet).
