@@ -54,8 +54,18 @@ guest=$tmp/guest
 mkdir -p "$guest"
 cp tests/real-programs/python/check.py "$guest/"
 py_args="--dir $guest::/work --argv0 python3 $python_wasm /work/check.py /work"
-py_names=(kuai "kuai -C strategy=interp" "kuai -C strategy=compile")
-py_cmds=("$kuai run $py_args" "$kuai run -C strategy=interp $py_args" "$kuai run -C strategy=compile $py_args")
+# The AOT artifact (`kuai compile`), and one with fuel metering for the time to the first
+# instruction; the compile time is reported too.
+aot_start=$(date +%s.%N)
+"$kuai" compile "$python_wasm" -o "$tmp/python.kwasm"
+aot_s=$(awk -v a="$aot_start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+"$kuai" compile -W fuel=0 "$python_wasm" -o "$tmp/python-fuel.kwasm"
+aot_ttfi_ms=$(hyperfine -N -i --warmup 1 --runs "$runs" --export-json "$tmp/aot-ttfi.json" \
+  "$kuai run --allow-precompiled --fuel 0 $tmp/python-fuel.kwasm" >/dev/null 2>&1 && medians "$tmp/aot-ttfi.json")
+aot_args="--dir $guest::/work --argv0 python3 $tmp/python.kwasm /work/check.py /work"
+py_names=(kuai "kuai -C strategy=interp" "kuai -C strategy=compile" "kuai --allow-precompiled (AOT artifact)")
+py_cmds=("$kuai run $py_args" "$kuai run -C strategy=interp $py_args" "$kuai run -C strategy=compile $py_args"
+  "$kuai run --allow-precompiled $aot_args")
 if [ -n "$wasmtime" ]; then
   py_names+=("wasmtime (cold)" "wasmtime (cached)")
   py_cmds+=("$wasmtime run -C cache=n $py_args" "$wasmtime run $py_args")
@@ -96,6 +106,10 @@ try: print('%.2f' % (float(sys.argv[1]) / float(sys.argv[2])))
 except ValueError: print('–')" "${py_ms[$i]:-–}" "$cold")
   echo "| ${py_names[$i]} | ${py_ms[$i]:-–} ms | $ratio |"
 done
+echo
+echo "**AOT artifact** of the CPython module (\`kuai compile\`, every function on all $(nproc) cores): written in"
+echo "${aot_s} s, $(( $(stat -c %s "$tmp/python.kwasm") / 1000000 )) MB; loading it and reaching the first instruction"
+echo "(\`kuai run --allow-precompiled --fuel 0\` of an artifact compiled with \`-W fuel=0\`): ${aot_ttfi_ms:-–} ms."
 echo
 python3 - "$bytes" "$validate_ms" "$eager_ms" "${ttfi_ms[3]}" "$wasmtime_ttfi" "$(nproc)" <<'PY'
 import sys

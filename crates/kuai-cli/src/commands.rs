@@ -131,6 +131,55 @@ pub fn wast(files: &[std::path::PathBuf], o: &WastOptions<'_>) -> Result<ExitCod
 }
 
 /// `kuai validate FILE`: succeeds silently when the module decodes and validates.
+/// `kuai compile [-W …] [-C …] [-O …] FILE [-o OUT]`: writes the AOT artifact (atomically:
+/// a temporary file renamed into place).
+pub fn compile(
+    file: &Path,
+    output: Option<&Path>,
+    wasm_features: &[String],
+    codegen_items: &[String],
+    optimize: &[String],
+) -> Result<ExitCode, CliError> {
+    use std::io::IsTerminal;
+    let mut config = kuai::Config::new();
+    for item in wasm_features.iter().flat_map(|s| s.split(',')) {
+        let (name, value) = item.split_once('=').unwrap_or((item, "y"));
+        match name {
+            // Code for a run with fuel (`--fuel N`, `-W fuel=N`) or a timeout: metered.
+            "fuel" => config.consume_fuel(true),
+            "timeout" => config.epoch_interruption(true),
+            _ => {
+                feature(&mut config, name, value)?;
+                continue;
+            }
+        };
+    }
+    codegen(&mut config, codegen_items)?;
+    memory_layout(&mut config, optimize)?;
+    // Only interpreted until serialized: `serialize` compiles every function itself.
+    config.strategy(kuai::Strategy::Interpret);
+    let engine = Engine::new(&config);
+    let module = Module::from_file(&engine, file)?;
+    let terminal = std::io::stderr().is_terminal();
+    let start = std::time::Instant::now();
+    if terminal {
+        eprint!("compiling {} ...", file.display());
+    }
+    let artifact = module.serialize()?;
+    if terminal {
+        eprintln!("\rcompiled {} in {:.1} s", file.display(), start.elapsed().as_secs_f64());
+    }
+    let out = output.map(Path::to_path_buf).unwrap_or_else(|| file.with_extension("kwasm"));
+    let tmp = out.with_extension(format!("tmp{}", std::process::id()));
+    let failed = |path: &Path, source| CliError::WriteFailed { path: path.display().to_string(), source };
+    std::fs::write(&tmp, &artifact).map_err(|e| failed(&tmp, e))?;
+    std::fs::rename(&tmp, &out).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        failed(&out, e)
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
 pub fn validate(file: &Path) -> Result<ExitCode, CliError> {
     Module::from_file(&Engine::default(), file)?;
     Ok(ExitCode::SUCCESS)

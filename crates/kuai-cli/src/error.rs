@@ -25,6 +25,14 @@ pub enum CliError {
     /// Loading, linking, instantiating or calling failed in Kuai.
     #[error("{}", one_line(&.0.to_string()))]
     Kuai(#[from] kuai::Error),
+    /// A file could not be written.
+    #[error("cannot write `{path}`: {source}")]
+    WriteFailed {
+        /// The file.
+        path: String,
+        /// The underlying error.
+        source: std::io::Error,
+    },
     /// A file could not be read.
     #[error("cannot read `{path}`: {source}")]
     Read {

@@ -64,6 +64,10 @@ enum Command {
         /// Let the module import functions nobody defines; calling one fails.
         #[arg(long)]
         trap_unknown_imports: bool,
+        /// Accept an AOT artifact written by `kuai compile` as the module (it is machine
+        /// code, run as it is: trust it as you would a native library).
+        #[arg(long)]
+        allow_precompiled: bool,
         /// Instantiate FILE first and let the module import its exports from NAME.
         #[arg(long = "preload", value_name = "NAME=FILE")]
         preloads: Vec<String>,
@@ -136,6 +140,26 @@ enum Command {
         #[arg(short = 'O', value_name = "OPT=VALUE")]
         optimize: Vec<String>,
     },
+    /// Compile a module ahead of time: every function, on all cores, into an artifact that
+    /// `kuai run --allow-precompiled` runs without compiling (with the same -W/-C/-O options).
+    Compile {
+        /// Where to write the artifact (default: the module's path with `.kwasm`).
+        #[arg(short = 'o', value_name = "OUT")]
+        output: Option<PathBuf>,
+        /// WebAssembly features, as for `run`; `-W fuel=N` and `-W timeout=DURATION` make
+        /// code for runs with fuel or a timeout (the amounts do not matter here).
+        #[arg(short = 'W', value_name = "FEATURE[=y|n]")]
+        wasm_features: Vec<String>,
+        /// Code generation, as for `run` (settings that change the code must match at run
+        /// time).
+        #[arg(short = 'C', value_name = "OPT=VALUE")]
+        codegen: Vec<String>,
+        /// Memory layout, as for `run` (must match at run time).
+        #[arg(short = 'O', value_name = "OPT=VALUE")]
+        optimize: Vec<String>,
+        /// The module: binary (.wasm) or text (.wat).
+        file: PathBuf,
+    },
     /// Check that a module is well-formed and valid.
     Validate {
         /// The module: binary (.wasm) or text (.wat).
@@ -157,6 +181,7 @@ fn execute(command: Command) -> Result<ExitCode, CliError> {
             invoke,
             argv0,
             trap_unknown_imports,
+            allow_precompiled,
             preloads,
             fuel,
             timeout,
@@ -177,6 +202,7 @@ fn execute(command: Command) -> Result<ExitCode, CliError> {
                 tcplisten,
                 argv0,
                 trap_unknown_imports,
+                allow_precompiled,
                 preloads,
                 fuel,
                 timeout,
@@ -196,6 +222,9 @@ fn execute(command: Command) -> Result<ExitCode, CliError> {
             },
         ),
         Command::Validate { file } => commands::validate(&file),
+        Command::Compile { output, wasm_features, codegen, optimize, file } => {
+            commands::compile(&file, output.as_deref(), &wasm_features, &codegen, &optimize)
+        }
     }
 }
 
@@ -210,7 +239,7 @@ fn needs_big_stack(command: &Command) -> bool {
     };
     match command {
         Command::Wast { .. } => true,
-        Command::Validate { file } => !is_binary(file),
+        Command::Validate { file } | Command::Compile { file, .. } => !is_binary(file),
         Command::Run { module_and_args, preloads, .. } => {
             let module = module_and_args.first().map(PathBuf::from).unwrap_or_default();
             let preloaded = preloads.iter().filter_map(|p| p.split_once('=')).map(|(_, f)| PathBuf::from(f));

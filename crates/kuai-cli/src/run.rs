@@ -38,6 +38,8 @@ pub struct RunOptions {
     pub argv0: Option<String>,
     /// `--trap-unknown-imports`.
     pub trap_unknown_imports: bool,
+    /// `--allow-precompiled`.
+    pub allow_precompiled: bool,
     /// `--preload NAME=FILE`.
     pub preloads: Vec<String>,
     /// `--fuel N`.
@@ -181,11 +183,30 @@ fn wasi_context(o: &RunOptions) -> Result<WasiCtx, CliError> {
     Ok(wasi.build())
 }
 
+/// The module in `file`: a WebAssembly module, or, with `allow_precompiled`, an artifact
+/// of `kuai compile`.
+fn load(engine: &Engine, file: &std::path::Path, allow_precompiled: bool) -> Result<Module, CliError> {
+    let mut head = [0u8; 8];
+    let precompiled = std::fs::File::open(file)
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
+        .is_ok_and(|()| Module::is_precompiled(&head));
+    match (precompiled, allow_precompiled) {
+        (false, _) => Ok(Module::from_file(engine, file)?),
+        (true, false) => Err(CliError::Usage(format!(
+            "`{}` is a precompiled artifact (machine code); run it with --allow-precompiled",
+            file.display()
+        ))),
+        // SAFETY: `--allow-precompiled` is the user's statement that the artifact is trusted
+        // machine code written by `kuai compile` (wasmtime's flag, with the same meaning).
+        (true, true) => Ok(unsafe { Module::deserialize_file(engine, file) }?),
+    }
+}
+
 /// `kuai run [OPTIONS] FILE [ARGS...]`.
 pub fn run(o: &RunOptions) -> Result<ExitCode, CliError> {
     let settings = settings(o)?;
     let engine = Engine::new(&settings.config);
-    let module = Module::from_file(&engine, &o.file)?;
+    let module = load(&engine, &o.file, o.allow_precompiled)?;
     // Check the call before instantiating, so bad arguments never run the start function.
     let params = match &o.invoke {
         Some(name) => Some(parse_call(&module, name, &o.args)?),

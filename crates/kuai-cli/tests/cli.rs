@@ -310,3 +310,34 @@ fn compiled_code_without_address_space_for_its_guard_is_refused_cleanly() {
     let o = kuai_in_2gb(&[&args[..], &["65535"]].concat());
     assert_eq!(stdout(&o), "-1\n", "stderr: {}", stderr(&o));
 }
+
+#[test]
+fn compile_writes_an_artifact_that_runs_with_allow_precompiled() {
+    let dir = std::env::temp_dir().join(format!("kuai-cli-compile-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let artifact = dir.join("fib.kwasm").display().to_string();
+    let o = kuai(&["compile", &fib_wat(), "-o", &artifact]);
+    assert!(o.status.success(), "stderr: {}", stderr(&o));
+    let o = kuai(&["run", "--allow-precompiled", "--invoke", "fib", &artifact, "20"]);
+    assert_eq!(stdout(&o), "6765\n", "stderr: {}", stderr(&o));
+    let o = kuai(&["run", "--allow-precompiled", "--invoke", "div", &artifact, "1"]);
+    assert_one_line_error(&o, 1);
+    // Without the flag, an artifact is not run.
+    let o = kuai(&["run", "--invoke", "fib", &artifact, "20"]);
+    assert_one_line_error(&o, 1);
+    assert!(stderr(&o).contains("--allow-precompiled"), "{}", stderr(&o));
+    // Compiled for other settings, or cut short: one line, nothing run.
+    let o = kuai(&["run", "--allow-precompiled", "--fuel", "1000", "--invoke", "fib", &artifact, "20"]);
+    assert_one_line_error(&o, 1);
+    assert!(stderr(&o).contains("another engine"), "{}", stderr(&o));
+    let bytes = std::fs::read(&artifact).unwrap();
+    let cut = dir.join("cut.kwasm").display().to_string();
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+    let o = kuai(&["run", "--allow-precompiled", "--invoke", "fib", &cut, "20"]);
+    assert_one_line_error(&o, 1);
+    assert!(stderr(&o).contains("truncated"), "{}", stderr(&o));
+    // `kuai compile` of something that is not a module: one line.
+    let o = kuai(&["compile", &cut, "-o", &dir.join("x.kwasm").display().to_string()]);
+    assert_one_line_error(&o, 1);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -12,6 +12,7 @@
 //! trampoline per function type, which compiled code calls like any function and which
 //! calls the runtime's host-call entry with such an array.
 
+mod artifact;
 mod background;
 mod func;
 mod lazy;
@@ -22,6 +23,7 @@ mod simd;
 mod tier;
 mod trampolines;
 
+pub(crate) use artifact::{is_artifact, read as read_artifact, serialize};
 pub(crate) use memory::Bulk;
 pub(crate) use tier::Tiered;
 
@@ -248,6 +250,45 @@ pub(crate) enum Mode {
 
 /// Compiles the trampolines of `module`'s types and, eager, every defined function.
 pub(crate) fn compile_module(module: &ModuleInner, mode: Mode) -> Result<CompiledModule, CompileError> {
+    let built = build(module, mode)?;
+    let code = CodeMemory::new(&built.layout.bytes, built.layout.ranges.clone(), built.layout.traps.clone())
+        .map_err(|e| unsupported(format!("cannot map compiled code: {e}")))?;
+    Ok(built.into_module(module, code))
+}
+
+/// A module's code laid out, before it is mapped: the pieces' bytes, the offsets of each
+/// defined function (eager) and each type's trampolines.
+struct Built {
+    layout: Layout,
+    /// Offsets of the defined functions' code (none unless eager).
+    funcs: Vec<u32>,
+    /// Offsets of each type's entry and host-call trampolines, and lazy stub (lazy only).
+    entry: Vec<u32>,
+    host: Vec<u32>,
+    lazy: Vec<u32>,
+}
+
+impl Built {
+    /// The compiled module whose code is `code` (this layout, mapped).
+    fn into_module(self, module: &ModuleInner, code: Arc<CodeMemory>) -> CompiledModule {
+        let funcs = (0..module.bodies.len())
+            .map(|def| AtomicUsize::new(self.funcs.get(def).map_or(0, |&offset| code.addr(offset))))
+            .collect();
+        let host = self.host.iter().enumerate().map(|(ty, &offset)| (module.type_ids[ty], offset)).collect();
+        CompiledModule {
+            funcs,
+            entry: self.entry.into_boxed_slice(),
+            host,
+            lazy: self.lazy.into_boxed_slice(),
+            later: Mutex::new(Vec::new()),
+            tiering: Mutex::default(),
+            code,
+        }
+    }
+}
+
+/// Compiles and lays out what [`compile_module`] maps.
+fn build(module: &ModuleInner, mode: Mode) -> Result<Built, CompileError> {
     let isa = isa()?;
     crate::vm::traps::init();
     let lazy = mode == Mode::Lazy;
@@ -258,7 +299,7 @@ pub(crate) fn compile_module(module: &ModuleInner, mode: Mode) -> Result<Compile
     let mut entry = Vec::with_capacity(module.types.len());
     let mut host = Vec::new();
     let mut stubs = Vec::new();
-    for (index, ty) in module.types.iter().enumerate() {
+    for ty in module.types.iter() {
         if lazy {
             ctx.clear();
             trampolines::lazy(ty, isa, &mut ctx.func, &mut fctx)?;
@@ -271,29 +312,41 @@ pub(crate) fn compile_module(module: &ModuleInner, mode: Mode) -> Result<Compile
         pieces.push(finish(isa, &mut ctx, None)?);
         ctx.clear();
         trampolines::host(ty, isa, &mut ctx.func, &mut fctx)?;
-        host.push((module.type_ids[index], pieces.len()));
+        host.push(pieces.len());
         pieces.push(finish(isa, &mut ctx, None)?);
     }
-    let (code, offsets) = place(&pieces)?;
-    let funcs = (0..module.bodies.len())
-        .map(|def| AtomicUsize::new(if def < functions { code.addr(offsets[def]) } else { 0 }))
-        .collect();
-    Ok(CompiledModule {
-        funcs,
-        entry: entry.iter().map(|&i| offsets[i]).collect(),
-        host: host.into_iter().map(|(id, i)| (id, offsets[i])).collect(),
-        lazy: stubs.iter().map(|&i| offsets[i]).collect(),
-        later: Mutex::new(Vec::new()),
-        tiering: Mutex::default(),
-        code,
+    let layout = layout(&pieces)?;
+    let at = |indices: &[usize]| indices.iter().map(|&i| layout.offsets[i]).collect::<Vec<u32>>();
+    Ok(Built {
+        funcs: layout.offsets[..functions].to_vec(),
+        entry: at(&entry),
+        host: at(&host),
+        lazy: at(&stubs),
+        layout,
     })
 }
 
-/// Places `pieces` one after another in a new code memory, 32-byte aligned (the constant
-/// pools that follow each function's code assume that much), and patches their direct
-/// calls (to the piece at the called function's index). Returns the memory and each
-/// piece's offset.
+/// Pieces of code placed one after another.
+struct Layout {
+    bytes: Vec<u8>,
+    /// Each piece's offset.
+    offsets: Vec<u32>,
+    ranges: Vec<FuncRange>,
+    traps: Vec<(u32, TrapSite)>,
+}
+
+/// Places `pieces` in a new code memory (see [`layout`]); returns it and each piece's offset.
 fn place(pieces: &[Piece]) -> Result<(Arc<CodeMemory>, Vec<u32>), CompileError> {
+    let Layout { bytes, offsets, ranges, traps } = layout(pieces)?;
+    let code =
+        CodeMemory::new(&bytes, ranges, traps).map_err(|e| unsupported(format!("cannot map compiled code: {e}")))?;
+    Ok((code, offsets))
+}
+
+/// Lays `pieces` out one after another, 32-byte aligned (the constant pools that follow
+/// each function's code assume that much), and patches their direct calls (to the piece at
+/// the called function's index).
+fn layout(pieces: &[Piece]) -> Result<Layout, CompileError> {
     let mut bytes = Vec::new();
     let mut offsets = Vec::with_capacity(pieces.len());
     let mut ranges = Vec::new();
@@ -321,9 +374,7 @@ fn place(pieces: &[Piece]) -> Result<(Arc<CodeMemory>, Vec<u32>), CompileError> 
             bytes[at as usize..at as usize + 4].copy_from_slice(&rel.to_le_bytes());
         }
     }
-    let code =
-        CodeMemory::new(&bytes, ranges, traps).map_err(|e| unsupported(format!("cannot map compiled code: {e}")))?;
-    Ok((code, offsets))
+    Ok(Layout { bytes, offsets, ranges, traps })
 }
 
 /// Modules with at least this many functions are compiled on all cores.

@@ -106,7 +106,13 @@ fn const_expr(expr: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr, CompileErro
 /// decoding (one pass); when it finds the module invalid, the rest of the module is
 /// decoded to look for a malformation that must take precedence.
 pub(super) fn parse(engine: &Engine, bytes: &[u8]) -> Result<ModuleInner, CompileError> {
-    match parse_and_validate(engine, bytes) {
+    parse_with(engine, bytes, engine.config().lazy_validation)
+}
+
+/// [`parse`], validating function bodies later (before their first translation) if
+/// `defer_bodies`, whatever the configuration says.
+pub(super) fn parse_with(engine: &Engine, bytes: &[u8], defer_bodies: bool) -> Result<ModuleInner, CompileError> {
+    match parse_and_validate(engine, bytes, defer_bodies) {
         Err(e) if e.kind == CompileErrorKind::Invalid => Err(decode_only(engine, bytes).err().unwrap_or(e)),
         result => result,
     }
@@ -208,7 +214,7 @@ fn empty_module(engine: &Engine) -> ModuleInner {
     }
 }
 
-fn parse_and_validate(engine: &Engine, bytes: &[u8]) -> Result<ModuleInner, CompileError> {
+fn parse_and_validate(engine: &Engine, bytes: &[u8], defer_bodies: bool) -> Result<ModuleInner, CompileError> {
     let features = engine.config().wasm_features();
     let mut validator = Validator::new_with_features(features);
     let mut parser = Parser::new(0);
@@ -235,7 +241,7 @@ fn parse_and_validate(engine: &Engine, bytes: &[u8]) -> Result<ModuleInner, Comp
     };
     let walked = walk();
     // The bodies come before anything the walk found after them, as in a one-pass walk.
-    if engine.config().lazy_validation {
+    if defer_bodies {
         walked?;
         m.unvalidated = seeds.into_boxed_slice();
     } else {

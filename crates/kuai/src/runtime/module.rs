@@ -89,6 +89,78 @@ impl Module {
         })
     }
 
+    /// The module compiled ahead of time: every function compiled by Cranelift (on all
+    /// cores), written as an artifact that [`Module::deserialize`] maps in another process
+    /// instead of compiling — what `kuai compile` writes. The artifact only loads into an
+    /// engine with the same code-relevant settings (memory reservation mode and guard, fuel,
+    /// epochs, features) on the same CPU features and Kuai and Cranelift versions.
+    pub fn serialize(&self) -> Result<Vec<u8>, Error> {
+        #[cfg(all(feature = "compiler", target_arch = "x86_64", target_os = "linux"))]
+        return Ok(crate::compile::serialize(&self.inner)?);
+        #[cfg(not(all(feature = "compiler", target_arch = "x86_64", target_os = "linux")))]
+        Err(crate::error::CompileError::new(
+            crate::error::CompileErrorKind::Unsupported,
+            "this build of Kuai has no compiler for this platform (Module::serialize)",
+            None,
+        )
+        .into())
+    }
+
+    /// Loads an artifact [`Module::serialize`] (or `kuai compile`) wrote. A file that is not
+    /// an artifact, is truncated, or was compiled for another engine configuration, CPU or
+    /// Kuai fails with a one-line error before anything runs.
+    ///
+    /// # Safety
+    /// An artifact is machine code that is run as it is: `bytes` must come from
+    /// `Module::serialize` (as wasmtime's `--allow-precompiled` says, trust it like a
+    /// native library). Nothing but its header and tables is checked.
+    pub unsafe fn deserialize(engine: &Engine, bytes: &[u8]) -> Result<Module, Error> {
+        #[cfg(all(feature = "compiler", target_arch = "x86_64", target_os = "linux"))]
+        {
+            let artifact = crate::compile::read_artifact(bytes, engine.config())?;
+            let inner = Arc::new(crate::module::decode_trusted(engine, artifact.wasm)?);
+            // SAFETY: the caller vouches for the artifact's code (this function's contract).
+            let compiled = unsafe { artifact.load(&inner)? };
+            let code = Arc::new(ModuleCode::new(inner.clone()));
+            let compiled = Some(Arc::new(super::compiled::SharedCode::ready(Arc::new(compiled))));
+            Ok(Module { inner, code, compiled })
+        }
+        #[cfg(not(all(feature = "compiler", target_arch = "x86_64", target_os = "linux")))]
+        {
+            let _ = (engine, bytes);
+            Err(crate::error::CompileError::new(
+                crate::error::CompileErrorKind::Unsupported,
+                "this build of Kuai has no compiler for this platform (Module::deserialize)",
+                None,
+            )
+            .into())
+        }
+    }
+
+    /// [`Module::deserialize`] of a file, which is mapped rather than read.
+    ///
+    /// # Safety
+    /// As for [`Module::deserialize`]: the file must be an artifact Kuai wrote, and must not
+    /// change while it is loaded.
+    pub unsafe fn deserialize_file(engine: &Engine, path: impl AsRef<Path>) -> Result<Module, Error> {
+        let path = path.as_ref();
+        let io = |source| Error::Io { path: path.display().to_string(), source };
+        let file = std::fs::File::open(path).map_err(io)?;
+        // SAFETY: a private read-only mapping; the caller guarantees the file does not
+        // change while it is mapped (it is dropped before this function returns).
+        let map = unsafe { memmap2::Mmap::map(&file) }.map_err(io)?;
+        // SAFETY: the caller's guarantee, passed on.
+        unsafe { Module::deserialize(engine, &map) }
+    }
+
+    /// Whether `bytes` are an AOT artifact (by their header), not a WebAssembly module.
+    pub fn is_precompiled(bytes: &[u8]) -> bool {
+        #[cfg(all(feature = "compiler", target_arch = "x86_64", target_os = "linux"))]
+        return crate::compile::is_artifact(bytes);
+        #[cfg(not(all(feature = "compiler", target_arch = "x86_64", target_os = "linux")))]
+        bytes.starts_with(b"\0kuaiaot")
+    }
+
     /// Checks that `bytes` are a valid binary module without keeping the result.
     pub fn validate(engine: &Engine, bytes: &[u8]) -> Result<(), Error> {
         crate::module::validate(engine, bytes)
