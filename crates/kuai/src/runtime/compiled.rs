@@ -210,10 +210,10 @@ pub(crate) fn enter<T>(
     let store_ptr: *mut Store<T> = store;
     store.inner.vm_store.ctx.host_data = store_ptr as usize;
     let call = EntryCall { trampoline, callee_vmctx: vmctx, caller_vmctx: vmctx, code, values: values.as_mut_ptr() };
-    // SAFETY: the caller passes an entry trampoline made for `code`'s signature, and code
-    // of this instance, whose context was just refreshed; `values` holds the type-checked
-    // arguments with room for the results; meanwhile the store is reached only through
-    // `host_data` (module docs).
+    // The caller passes an entry trampoline made for `code`'s signature, and code of this
+    // instance, whose context was just refreshed; `values` holds the type-checked arguments
+    // with room for the results.
+    // SAFETY: as just said; meanwhile the store is reached only through `host_data`.
     let outcome = unsafe { crate::vm::traps::catch_traps(&call) };
     // SAFETY: the call is over; `store_ptr` was derived from `store` just above.
     let store = unsafe { &mut *store_ptr };
