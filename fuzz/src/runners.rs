@@ -97,7 +97,7 @@ impl Runner for KuaiRunner {
 }
 
 /// Kuai's compiled tier (`Strategy::Compile`), on the same `Runner` as the interpreter.
-pub struct KuaiCompiledRunner(KuaiRunner);
+pub struct KuaiCompiledRunner(KuaiRunner, bool);
 
 impl KuaiCompiledRunner {
     /// Whether `error` (from [`Runner::compile`]) says the compiler refused the module
@@ -112,23 +112,38 @@ impl Runner for KuaiCompiledRunner {
 
     /// Metered like [`KuaiRunner`] (every other module, unlimited fuel), so that the
     /// compiled fuel and epoch checks are exercised too; every other module (by another
-    /// bit of the hash) compiled eagerly, the others lazily (the default).
+    /// bit of the hash) compiled eagerly, the others lazily (the default). Every other
+    /// module (a third bit) runs on a pooling engine and is instantiated twice, the first
+    /// instance (start function included) dropped: the compared one then starts from the
+    /// module's memory images mapped over a reservation the first one dirtied.
     fn compile(wasm: &[u8]) -> Result<Self, String> {
         let metered = hash(wasm) & 1 == 1;
         let eager = hash(wasm) & 2 == 2;
+        let pooled = hash(wasm) & 4 == 4;
         let mut config = kuai::Config::new();
         config.strategy(kuai::Strategy::Compile).consume_fuel(metered).epoch_interruption(metered);
         config.eager_translation(eager);
+        if pooled {
+            config.allocation_strategy(kuai::InstanceAllocationStrategy::Pooling(Default::default()));
+        }
         let engine = kuai::Engine::new(&config);
         let module = kuai::Module::new(&engine, wasm).map_err(|e| e.to_string())?;
         let mut store = kuai::Store::new(&engine, ());
         if metered {
             store.set_fuel(u64::MAX).map_err(|e| e.to_string())?;
         }
-        Ok(KuaiCompiledRunner(KuaiRunner { store, module, instance: None }))
+        Ok(KuaiCompiledRunner(KuaiRunner { store, module, instance: None }, pooled))
     }
 
     fn instantiate(&mut self) -> Outcome {
+        if self.1 {
+            let engine = self.0.module.engine().clone();
+            let mut first = kuai::Store::new(&engine, ());
+            if self.0.store.get_fuel().is_ok() {
+                let _ = first.set_fuel(u64::MAX);
+            }
+            let _ = kuai::Linker::new(&engine).instantiate(&mut first, &self.0.module);
+        }
         self.0.instantiate()
     }
 

@@ -6,7 +6,9 @@
 #
 # 1. Process time of a trivial WASI command (bench/startup/trivial.wasm: an empty `_start`)
 #    for kuai, wasmi and wasmtime.
-#    (kuai is the default strategy, tiered; -C strategy=interp only interprets.)
+#    (kuai is the default strategy, tiered; -C strategy=interp only interprets. Every kuai
+#    row runs with -C cache=n except "kuai (cache warm)", whose compilation cache holds the
+#    module's artifact.)
 # 2. On CPython 3.12 (26 MB, fetched by scripts/fetch-real-programs.sh): time to the first
 #    instruction, measured as the whole process with zero fuel, which stops at `_start`'s
 #    first instruction (kuai --fuel 0, also with -W lazy-validation, which validates each
@@ -28,9 +30,22 @@ for r in json.load(open(sys.argv[1]))['results']: print('%.1f' % (statistics.med
 
 trivial=bench/startup/trivial.wasm
 names=(kuai "kuai -W lazy-validation" "kuai -C strategy=compile" "kuai -C strategy=compile,compilation=eager"
-  "kuai -C strategy=interp")
-cmds=("$kuai run $trivial" "$kuai run -W lazy-validation $trivial" "$kuai run -C strategy=compile $trivial"
-  "$kuai run -C strategy=compile,compilation=eager $trivial" "$kuai run -C strategy=interp $trivial")
+  "kuai -C strategy=interp" "kuai (cache warm)")
+# Every kuai row runs without the compilation cache but "cache warm", which has a cache
+# directory of its own per table, filled (in the background, as a miss does) before the
+# timed runs: fill_cache DIR COMMAND... runs the command and waits for the entry.
+fill_cache() {
+  local dir=$1; shift
+  "$@" >/dev/null 2>&1 || true
+  for _ in $(seq 1200); do
+    ls "$dir"/*.kwasm >/dev/null 2>&1 && ! ls "$dir"/*.lock >/dev/null 2>&1 && return
+    sleep 0.5
+  done
+}
+cmds=("$kuai run -C cache=n $trivial" "$kuai run -C cache=n -W lazy-validation $trivial" "$kuai run -C cache=n -C strategy=compile $trivial"
+  "$kuai run -C cache=n -C strategy=compile,compilation=eager $trivial" "$kuai run -C cache=n -C strategy=interp $trivial"
+  "$kuai run -C cache-dir=$tmp/cache-trivial $trivial")
+fill_cache "$tmp/cache-trivial" "$kuai" run -C "cache-dir=$tmp/cache-trivial" "$trivial"
 command -v wasmi >/dev/null && { names+=(wasmi); cmds+=("wasmi $trivial"); }
 [ -n "$wasmtime" ] && { names+=(wasmtime); cmds+=("$wasmtime run $trivial"); }
 hyperfine -N --warmup 3 --runs $((runs * 10)) --export-json "$tmp/trivial.json" "${cmds[@]}" >/dev/null 2>&1
@@ -38,10 +53,11 @@ mapfile -t trivial_ms < <(medians "$tmp/trivial.json")
 
 python_wasm="$(scripts/fetch-real-programs.sh 2>/dev/null)/python-3.12.0.wasm"
 ttfi_names=(kuai "kuai -W lazy-validation" "kuai -C strategy=compile" "kuai -C strategy=compile,compilation=eager"
-  "kuai -C strategy=interp")
-ttfi_cmds=("$kuai run --fuel 0 $python_wasm" "$kuai run -W lazy-validation --fuel 0 $python_wasm"
-  "$kuai run -C strategy=compile --fuel 0 $python_wasm" "$kuai run -C strategy=compile,compilation=eager --fuel 0 $python_wasm"
-  "$kuai run -C strategy=interp --fuel 0 $python_wasm")
+  "kuai -C strategy=interp" "kuai (cache warm)")
+ttfi_cmds=("$kuai run -C cache=n --fuel 0 $python_wasm" "$kuai run -C cache=n -W lazy-validation --fuel 0 $python_wasm"
+  "$kuai run -C cache=n -C strategy=compile --fuel 0 $python_wasm" "$kuai run -C cache=n -C strategy=compile,compilation=eager --fuel 0 $python_wasm"
+  "$kuai run -C cache=n -C strategy=interp --fuel 0 $python_wasm" "$kuai run -C cache-dir=$tmp/cache-ttfi --fuel 0 $python_wasm")
+fill_cache "$tmp/cache-ttfi" "$kuai" run -C "cache-dir=$tmp/cache-ttfi" --fuel 0 "$python_wasm"
 command -v wasmi >/dev/null && { ttfi_names+=(wasmi); ttfi_cmds+=("wasmi --fuel 0 $python_wasm"); }
 [ -n "$wasmtime" ] && { ttfi_names+=("wasmtime (cold)"); ttfi_cmds+=("$wasmtime run -C cache=n -W fuel=0 $python_wasm"); }
 # Every command ends in a fuel trap (non-zero exit): -i keeps hyperfine going.
@@ -61,11 +77,14 @@ aot_start=$(date +%s.%N)
 aot_s=$(awk -v a="$aot_start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 "$kuai" compile -W fuel=0 "$python_wasm" -o "$tmp/python-fuel.kwasm"
 aot_ttfi_ms=$(hyperfine -N -i --warmup 1 --runs "$runs" --export-json "$tmp/aot-ttfi.json" \
-  "$kuai run --allow-precompiled --fuel 0 $tmp/python-fuel.kwasm" >/dev/null 2>&1 && medians "$tmp/aot-ttfi.json")
+  "$kuai run -C cache=n --allow-precompiled --fuel 0 $tmp/python-fuel.kwasm" >/dev/null 2>&1 && medians "$tmp/aot-ttfi.json")
 aot_args="--dir $guest::/work --argv0 python3 $tmp/python.kwasm /work/check.py /work"
-py_names=(kuai "kuai -C strategy=interp" "kuai -C strategy=compile" "kuai --allow-precompiled (AOT artifact)")
-py_cmds=("$kuai run $py_args" "$kuai run -C strategy=interp $py_args" "$kuai run -C strategy=compile $py_args"
-  "$kuai run --allow-precompiled $aot_args")
+py_names=(kuai "kuai -C strategy=interp" "kuai -C strategy=compile" "kuai --allow-precompiled (AOT artifact)"
+  "kuai (cache warm)")
+py_cmds=("$kuai run -C cache=n $py_args" "$kuai run -C cache=n -C strategy=interp $py_args" "$kuai run -C cache=n -C strategy=compile $py_args"
+  "$kuai run -C cache=n --allow-precompiled $aot_args" "$kuai run -C cache-dir=$tmp/cache-python $py_args")
+rm -rf "$guest/data"
+fill_cache "$tmp/cache-python" "$kuai" run -C "cache-dir=$tmp/cache-python" $py_args
 if [ -n "$wasmtime" ]; then
   py_names+=("wasmtime (cold)" "wasmtime (cached)")
   py_cmds+=("$wasmtime run -C cache=n $py_args" "$wasmtime run $py_args")

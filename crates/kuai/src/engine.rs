@@ -24,6 +24,41 @@ pub struct Config {
     pub(crate) tiering_threshold: u32,
     pub(crate) tiering_threads: usize,
     pub(crate) tiering_entry: bool,
+    pub(crate) allocation: InstanceAllocationStrategy,
+}
+
+/// How an engine allocates instances' linear memories (wasmtime's names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum InstanceAllocationStrategy {
+    /// Each memory maps its reservation when it is made and unmaps it when dropped (the
+    /// default).
+    #[default]
+    OnDemand,
+    /// Dropped memories' reservations are kept and reused by the next memories of the same
+    /// size, their pages discarded in between — for hosts that make many short-lived
+    /// instances. Unlike wasmtime's pool, it never limits how many instances live at once.
+    Pooling(PoolingAllocationConfig),
+}
+
+/// Settings of [`InstanceAllocationStrategy::Pooling`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolingAllocationConfig {
+    pub(crate) total_memories: u32,
+}
+
+impl Default for PoolingAllocationConfig {
+    fn default() -> Self {
+        PoolingAllocationConfig { total_memories: 1000 }
+    }
+}
+
+impl PoolingAllocationConfig {
+    /// How many dropped memories' reservations the pool keeps (default 1,000).
+    pub fn total_memories(&mut self, count: u32) -> &mut Self {
+        self.total_memories = count;
+        self
+    }
 }
 
 /// How an engine runs WebAssembly code.
@@ -79,6 +114,7 @@ impl Default for Config {
             tiering_threshold: DEFAULT_TIERING_THRESHOLD,
             tiering_threads: 1,
             tiering_entry: true,
+            allocation: InstanceAllocationStrategy::OnDemand,
         }
     }
 }
@@ -87,6 +123,12 @@ impl Config {
     /// The default configuration.
     pub fn new() -> Self {
         Config::default()
+    }
+
+    /// How instances' memories are allocated (default [`InstanceAllocationStrategy::OnDemand`]).
+    pub fn allocation_strategy(&mut self, strategy: InstanceAllocationStrategy) -> &mut Self {
+        self.allocation = strategy;
+        self
     }
 
     /// How modules of this engine run (default: [`Strategy::Tiered`] where the compiler
@@ -262,6 +304,8 @@ struct EngineInner {
     types: Mutex<TypeRegistry>,
     /// The epoch counter stores compare their deadlines with (shared with the stores).
     epoch: Arc<AtomicU64>,
+    /// With [`InstanceAllocationStrategy::Pooling`]: the kept memory reservations.
+    memory_pool: Option<Arc<crate::vm::MemoryPool>>,
 }
 
 /// Compilation environment shared by modules and stores. Cheap to clone.
@@ -280,12 +324,27 @@ impl Engine {
     /// An engine with the given configuration.
     pub fn new(config: &Config) -> Engine {
         Engine {
-            inner: Arc::new(EngineInner { config: config.clone(), types: Mutex::default(), epoch: Arc::default() }),
+            inner: Arc::new(EngineInner {
+                config: config.clone(),
+                types: Mutex::default(),
+                epoch: Arc::default(),
+                memory_pool: match config.allocation {
+                    InstanceAllocationStrategy::OnDemand => None,
+                    InstanceAllocationStrategy::Pooling(p) => {
+                        Some(Arc::new(crate::vm::MemoryPool::new(p.total_memories as usize)))
+                    }
+                },
+            }),
         }
     }
 
     pub(crate) fn config(&self) -> &Config {
         &self.inner.config
+    }
+
+    /// The pooling allocator's memory reservations, if the engine pools.
+    pub(crate) fn memory_pool(&self) -> Option<&Arc<crate::vm::MemoryPool>> {
+        self.inner.memory_pool.as_ref()
     }
 
     /// The canonical id of `ty` in this engine.
@@ -307,6 +366,18 @@ impl Engine {
     /// The epoch counter (stores keep a handle for their checks).
     pub(crate) fn epoch(&self) -> &Arc<AtomicU64> {
         &self.inner.epoch
+    }
+
+    /// What the code this engine compiles is compatible with, to key caches of artifacts
+    /// ([`Module::serialize`](crate::Module::serialize)) by, as wasmtime's method of the same
+    /// name: two engines hash alike exactly when an artifact of one loads in the other —
+    /// the same Kuai, Cranelift, CPU features and code-changing settings.
+    pub fn precompile_compatibility_hash(&self) -> impl std::hash::Hash + '_ {
+        #[cfg(all(feature = "compiler", target_arch = "x86_64", target_os = "linux"))]
+        let key = crate::compile::compatibility_key(self.config()).map_err(|e| e.to_string());
+        #[cfg(not(all(feature = "compiler", target_arch = "x86_64", target_os = "linux")))]
+        let key: Result<String, String> = Err("no compiler".to_string());
+        key
     }
 
     /// Whether two handles refer to the same engine.

@@ -52,14 +52,14 @@ mod trap;
 mod types;
 mod vm;
 
-pub use engine::{Config, Engine, Strategy};
+pub use engine::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Strategy};
 pub use error::{CompileError, CompileErrorKind, Error, LinkError};
 pub use runtime::func::Caller;
 pub use runtime::instance::Instance;
 pub use runtime::limits::{
     DEFAULT_INSTANCE_LIMIT, DEFAULT_MEMORY_LIMIT, DEFAULT_TABLE_LIMIT, ResourceLimiter, StoreLimits, StoreLimitsBuilder,
 };
-pub use runtime::linker::Linker;
+pub use runtime::linker::{InstancePre, Linker};
 pub use runtime::memory::MemoryAccessError;
 pub use runtime::module::Module;
 pub use runtime::store::{AsContext, AsContextMut, Store, StoreContext, StoreContextMut};

@@ -93,5 +93,5 @@ fn foreign_truncated_and_mismatched_artifacts_are_refused() {
     assert!(refused(&Engine::new(&small), &artifact).contains("bounds: explicit checks"));
     let mut longer = artifact.clone();
     longer.push(0);
-    assert!(refused(&engine, &longer).contains("after its tables"));
+    assert!(refused(&engine, &longer).contains("after its code"));
 }

@@ -23,7 +23,7 @@ mod simd;
 mod tier;
 mod trampolines;
 
-pub(crate) use artifact::{is_artifact, read as read_artifact, serialize};
+pub(crate) use artifact::{compatibility_key, is_artifact, read as read_artifact, serialize};
 pub(crate) use memory::Bulk;
 pub(crate) use tier::Tiered;
 

@@ -118,10 +118,16 @@ fn read_mapped(file: &mut std::fs::File, len: usize) -> std::io::Result<memmap2:
     map.make_read_only()
 }
 
-/// A module's bytes: on the heap, or in a mapping of their own (big files).
+/// A module's bytes: on the heap, in a mapping of their own (big files), or a range of a
+/// shared mapping (an AOT artifact's file).
 pub(crate) enum ModuleBytes {
     Heap(Box<[u8]>),
     Mapped(memmap2::Mmap),
+    #[cfg_attr(
+        not(all(feature = "compiler", target_arch = "x86_64", target_os = "linux")),
+        allow(dead_code, reason = "AOT artifacts need the compiler")
+    )]
+    Within(std::sync::Arc<memmap2::Mmap>, Range<usize>),
 }
 
 impl std::ops::Deref for ModuleBytes {
@@ -130,6 +136,7 @@ impl std::ops::Deref for ModuleBytes {
         match self {
             ModuleBytes::Heap(bytes) => bytes,
             ModuleBytes::Mapped(map) => map,
+            ModuleBytes::Within(map, range) => &map[range.clone()],
         }
     }
 }
@@ -163,6 +170,67 @@ pub(crate) struct ModuleInner {
     /// With `Config::lazy_validation`: each body's validator, run before its translation.
     pub unvalidated: Box<[wasmparser::FuncToValidate<wasmparser::ValidatorResources>]>,
     pub names: Names,
+    /// The initial contents of the defined memories, as files to map copy-on-write
+    /// (`runtime/image.rs` builds them).
+    pub images: MemoryImages,
+}
+
+/// A defined memory's initial contents — zeros with the module's active data segments
+/// written in — as `len` bytes of `file` from `offset` (both host-page multiples).
+#[derive(Debug)]
+pub(crate) struct MemoryImage {
+    /// Unique in the process (a pooled memory that still holds this image is recognized).
+    pub id: u64,
+    pub file: std::fs::File,
+    pub offset: u64,
+    pub len: usize,
+}
+
+impl MemoryImage {
+    /// A fresh image id.
+    pub(crate) fn next_id() -> u64 {
+        static IDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        IDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+impl ModuleInner {
+    /// What the image of memory `memory` (module index, a defined memory of `initial` bytes)
+    /// holds: its length (a multiple of `page`) and the segments to write into zeros, in
+    /// order (offset, byte range in the module). `None` if the memory has no data, or if an
+    /// active segment for it has a non-constant offset or does not fit `initial` bytes (then
+    /// instantiation must copy, and may trap, segment by segment).
+    pub(crate) fn image_layout(&self, memory: u32, initial: usize, page: usize) -> Option<MemoryImageLayout> {
+        let mut segments = Vec::new();
+        let mut end = 0;
+        for seg in &self.datas {
+            let DataMode::Active { memory: target, offset } = &seg.mode else { continue };
+            if *target != memory {
+                continue;
+            }
+            let ConstExpr::I32(offset) = *offset else { return None };
+            let start = offset as u32 as usize;
+            let seg_end = start.checked_add(seg.bytes.len()).filter(|&e| e <= initial)?;
+            end = end.max(seg_end);
+            segments.push((start, seg.bytes.clone()));
+        }
+        (end > 0).then(|| MemoryImageLayout { len: end.next_multiple_of(page), segments })
+    }
+}
+
+/// See [`ModuleInner::image_layout`].
+pub(crate) struct MemoryImageLayout {
+    pub len: usize,
+    pub segments: Vec<(usize, Range<usize>)>,
+}
+
+/// The memory images of a module's defined memories (`None`: that memory has none), made
+/// once the module is instantiated a second time (a single instance copies its segments).
+#[derive(Debug, Default)]
+pub(crate) struct MemoryImages {
+    pub images: std::sync::OnceLock<Box<[Option<MemoryImage>]>>,
+    /// Instantiations so far.
+    pub instantiations: std::sync::atomic::AtomicU32,
 }
 
 impl ModuleInner {
@@ -242,8 +310,7 @@ fn decode_owned(engine: &Engine, bytes: ModuleBytes) -> Result<ModuleInner, Erro
 /// Decodes a binary module whose function bodies are trusted, as an AOT artifact's: they
 /// are validated only if the interpreter ever translates them.
 #[cfg(all(feature = "compiler", target_arch = "x86_64", target_os = "linux"))]
-pub(crate) fn decode_trusted(engine: &Engine, bytes: &[u8]) -> Result<ModuleInner, Error> {
-    let bytes = ModuleBytes::Heap(bytes.into());
+pub(crate) fn decode_trusted(engine: &Engine, bytes: ModuleBytes) -> Result<ModuleInner, Error> {
     let mut inner = parse::parse_with(engine, &bytes, true)?;
     inner.bytes = bytes;
     Ok(inner)

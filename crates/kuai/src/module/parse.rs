@@ -211,6 +211,7 @@ fn empty_module(engine: &Engine) -> ModuleInner {
         bodies: Vec::new(),
         unvalidated: Box::new([]),
         names: Names::default(),
+        images: super::MemoryImages::default(),
     }
 }
 

@@ -210,8 +210,17 @@ pub(crate) fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[E
         let init = m.table_inits[i].map_or(0, |e| eval_ref(&store.inner, &data, e));
         tables.push(store.create_table(ty, init)?);
     }
-    for &ty in m.memories.iter().skip(m.num_imported_memories as usize) {
-        memories.push(store.create_memory(ty)?);
+    // Defined memories start from their images where the module has them (else the data
+    // segments are copied below); `imaged` is per defined memory.
+    let images = super::image::images(m);
+    let mut imaged = vec![false; m.memories.len() - m.num_imported_memories as usize];
+    for (k, &ty) in m.memories.iter().skip(m.num_imported_memories as usize).enumerate() {
+        let image = images.and_then(|i| i[k].as_ref());
+        let memory = store.create_memory(ty, image.map(|i| (i.id, i.len)))?;
+        if let Some(image) = image {
+            imaged[k] = store.inner.memories[memory as usize].map_image(image.id, &image.file, image.offset, image.len);
+        }
+        memories.push(memory);
     }
     let inner = &mut store.inner;
     // Compiled code that relies on the guard region does no bounds checks: each of its
@@ -248,7 +257,7 @@ pub(crate) fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[E
     let instance = Instance { store: id, index: instance_index };
 
     inner.vm_dirty = true;
-    initialize_segments(inner, instance_index)?;
+    initialize_segments(inner, instance_index, &imaged)?;
     if let Some(start) = m.start {
         let func = inner.instances[instance_index as usize].funcs[start as usize];
         super::call::call(store, func, &[], &mut [])?;
@@ -257,8 +266,9 @@ pub(crate) fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[E
 }
 
 /// Applies active element and data segments in order; the first out-of-bounds segment
-/// traps, leaving earlier writes in place.
-fn initialize_segments(inner: &mut StoreInner, instance: u32) -> Result<(), Error> {
+/// traps, leaving earlier writes in place. Data segments of the defined memories that
+/// `imaged` marks (by defined-memory index) are in place already: they are only dropped.
+fn initialize_segments(inner: &mut StoreInner, instance: u32, imaged: &[bool]) -> Result<(), Error> {
     let m = inner.instances[instance as usize].module.clone();
     for (i, seg) in m.elems.iter().enumerate() {
         match &seg.mode {
@@ -281,6 +291,11 @@ fn initialize_segments(inner: &mut StoreInner, instance: u32) -> Result<(), Erro
     }
     for (i, seg) in m.datas.iter().enumerate() {
         if let DataMode::Active { memory, offset } = &seg.mode {
+            let defined = memory.checked_sub(m.num_imported_memories);
+            if defined.is_some_and(|k| imaged[k as usize]) {
+                inner.segments[instance as usize].data_dropped[i] = true;
+                continue;
+            }
             let data = &inner.instances[instance as usize];
             let offset = eval_const(inner, data, *offset) as u32 as usize;
             let mem_index = data.memories[*memory as usize] as usize;

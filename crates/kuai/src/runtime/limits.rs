@@ -190,7 +190,8 @@ impl<T> Store<T> {
     }
 
     /// Creates a memory of type `ty` if the limiter allows; returns its store index.
-    pub(crate) fn create_memory(&mut self, ty: MemoryType) -> Result<u32, Error> {
+    /// `image` is the memory image (id, length) the caller will map over it, if any.
+    pub(crate) fn create_memory(&mut self, ty: MemoryType, image: Option<(u64, usize)>) -> Result<u32, Error> {
         let count = self.inner.memories.len();
         if let Some(l) = self.limiter_mut() {
             if count >= l.memories() {
@@ -205,7 +206,9 @@ impl<T> Store<T> {
             }
         }
         let layout = self.inner.engine.config().memory_layout();
-        let data = MemoryData::new(ty, layout).ok_or_else(|| Error::Limit(format!("cannot allocate {ty}")))?;
+        let pool = self.inner.engine.memory_pool();
+        let data =
+            MemoryData::pooled(ty, layout, pool, image).ok_or_else(|| Error::Limit(format!("cannot allocate {ty}")))?;
         self.inner.vm_dirty = true;
         self.inner.memories.push(data);
         Ok(self.inner.memories.len() as u32 - 1)

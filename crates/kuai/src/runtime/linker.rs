@@ -172,19 +172,79 @@ impl<T: 'static> Linker<T> {
     }
 
     /// Resolves `module`'s imports from this linker's definitions and instantiates it.
-    pub fn instantiate(&self, mut store: impl AsContextMut<Data = T>, module: &Module) -> Result<Instance, Error> {
-        let ctx = store.as_context_mut();
-        let store = ctx.0;
+    pub fn instantiate(&self, store: impl AsContextMut<Data = T>, module: &Module) -> Result<Instance, Error> {
+        self.instantiate_pre(module)?.instantiate(store)
+    }
+
+    /// Resolves `module`'s imports by name once, for instantiating it many times
+    /// ([`InstancePre::instantiate`]), as wasmtime's method of the same name: a host that
+    /// makes an instance per request pays the name lookups (and the type checks of host
+    /// functions) here, not per instance.
+    pub fn instantiate_pre(&self, module: &Module) -> Result<InstancePre<T>, Error> {
         if !Engine::same(&self.engine, module.engine()) {
             return Err(Error::Link(LinkError::WrongStore));
         }
-        let mut imports = Vec::with_capacity(module.inner.imports.len());
+        let mut defs = Vec::with_capacity(module.inner.imports.len());
         for import in &module.inner.imports {
             let def = self.defs.get(&(import.module.clone(), import.name.clone())).ok_or_else(|| {
                 Error::Link(LinkError::UnknownImport { module: import.module.clone(), name: import.name.clone() })
             })?;
-            imports.push(self.resolve(store, def));
+            if let (Definition::Host { ty, .. }, crate::module::ImportKind::Func(t)) = (def, &import.kind) {
+                let wanted = &module.inner.types[*t as usize];
+                if **ty != **wanted {
+                    return Err(Error::Link(LinkError::IncompatibleImportType {
+                        module: import.module.clone(),
+                        name: import.name.clone(),
+                        expected: crate::types::ExternType::Func(FuncType::clone(wanted)).to_string(),
+                        found: crate::types::ExternType::Func(FuncType::clone(ty)).to_string(),
+                    }));
+                }
+            }
+            defs.push(def.clone());
         }
-        instantiate(store, module, &imports)
+        Ok(InstancePre { module: module.clone(), defs: defs.into() })
+    }
+}
+
+/// A module with its imports resolved by a [`Linker`], ready to be instantiated in any
+/// number of stores ([`Linker::instantiate_pre`]). Cloning is cheap.
+pub struct InstancePre<T> {
+    module: Module,
+    defs: Arc<[Definition<T>]>,
+}
+
+impl<T> Clone for InstancePre<T> {
+    fn clone(&self) -> Self {
+        InstancePre { module: self.module.clone(), defs: self.defs.clone() }
+    }
+}
+
+impl<T> std::fmt::Debug for InstancePre<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InstancePre").field("module", &self.module).field("imports", &self.defs.len()).finish()
+    }
+}
+
+impl<T: 'static> InstancePre<T> {
+    /// The module.
+    pub fn module(&self) -> &Module {
+        &self.module
+    }
+
+    /// Instantiates the module in `store`. Host functions become functions of `store`;
+    /// other definitions (memories, tables, globals, functions of an instance) belong to the
+    /// store they were made in, and instantiating in another store is an error.
+    pub fn instantiate(&self, mut store: impl AsContextMut<Data = T>) -> Result<Instance, Error> {
+        let ctx = store.as_context_mut();
+        let store = ctx.0;
+        let imports: Vec<Extern> = self
+            .defs
+            .iter()
+            .map(|def| match def {
+                Definition::Extern(e) => *e,
+                Definition::Host { ty, func } => Extern::Func(Func::from_host(store, ty.clone(), func.clone())),
+            })
+            .collect();
+        instantiate(store, &self.module, &imports)
     }
 }

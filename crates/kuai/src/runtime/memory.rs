@@ -21,7 +21,7 @@ impl Memory {
     /// Creates a memory of the given type in `store`.
     pub fn new(mut store: impl AsContextMut, ty: MemoryType) -> Result<Memory, Error> {
         let ctx = store.as_context_mut();
-        let index = ctx.0.create_memory(ty)?;
+        let index = ctx.0.create_memory(ty, None)?;
         Ok(Memory { store: ctx.0.inner.id, index })
     }
 

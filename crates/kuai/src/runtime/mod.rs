@@ -8,6 +8,7 @@ pub(crate) mod call;
 pub(crate) mod compiled;
 pub(crate) mod func;
 pub(crate) mod global;
+pub(crate) mod image;
 pub(crate) mod instance;
 pub(crate) mod limits;
 pub(crate) mod linker;

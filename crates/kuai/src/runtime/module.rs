@@ -118,12 +118,12 @@ impl Module {
         #[cfg(all(feature = "compiler", target_arch = "x86_64", target_os = "linux"))]
         {
             let artifact = crate::compile::read_artifact(bytes, engine.config())?;
-            let inner = Arc::new(crate::module::decode_trusted(engine, artifact.wasm)?);
-            // SAFETY: the caller vouches for the artifact's code (this function's contract).
-            let compiled = unsafe { artifact.load(&inner)? };
-            let code = Arc::new(ModuleCode::new(inner.clone()));
-            let compiled = Some(Arc::new(super::compiled::SharedCode::ready(Arc::new(compiled))));
-            Ok(Module { inner, code, compiled })
+            let wasm = crate::module::ModuleBytes::Heap(artifact.wasm.into());
+            let inner = Arc::new(crate::module::decode_trusted(engine, wasm)?);
+            // SAFETY: the caller vouches for the artifact's code (this function's contract);
+            // it is copied, so `bytes` may go.
+            let compiled = unsafe { artifact.load(&inner, None)? };
+            Ok(Module::precompiled(inner, compiled))
         }
         #[cfg(not(all(feature = "compiler", target_arch = "x86_64", target_os = "linux")))]
         {
@@ -137,20 +137,47 @@ impl Module {
         }
     }
 
-    /// [`Module::deserialize`] of a file, which is mapped rather than read.
+    /// [`Module::deserialize`] of a file, which is mapped rather than read: the code runs
+    /// from the file's pages and the module's bytes stay in them, so loading copies neither.
     ///
     /// # Safety
-    /// As for [`Module::deserialize`]: the file must be an artifact Kuai wrote, and must not
-    /// change while it is loaded.
+    /// As for [`Module::deserialize`]: the file must be an artifact Kuai wrote. It must not
+    /// change while the module (or an instance of it) lives; replacing it by a rename, or
+    /// deleting it, is fine.
     pub unsafe fn deserialize_file(engine: &Engine, path: impl AsRef<Path>) -> Result<Module, Error> {
         let path = path.as_ref();
         let io = |source| Error::Io { path: path.display().to_string(), source };
         let file = std::fs::File::open(path).map_err(io)?;
-        // SAFETY: a private read-only mapping; the caller guarantees the file does not
-        // change while it is mapped (it is dropped before this function returns).
-        let map = unsafe { memmap2::Mmap::map(&file) }.map_err(io)?;
-        // SAFETY: the caller's guarantee, passed on.
-        unsafe { Module::deserialize(engine, &map) }
+        #[cfg(all(feature = "compiler", target_arch = "x86_64", target_os = "linux"))]
+        {
+            // SAFETY: a private read-only mapping; the caller guarantees the file does not
+            // change while the module lives, and the module keeps the mapping.
+            let map = Arc::new(unsafe { memmap2::Mmap::map(&file) }.map_err(io)?);
+            let artifact = crate::compile::read_artifact(&map, engine.config())?;
+            let range = artifact.wasm_at..artifact.wasm_at + artifact.wasm.len();
+            let wasm = crate::module::ModuleBytes::Within(map.clone(), range);
+            let inner = Arc::new(crate::module::decode_trusted(engine, wasm)?);
+            // SAFETY: the caller vouches for the artifact's code and that the file stays
+            // unchanged while the module (which owns the code mapping) lives.
+            let compiled = unsafe { artifact.load(&inner, Some((&file, &map)))? };
+            Ok(Module::precompiled(inner, compiled))
+        }
+        #[cfg(not(all(feature = "compiler", target_arch = "x86_64", target_os = "linux")))]
+        {
+            // SAFETY: a private read-only mapping, dropped before this function returns; the
+            // caller guarantees the file does not change meanwhile.
+            let map = unsafe { memmap2::Mmap::map(&file) }.map_err(io)?;
+            // SAFETY: the caller's guarantee, passed on.
+            unsafe { Module::deserialize(engine, &map) }
+        }
+    }
+
+    /// A module whose code was all compiled ahead of time.
+    #[cfg(all(feature = "compiler", target_arch = "x86_64", target_os = "linux"))]
+    fn precompiled(inner: Arc<crate::module::ModuleInner>, compiled: crate::compile::CompiledModule) -> Module {
+        let code = Arc::new(ModuleCode::new(inner.clone()));
+        let compiled = Some(Arc::new(super::compiled::SharedCode::ready(Arc::new(compiled))));
+        Module { inner, code, compiled }
     }
 
     /// Whether `bytes` are an AOT artifact (by their header), not a WebAssembly module.

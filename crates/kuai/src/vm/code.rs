@@ -28,7 +28,55 @@ pub(crate) struct CodeMemory {
     /// Functions by ascending `start`.
     funcs: Box<[FuncRange]>,
     /// Trap sites by ascending code offset.
-    traps: Box<[(u32, TrapSite)]>,
+    traps: TrapTable,
+}
+
+/// A [`CodeMemory`]'s trap sites, by ascending code offset.
+pub(crate) enum TrapTable {
+    /// Decoded.
+    Owned(Box<[(u32, TrapSite)]>),
+    /// Still in a file (an AOT artifact; a big module has a million sites, and decoding them
+    /// all was a fifth of loading one): `count` records of five bytes at `at` in `map` — the
+    /// offset (`u32`, little-endian) and a code that `decode` turns into the site.
+    InFile { map: Arc<memmap2::Mmap>, at: usize, count: usize, decode: fn(u8) -> Option<TrapSite> },
+}
+
+impl TrapTable {
+    /// The site at code `offset`, if there is one.
+    fn find(&self, offset: u32) -> Option<TrapSite> {
+        match self {
+            TrapTable::Owned(sites) => {
+                let i = sites.binary_search_by_key(&offset, |t| t.0).ok()?;
+                Some(sites[i].1)
+            }
+            TrapTable::InFile { map, at, count, decode } => {
+                let records = map.get(*at..at.checked_add(count.checked_mul(5)?)?)?;
+                let offset_of = |i: usize| {
+                    let r = &records[i * 5..i * 5 + 4];
+                    u32::from_le_bytes([r[0], r[1], r[2], r[3]])
+                };
+                let (mut lo, mut hi) = (0, *count);
+                while lo < hi {
+                    let mid = lo + (hi - lo) / 2;
+                    match offset_of(mid).cmp(&offset) {
+                        std::cmp::Ordering::Less => lo = mid + 1,
+                        std::cmp::Ordering::Greater => hi = mid,
+                        std::cmp::Ordering::Equal => return decode(records[mid * 5 + 4]),
+                    }
+                }
+                None
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for TrapTable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TrapTable::Owned(sites) => write!(f, "{} trap sites", sites.len()),
+            TrapTable::InFile { count, .. } => write!(f, "{count} trap sites in a file"),
+        }
+    }
 }
 
 impl CodeMemory {
@@ -36,19 +84,48 @@ impl CodeMemory {
     /// describe the code (offsets into it); both are sorted here.
     pub(crate) fn new(
         code: &[u8],
-        mut funcs: Vec<FuncRange>,
-        mut traps: Vec<(u32, TrapSite)>,
+        funcs: Vec<FuncRange>,
+        traps: Vec<(u32, TrapSite)>,
     ) -> std::io::Result<Arc<CodeMemory>> {
         let mut map = memmap2::MmapMut::map_anon(code.len().max(1))?;
         map[..code.len()].copy_from_slice(code);
-        let map = map.make_exec()?;
-        funcs.sort_by_key(|f| f.start);
+        Ok(Self::register(map.make_exec()?, funcs, Self::sorted(traps)))
+    }
+
+    fn sorted(mut traps: Vec<(u32, TrapSite)>) -> TrapTable {
         traps.sort_by_key(|t| t.0);
-        let memory = Arc::new(CodeMemory { map, funcs: funcs.into(), traps: traps.into() });
+        TrapTable::Owned(traps.into())
+    }
+
+    /// Maps `len` bytes of `file` from `offset` (a multiple of the page size) as executable
+    /// code, in place (private, read-execute: nothing is copied; pages are read from the
+    /// page cache as they run), and registers it as [`CodeMemory::new`] does, with trap
+    /// sites sorted by offset.
+    ///
+    /// # Safety
+    /// The bytes are run as they are: they must be code Kuai compiled, and `file` must not
+    /// change while the mapping lives (a truncated file faults on access).
+    pub(crate) unsafe fn map_file(
+        file: &std::fs::File,
+        offset: u64,
+        len: usize,
+        funcs: Vec<FuncRange>,
+        traps: TrapTable,
+    ) -> std::io::Result<Arc<CodeMemory>> {
+        // SAFETY: a private read-execute mapping of the file's bytes; that they are code
+        // fit to run, unchanged while mapped, is this function's contract.
+        let map = unsafe { memmap2::MmapOptions::new().offset(offset).len(len).map_exec(file) }?;
+        Ok(Self::register(map, funcs, traps))
+    }
+
+    /// Sorts the tables and registers `map` with the trap handler.
+    fn register(map: memmap2::Mmap, mut funcs: Vec<FuncRange>, traps: TrapTable) -> Arc<CodeMemory> {
+        funcs.sort_by_key(|f| f.start);
+        let memory = Arc::new(CodeMemory { map, funcs: funcs.into(), traps });
         let start = memory.map.as_ptr() as usize;
         let ptr = Arc::as_ptr(&memory);
         registry_write().insert(start, Registered { end: start + memory.map.len(), code: ptr });
-        Ok(memory)
+        memory
     }
 
     /// The address of the byte at `offset`.
@@ -63,8 +140,7 @@ impl CodeMemory {
     /// The trap site at `pc`, if `pc` is one in this code.
     fn trap_at(&self, pc: usize) -> Option<TrapSite> {
         let offset = u32::try_from(pc.checked_sub(self.start())?).ok()?;
-        let i = self.traps.binary_search_by_key(&offset, |t| t.0).ok()?;
-        Some(self.traps[i].1)
+        self.traps.find(offset)
     }
 
     /// The wasm function containing `pc`, if any.

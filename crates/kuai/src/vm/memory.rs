@@ -41,6 +41,76 @@ pub(crate) struct MemoryData {
     /// Accessible bytes (the memory's current size).
     len: usize,
     layout: MemoryLayout,
+    /// The memory image mapped over the start (its id and length), if any.
+    image: Option<(u64, usize)>,
+    /// Where the reservation goes when the memory is dropped (the pooling allocator).
+    pool: Option<std::sync::Arc<MemoryPool>>,
+}
+
+/// The pooling allocator's memories: reservations of dropped memories, kept (up to `max`)
+/// for the next memories of the same size to reuse instead of mapping and unmapping 4 GiB
+/// and a guard each time — a page-table teardown that was most of an instance's cost.
+/// A kept reservation has had its pages discarded (`MADV_DONTNEED`: anonymous pages read
+/// as zeros again, pages of a memory image as the image again), and keeps its accessible
+/// prefix and image; the next user adjusts both.
+#[derive(Debug)]
+pub(crate) struct MemoryPool {
+    slots: std::sync::Mutex<Vec<Slot>>,
+    max: usize,
+}
+
+#[derive(Debug)]
+struct Slot {
+    map: Mapping,
+    accessible: usize,
+    image: Option<(u64, usize)>,
+}
+
+impl MemoryPool {
+    /// A pool keeping up to `max` reservations.
+    pub(crate) fn new(max: usize) -> MemoryPool {
+        MemoryPool { slots: std::sync::Mutex::new(Vec::new()), max }
+    }
+
+    fn slots(&self) -> std::sync::MutexGuard<'_, Vec<Slot>> {
+        // The slot list is consistent after any panic (pushes and removals only).
+        self.slots.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A kept reservation of `reserved` bytes and `guard`, made ready for a memory whose
+    /// first `len` bytes are accessible and whose image (if any) is `image`: a different
+    /// image's pages are replaced by fresh anonymous ones, protections adjusted.
+    fn take(&self, reserved: usize, guard: usize, len: usize, image: Option<(u64, usize)>) -> Option<Slot> {
+        let mut slots = self.slots();
+        let i = slots.iter().rposition(|s| s.map.reserved == reserved && s.map.mapped == reserved + guard)?;
+        let mut slot = slots.swap_remove(i);
+        drop(slots);
+        if let Some((id, image_len)) = slot.image
+            && Some((id, image_len)) != image
+        {
+            slot.map.replace_with_anonymous(image_len).ok()?;
+            slot.accessible = slot.accessible.max(image_len);
+            slot.image = None;
+        }
+        if slot.accessible > len {
+            slot.map.make_inaccessible(len, slot.accessible - len).ok()?;
+        } else {
+            slot.map.make_accessible(slot.accessible, len - slot.accessible).ok()?;
+        }
+        slot.accessible = len;
+        Some(slot)
+    }
+
+    /// Keeps `slot` if there is room, its pages discarded.
+    fn put(&self, slot: Slot) {
+        if self.slots().len() >= self.max || slot.map.discard(slot.accessible).is_err() {
+            return;
+        }
+        let mut slots = self.slots();
+        if slots.len() < self.max {
+            slots.push(slot);
+        }
+    }
 }
 
 impl MemoryData {
@@ -48,15 +118,40 @@ impl MemoryData {
     /// Where the system refuses the address space `layout` asks for (`ulimit -v`), the
     /// memory reserves only what it needs, and moves when it grows
     /// ([`MemoryData::layout`] tells).
+    #[cfg(test)]
     pub(crate) fn new(ty: MemoryType, layout: MemoryLayout) -> Option<MemoryData> {
-        MemoryData::with_layout(ty, layout).or_else(|| MemoryData::with_layout(ty, MemoryLayout::MINIMAL))
+        MemoryData::pooled(ty, layout, None, None)
+    }
+
+    /// [`MemoryData::new`] from `pool` if it has a reservation of the size `ty` needs (and
+    /// gives the memory's back to it when dropped); `image` is the memory image the caller
+    /// will map ([`MemoryData::map_image`]), which a reservation may still hold.
+    pub(crate) fn pooled(
+        ty: MemoryType,
+        layout: MemoryLayout,
+        pool: Option<&std::sync::Arc<MemoryPool>>,
+        image: Option<(u64, usize)>,
+    ) -> Option<MemoryData> {
+        let len = usize::try_from(ty.limits.min).ok()?.checked_mul(PAGE_SIZE)?;
+        if let Some(pool) = pool
+            && let Some(reserved) = reservation_for(&ty, len, layout)
+            && let Some(slot) = pool.take(reserved, layout.guard, len, image)
+        {
+            let Slot { map, image, .. } = slot;
+            return Some(MemoryData { ty, map, len, layout, image, pool: Some(pool.clone()) });
+        }
+        let memory = MemoryData::with_layout(ty, layout).or_else(|| MemoryData::with_layout(ty, MemoryLayout::MINIMAL));
+        memory.map(|mut m| {
+            m.pool = pool.filter(|_| m.layout == layout).cloned();
+            m
+        })
     }
 
     fn with_layout(ty: MemoryType, layout: MemoryLayout) -> Option<MemoryData> {
         let len = usize::try_from(ty.limits.min).ok()?.checked_mul(PAGE_SIZE)?;
         let map = Mapping::new(reservation_for(&ty, len, layout)?, layout.guard)?;
         map.make_accessible(0, len).ok()?;
-        Some(MemoryData { ty, map, len, layout })
+        Some(MemoryData { ty, map, len, layout, image: None, pool: None })
     }
 
     /// Whether the memory got the reservation and guard it was configured with (else it
@@ -90,6 +185,43 @@ impl MemoryData {
         (self.map.ptr.as_ptr(), self.len)
     }
 
+    /// Maps `len` bytes of `file` from `offset` over the memory's first `len` bytes, private
+    /// and copy-on-write: the memory then starts with the file's contents, and writes stay
+    /// the memory's own (a memory image, `runtime/image.rs`). `false` (nothing changed) if
+    /// the range is not whole host pages within the memory, or the system refuses.
+    /// `id` names the image: a pooled reservation that still holds it needs no mapping.
+    pub(crate) fn map_image(&mut self, id: u64, file: &std::fs::File, offset: u64, len: usize) -> bool {
+        use rustix::mm::{MapFlags, ProtFlags};
+        let page = host_page_size();
+        if len == 0 || len > self.len || !len.is_multiple_of(page) || !offset.is_multiple_of(page as u64) {
+            return false;
+        }
+        if self.image == Some((id, len)) {
+            return true;
+        }
+        if self.image.is_some() {
+            return false;
+        }
+        // Private: writes never reach the file or another mapping.
+        // SAFETY: the first `len` bytes of this memory's own, accessible mapping; `&mut self`:
+        // no reference into them is live, so replacing their pages (MAP_FIXED) breaks nothing.
+        let mapped = unsafe {
+            rustix::mm::mmap(
+                self.map.ptr.as_ptr().cast(),
+                len,
+                ProtFlags::READ | ProtFlags::WRITE,
+                MapFlags::PRIVATE | MapFlags::FIXED,
+                file,
+                offset,
+            )
+        };
+        let ok = mapped.is_ok_and(|p| p == self.map.ptr.as_ptr().cast());
+        if ok {
+            self.image = Some((id, len));
+        }
+        ok
+    }
+
     /// Grows by `delta` pages; returns the old size, or `None` if refused.
     pub(crate) fn grow(&mut self, delta: u64) -> Option<u64> {
         let old = self.pages();
@@ -104,7 +236,7 @@ impl MemoryData {
             let want = new_len.max(self.map.reserved.saturating_mul(2));
             let map = Mapping::new(reservation_for(&self.ty, want, self.layout)?, self.layout.guard)?;
             map.make_accessible(0, new_len).ok()?;
-            let mut moved = MemoryData { ty: self.ty, map, len: new_len, layout: self.layout };
+            let mut moved = MemoryData { ty: self.ty, map, len: new_len, layout: self.layout, image: None, pool: None };
             moved.bytes_mut()[..self.len].copy_from_slice(self.bytes());
             *self = moved;
         } else {
@@ -113,6 +245,15 @@ impl MemoryData {
         }
         self.ty.limits.min = new;
         Some(old)
+    }
+}
+
+impl Drop for MemoryData {
+    fn drop(&mut self) {
+        if let Some(pool) = self.pool.take() {
+            let map = std::mem::replace(&mut self.map, Mapping::EMPTY);
+            pool.put(Slot { map, accessible: self.len, image: self.image });
+        }
     }
 }
 
@@ -160,6 +301,10 @@ unsafe impl Send for Mapping {}
 unsafe impl Sync for Mapping {}
 
 impl Mapping {
+    /// No mapping (what a pooled memory leaves behind when its reservation goes back to the
+    /// pool); dropping it unmaps nothing.
+    const EMPTY: Mapping = Mapping { ptr: std::ptr::NonNull::dangling(), reserved: 0, mapped: 0 };
+
     /// Maps `reserved + guard` inaccessible bytes, or `None` if the system refuses.
     fn new(reserved: usize, guard: usize) -> Option<Mapping> {
         use rustix::mm::{MapFlags, ProtFlags, mmap_anonymous};
@@ -187,6 +332,51 @@ impl Mapping {
         unsafe { mprotect(self.ptr.as_ptr().add(start).cast(), len, MprotectFlags::READ | MprotectFlags::WRITE) }
     }
 
+    /// Makes bytes `start..start + len` (host-page aligned; within `reserved`) inaccessible.
+    fn make_inaccessible(&self, start: usize, len: usize) -> rustix::io::Result<()> {
+        use rustix::mm::{MprotectFlags, mprotect};
+        assert!(start.checked_add(len).is_some_and(|end| end <= self.reserved), "beyond the reservation");
+        if len == 0 {
+            return Ok(());
+        }
+        // SAFETY: the range lies inside this mapping (checked above); the caller (the pool)
+        // owns the mapping and holds no reference into it.
+        unsafe { mprotect(self.ptr.as_ptr().add(start).cast(), len, MprotectFlags::empty()) }
+    }
+
+    /// Discards the pages of the first `len` bytes: anonymous ones read as zeros again, ones
+    /// of a private file mapping (a memory image) as the file again.
+    fn discard(&self, len: usize) -> rustix::io::Result<()> {
+        assert!(len <= self.reserved, "beyond the reservation");
+        if len == 0 {
+            return Ok(());
+        }
+        // SAFETY: the range lies inside this mapping; its owner (the pool, taking it from a
+        // dropped memory) holds no reference into it, so contents changing is unobservable.
+        unsafe { rustix::mm::madvise(self.ptr.as_ptr().cast(), len, rustix::mm::Advice::LinuxDontNeed) }
+    }
+
+    /// Replaces the first `len` bytes (a memory image's range) with fresh anonymous,
+    /// readable and writable pages.
+    fn replace_with_anonymous(&self, len: usize) -> rustix::io::Result<()> {
+        use rustix::mm::{MapFlags, ProtFlags, mmap_anonymous};
+        assert!(len <= self.reserved, "beyond the reservation");
+        // SAFETY: the range lies inside this mapping (MAP_FIXED replaces only it); its owner
+        // (the pool) holds no reference into it.
+        let p = unsafe {
+            mmap_anonymous(
+                self.ptr.as_ptr().cast(),
+                len,
+                ProtFlags::READ | ProtFlags::WRITE,
+                MapFlags::PRIVATE | MapFlags::FIXED | MapFlags::NORESERVE,
+            )
+        }?;
+        if p != self.ptr.as_ptr().cast() {
+            return Err(rustix::io::Errno::INVAL);
+        }
+        Ok(())
+    }
+
     /// The first `len` bytes, which the caller made accessible.
     fn prefix(&self, len: usize) -> &[u8] {
         assert!(len <= self.reserved);
@@ -206,6 +396,9 @@ impl Mapping {
 
 impl Drop for Mapping {
     fn drop(&mut self) {
+        if self.mapped == 0 {
+            return;
+        }
         // SAFETY: the mapping was created by `mmap_anonymous` with exactly this address
         // and length, and no borrow of it outlives `self`.
         let _ = unsafe { rustix::mm::munmap(self.ptr.as_ptr().cast(), self.mapped) };
@@ -273,5 +466,49 @@ mod tests {
         assert_eq!(m.grow(1), Some(1));
         let m = MemoryData::new(MemoryType::new(1, None), LAYOUT).unwrap();
         assert_eq!(m.layout(), LAYOUT);
+    }
+
+    #[test]
+    fn pooled_reservations_come_back_zeroed_or_as_their_image() {
+        let pool = std::sync::Arc::new(MemoryPool::new(2));
+        let ty = MemoryType::new(1, None);
+        let mut a = MemoryData::pooled(ty, LAYOUT, Some(&pool), None).unwrap();
+        a.bytes_mut()[100] = 7;
+        a.grow(2).unwrap();
+        a.bytes_mut()[3 * PAGE_SIZE - 1] = 9;
+        let base = a.base_and_len().0 as usize;
+        drop(a);
+        // The same reservation, one page accessible again, all zeros.
+        let mut b = MemoryData::pooled(ty, LAYOUT, Some(&pool), None).unwrap();
+        assert_eq!(b.base_and_len(), (base as *mut u8, PAGE_SIZE));
+        assert!(b.bytes().iter().all(|&x| x == 0));
+        assert_eq!(b.grow(2), Some(1));
+        assert!(b.bytes().iter().all(|&x| x == 0));
+        // An image: mapped, written, pooled; its next user sees the image again.
+        let file = image_file(b"image");
+        let page = host_page_size();
+        assert!(b.map_image(42, &file, 0, page));
+        b.bytes_mut()[0] = b'X';
+        drop(b);
+        let mut c = MemoryData::pooled(ty, LAYOUT, Some(&pool), Some((42, page))).unwrap();
+        assert!(c.map_image(42, &file, 0, page));
+        assert_eq!(&c.bytes()[..5], b"image");
+        drop(c);
+        // Another image, or none: the old image's pages are gone.
+        let mut d = MemoryData::pooled(ty, LAYOUT, Some(&pool), None).unwrap();
+        assert!(d.bytes().iter().all(|&x| x == 0));
+        assert!(d.map_image(43, &image_file(b"other"), 0, page));
+        assert_eq!(&d.bytes()[..5], b"other");
+        drop(d);
+        let e = MemoryData::pooled(ty, LAYOUT, Some(&pool), Some((42, page))).unwrap();
+        assert!(e.bytes().iter().all(|&x| x == 0));
+    }
+
+    fn image_file(bytes: &[u8]) -> std::fs::File {
+        let fd = rustix::fs::memfd_create("test-image", rustix::fs::MemfdFlags::CLOEXEC).unwrap();
+        let file = std::fs::File::from(fd);
+        file.set_len(host_page_size() as u64).unwrap();
+        std::os::unix::fs::FileExt::write_all_at(&file, bytes, 0).unwrap();
+        file
     }
 }

@@ -29,7 +29,7 @@ use crate::types::GlobalType;
 
 pub(crate) use func::{FuncData, FuncKind};
 pub(crate) use instance::{InstanceData, InstanceSegments};
-pub(crate) use memory::{MemoryData, MemoryLayout, PAGE_SIZE};
+pub(crate) use memory::{MemoryData, MemoryLayout, MemoryPool, PAGE_SIZE};
 pub(crate) use meter::Meter;
 pub(crate) use store::{StoreId, StoreInner};
 pub(crate) use table::TableData;
