@@ -29,7 +29,8 @@ pub fn codegen(config: &mut kuai::Config, items: &[String]) -> Result<(), CliErr
             ("compilation", other) => {
                 return Err(CliError::Usage(format!("-C compilation={other}: expected lazy or eager")));
             }
-            ("cache", "n" | "no" | "false") => config,
+            // The compilation cache's options (`cache::Cache::from_options` reads them).
+            ("cache" | "cache-dir" | "cache-size", _) => config,
             _ => return Err(CliError::Usage(format!("-C {item}: unknown code-generation option"))),
         };
     }
@@ -139,6 +140,7 @@ pub fn compile(
     wasm_features: &[String],
     codegen_items: &[String],
     optimize: &[String],
+    cache_fill: bool,
 ) -> Result<ExitCode, CliError> {
     use std::io::IsTerminal;
     let mut config = kuai::Config::new();
@@ -159,6 +161,17 @@ pub fn compile(
     // Only interpreted until serialized: `serialize` compiles every function itself.
     config.strategy(kuai::Strategy::Interpret);
     let engine = Engine::new(&config);
+    if cache_fill {
+        // `kuai run` started this on a cache miss, with the run's options.
+        let Some(cache) = crate::cache::Cache::from_options(codegen_items)? else {
+            return Ok(ExitCode::SUCCESS);
+        };
+        let wasm =
+            std::fs::read(file).map_err(|source| kuai::Error::Io { path: file.display().to_string(), source })?;
+        let module = Module::new(&engine, &wasm)?;
+        cache.fill(&engine, &wasm, &module)?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let module = Module::from_file(&engine, file)?;
     let terminal = std::io::stderr().is_terminal();
     let start = std::time::Instant::now();
@@ -170,14 +183,27 @@ pub fn compile(
         eprintln!("\rcompiled {} in {:.1} s", file.display(), start.elapsed().as_secs_f64());
     }
     let out = output.map(Path::to_path_buf).unwrap_or_else(|| file.with_extension("kwasm"));
-    let tmp = out.with_extension(format!("tmp{}", std::process::id()));
-    let failed = |path: &Path, source| CliError::WriteFailed { path: path.display().to_string(), source };
-    std::fs::write(&tmp, &artifact).map_err(|e| failed(&tmp, e))?;
-    std::fs::rename(&tmp, &out).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        failed(&out, e)
-    })?;
+    write_atomically(&out, &artifact)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes `bytes` to `out` through a temporary file beside it and a rename: readers see the
+/// old file or the whole new one, never a part.
+pub fn write_atomically(out: &Path, bytes: &[u8]) -> Result<(), CliError> {
+    let tmp = out.with_extension(format!(
+        "{}.tmp{}",
+        out.extension().and_then(|e| e.to_str()).unwrap_or(""),
+        std::process::id()
+    ));
+    let failed = |path: &Path, source| CliError::WriteFailed { path: path.display().to_string(), source };
+    std::fs::write(&tmp, bytes).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        failed(&tmp, e)
+    })?;
+    std::fs::rename(&tmp, out).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        failed(out, e)
+    })
 }
 
 pub fn validate(file: &Path) -> Result<ExitCode, CliError> {

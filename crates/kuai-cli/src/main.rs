@@ -13,6 +13,7 @@
 //! the wasm backtrace too and exits with 134, like wasmtime; a WASI guest's `proc_exit`
 //! status becomes the process's.
 
+mod cache;
 mod commands;
 mod error;
 mod run;
@@ -97,8 +98,9 @@ enum Command {
         /// `tiering-threads=N` (default 1; 0 compiles in the running thread);
         /// `compilation=lazy` (default: each function on its first call) or
         /// `compilation=eager` (every function before the first instruction, on all cores);
-        /// comma-separated. `cache=n` is accepted and changes nothing (Kuai keeps no
-        /// compilation cache yet).
+        /// `cache=n` (no compilation cache; by default a module's first run compiles it into
+        /// `$XDG_CACHE_HOME/kuai` in the background and later runs start compiled),
+        /// `cache-dir=DIR`, `cache-size=SIZE` (default 1G); comma-separated.
         #[arg(short = 'C', value_name = "OPT=VALUE")]
         codegen: Vec<String>,
         /// Memory layout, like wasmtime's `-O`: `memory-reservation=SIZE` (address space
@@ -127,8 +129,8 @@ enum Command {
         /// `tiering-threads=N` (default 1; 0 compiles in the running thread);
         /// `compilation=lazy` (default: each function on its first call) or
         /// `compilation=eager` (every function before the first instruction, on all cores);
-        /// comma-separated. `cache=n` is accepted and changes nothing (Kuai keeps no
-        /// compilation cache yet).
+        /// comma-separated (`kuai wast` uses no compilation cache; `cache=…` options are
+        /// accepted and ignored).
         #[arg(short = 'C', value_name = "OPT=VALUE")]
         codegen: Vec<String>,
         /// WebAssembly features, as for `run`: `-W multi-memory` for the multi-memory
@@ -146,6 +148,9 @@ enum Command {
         /// Where to write the artifact (default: the module's path with `.kwasm`).
         #[arg(short = 'o', value_name = "OUT")]
         output: Option<PathBuf>,
+        /// Compile into the compilation cache (what `kuai run` starts on a cache miss).
+        #[arg(long, hide = true)]
+        cache_fill: bool,
         /// WebAssembly features, as for `run`; `-W fuel=N` and `-W timeout=DURATION` make
         /// code for runs with fuel or a timeout (the amounts do not matter here).
         #[arg(short = 'W', value_name = "FEATURE[=y|n]")]
@@ -222,8 +227,8 @@ fn execute(command: Command) -> Result<ExitCode, CliError> {
             },
         ),
         Command::Validate { file } => commands::validate(&file),
-        Command::Compile { output, wasm_features, codegen, optimize, file } => {
-            commands::compile(&file, output.as_deref(), &wasm_features, &codegen, &optimize)
+        Command::Compile { output, cache_fill, wasm_features, codegen, optimize, file } => {
+            commands::compile(&file, output.as_deref(), &wasm_features, &codegen, &optimize, cache_fill)
         }
     }
 }

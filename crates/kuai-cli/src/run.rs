@@ -5,6 +5,7 @@
 //! `proc_exit` code, 0 when `_start` returns, 134 on a trap, 1 on any other error.
 //! `KUAI_LOG=wasi` prints every WASI call on stderr.
 
+use crate::cache::Cache;
 use crate::error::CliError;
 use crate::values::{format_val, parse_arg};
 use kuai::{Config, Engine, ExternType, Linker, Module, Store, StoreLimits, StoreLimitsBuilder, Val};
@@ -183,15 +184,36 @@ fn wasi_context(o: &RunOptions) -> Result<WasiCtx, CliError> {
     Ok(wasi.build())
 }
 
-/// The module in `file`: a WebAssembly module, or, with `allow_precompiled`, an artifact
-/// of `kuai compile`.
-fn load(engine: &Engine, file: &std::path::Path, allow_precompiled: bool) -> Result<Module, CliError> {
+/// The module in `o.file`: a WebAssembly module, or, with `--allow-precompiled`, an artifact
+/// of `kuai compile`. A module comes from the compilation cache if it is there, and is
+/// queued for it if it is not.
+fn load(engine: &Engine, o: &RunOptions) -> Result<Module, CliError> {
+    let (file, allow_precompiled) = (o.file.as_path(), o.allow_precompiled);
     let mut head = [0u8; 8];
     let precompiled = std::fs::File::open(file)
         .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
         .is_ok_and(|()| Module::is_precompiled(&head));
     match (precompiled, allow_precompiled) {
-        (false, _) => Ok(Module::from_file(engine, file)?),
+        (false, _) => {
+            let cache = match interpret_only(&o.codegen) {
+                true => None,
+                false => Cache::from_options(&o.codegen)?,
+            };
+            // A file that cannot be read fails in `from_file`, with its error.
+            let found = cache.and_then(|cache| {
+                let entry = cache.entry_of_file(engine, &std::fs::File::open(file).ok()?).ok()?;
+                Some((cache, entry))
+            });
+            let Some((cache, entry)) = found else {
+                return Ok(Module::from_file(engine, file)?);
+            };
+            if let Some(module) = cache.lookup(engine, &entry) {
+                return Ok(module);
+            }
+            let module = Module::from_file(engine, file)?;
+            cache.fill_in_background(&entry, file, &fill_options(o));
+            Ok(module)
+        }
         (true, false) => Err(CliError::Usage(format!(
             "`{}` is a precompiled artifact (machine code); run it with --allow-precompiled",
             file.display()
@@ -202,11 +224,45 @@ fn load(engine: &Engine, file: &std::path::Path, allow_precompiled: bool) -> Res
     }
 }
 
+/// Whether `-C` `items` choose the interpreter alone (which needs no compiled code).
+fn interpret_only(items: &[String]) -> bool {
+    let mut strategies = items.iter().flat_map(|s| s.split(',')).filter_map(|i| i.strip_prefix("strategy="));
+    strategies.next_back().is_some_and(|s| matches!(s, "interp" | "interpret" | "interpreter"))
+}
+
+/// The options of `kuai compile` that make the code this run's engine makes.
+fn fill_options(o: &RunOptions) -> Vec<String> {
+    let mut options = Vec::new();
+    for item in o.wasm_features.iter().flat_map(|s| s.split(',')) {
+        let name = item.split_once('=').map_or(item, |(name, _)| name);
+        match name {
+            // Limits of the store, not of the code.
+            "max-memory-size" => {}
+            // Metered code; the amount is the store's.
+            "fuel" | "timeout" => options.extend(["-W".to_string(), name.to_string()]),
+            _ => options.extend(["-W".to_string(), item.to_string()]),
+        }
+    }
+    if o.fuel.is_some() {
+        options.extend(["-W".to_string(), "fuel".to_string()]);
+    }
+    if o.timeout.is_some() {
+        options.extend(["-W".to_string(), "timeout".to_string()]);
+    }
+    for item in &o.codegen {
+        options.extend(["-C".to_string(), item.clone()]);
+    }
+    for item in &o.optimize {
+        options.extend(["-O".to_string(), item.clone()]);
+    }
+    options
+}
+
 /// `kuai run [OPTIONS] FILE [ARGS...]`.
 pub fn run(o: &RunOptions) -> Result<ExitCode, CliError> {
     let settings = settings(o)?;
     let engine = Engine::new(&settings.config);
-    let module = load(&engine, &o.file, o.allow_precompiled)?;
+    let module = load(&engine, o)?;
     // Check the call before instantiating, so bad arguments never run the start function.
     let params = match &o.invoke {
         Some(name) => Some(parse_call(&module, name, &o.args)?),

@@ -3,8 +3,21 @@
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
+/// Runs kuai without a compilation cache (no `HOME`, no `XDG_CACHE_HOME`; the cache tests
+/// name theirs with `-C cache-dir`), so that every run does what its options say.
 fn kuai(args: &[&str]) -> Output {
-    match Command::new(env!("CARGO_BIN_EXE_kuai")).args(args).output() {
+    kuai_with(args, &[])
+}
+
+fn kuai_with(args: &[&str], envs: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_kuai"));
+    command
+        .args(args)
+        .env_remove("HOME")
+        .env_remove("XDG_CACHE_HOME")
+        .env_remove("KUAI_LOG")
+        .envs(envs.iter().copied());
+    match command.output() {
         Ok(output) => output,
         Err(e) => panic!("cannot run kuai: {e}"),
     }
@@ -249,7 +262,9 @@ fn max_memory_bounds_memory_grow() {
 /// GiB really fail.
 fn kuai_in_2gb(args: &[&str]) -> Output {
     let script = "ulimit -v 2000000 && exec \"$0\" \"$@\"";
-    match Command::new("sh").arg("-c").arg(script).arg(env!("CARGO_BIN_EXE_kuai")).args(args).output() {
+    let mut command = Command::new("sh");
+    command.arg("-c").arg(script).arg(env!("CARGO_BIN_EXE_kuai")).args(args);
+    match command.env_remove("HOME").env_remove("XDG_CACHE_HOME").output() {
         Ok(output) => output,
         Err(e) => panic!("cannot run sh: {e}"),
     }
@@ -339,5 +354,73 @@ fn compile_writes_an_artifact_that_runs_with_allow_precompiled() {
     // `kuai compile` of something that is not a module: one line.
     let o = kuai(&["compile", &cut, "-o", &dir.join("x.kwasm").display().to_string()]);
     assert_one_line_error(&o, 1);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The cache directory's entries and leftovers (temporary files, locks), once no fill is
+/// running in it (at most two minutes).
+fn settled(dir: &std::path::Path) -> (Vec<String>, Vec<String>) {
+    let start = std::time::Instant::now();
+    loop {
+        let names: Vec<String> = std::fs::read_dir(dir)
+            .map(|d| d.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+            .unwrap_or_default();
+        let (entries, other): (Vec<String>, Vec<String>) = names.into_iter().partition(|n| n.ends_with(".kwasm"));
+        if other.is_empty() || start.elapsed() > std::time::Duration::from_secs(120) {
+            return (entries, other);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn the_compilation_cache_fills_in_the_background_and_the_next_run_hits() {
+    let dir = std::env::temp_dir().join(format!("kuai-cli-cache-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let cache = format!("cache-dir={}", dir.display());
+    let log = [("KUAI_LOG", "cache")];
+    let fib = fib_wat();
+    let run = |extra: &[&str]| {
+        let mut args = vec!["run", "-C", &cache];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["--invoke", "fib", &fib, "20"]);
+        let o = kuai_with(&args, &log);
+        assert_eq!(stdout(&o), "6765\n", "stderr: {}", stderr(&o));
+        stderr(&o)
+    };
+    let first = run(&[]);
+    assert!(first.contains("kuai cache: miss") && first.contains("filling"), "{first}");
+    let (entries, other) = settled(&dir);
+    assert_eq!((entries.len(), other.len()), (1, 0), "{entries:?} {other:?}");
+    let second = run(&[]);
+    assert!(second.contains("kuai cache: hit"), "{second}");
+    // Another configuration is another entry; the interpreter alone and `cache=n` use none.
+    assert!(run(&["-W", "fuel=100000000"]).contains("miss"));
+    assert!(!run(&["-C", "strategy=interp"]).contains("kuai cache"));
+    assert!(!run(&["-C", "cache=n"]).contains("kuai cache"));
+    assert_eq!(settled(&dir).0.len(), 2);
+    // A damaged entry is dropped and filled again; the run does not notice.
+    let entry = dir.join(&entries[0]);
+    let bytes = std::fs::read(&entry).unwrap();
+    std::fs::write(&entry, &bytes[..bytes.len() / 2]).unwrap();
+    let damaged = run(&[]);
+    assert!(damaged.contains("unusable") && damaged.contains("filling"), "{damaged}");
+    settled(&dir);
+    assert!(run(&[]).contains("hit"));
+    // Runs that start together compile once.
+    let _ = std::fs::remove_dir_all(&dir);
+    let runs: Vec<_> = (0..4)
+        .map(|_| {
+            let mut command = Command::new(env!("CARGO_BIN_EXE_kuai"));
+            command.args(["run", "-C", &cache, "--invoke", "fib", &fib, "20"]);
+            command.env_remove("HOME").env_remove("XDG_CACHE_HOME").env_remove("KUAI_LOG");
+            command.stdout(std::process::Stdio::piped()).spawn().unwrap()
+        })
+        .collect();
+    for child in runs {
+        assert_eq!(String::from_utf8_lossy(&child.wait_with_output().unwrap().stdout), "6765\n");
+    }
+    let (entries, other) = settled(&dir);
+    assert_eq!((entries.len(), other.len()), (1, 0), "{entries:?} {other:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -152,7 +152,8 @@ fn run_program(dir: &Path, name: &str) -> Result<(), Failed> {
     let d = parse_directives(&source)?;
     let fixture = Fixture::new(name).map_err(|e| format!("fixture: {e}"))?;
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_kuai"));
-    cmd.arg("run").current_dir(&fixture.0);
+    // No compilation cache: each run does what its options say.
+    cmd.arg("run").current_dir(&fixture.0).env_remove("HOME").env_remove("XDG_CACHE_HOME");
     if d.sandbox {
         cmd.arg("--dir").arg(format!("{}::/sandbox", fixture.0.join("sandbox").display()));
     }
