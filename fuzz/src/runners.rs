@@ -344,14 +344,16 @@ pub struct KuaiFuelRunner<const TIERED: bool> {
 
 impl<const TIERED: bool> KuaiFuelRunner<TIERED> {
     /// The tiering settings the hash of a module picks: (threshold, background threads,
-    /// whether calls switch tiers).
-    pub fn tiering(wasm: &[u8]) -> (u32, usize, bool) {
+    /// whether calls switch tiers, the body size from which a function is compiled once for
+    /// calls and on-stack replacement).
+    pub fn tiering(wasm: &[u8]) -> (u32, usize, bool, usize) {
         let h = hash(wasm) >> 8;
         let threshold = [0, 1, 7, 50, 300, 2_000, 20_000][(h % 7) as usize];
         // Mostly in the calling thread (reproducible), sometimes in the background.
         let threads = usize::from((h / 7).is_multiple_of(8));
         let entry = !(h / 56).is_multiple_of(4);
-        (threshold, threads, entry)
+        let both_entries = [0, 64, 4096][((h / 224) % 3) as usize];
+        (threshold, threads, entry, both_entries)
     }
 }
 
@@ -364,9 +366,9 @@ impl<const TIERED: bool> Runner for KuaiFuelRunner<TIERED> {
         let mut config = kuai::Config::new();
         config.strategy(kuai::Strategy::Interpret).consume_fuel(metered).epoch_interruption(metered);
         if TIERED {
-            let (threshold, threads, entry) = Self::tiering(wasm);
+            let (threshold, threads, entry, both_entries) = Self::tiering(wasm);
             config.strategy(kuai::Strategy::Tiered).tiering_threshold(threshold).tiering_threads(threads);
-            config.tiering_entry(entry);
+            config.tiering_entry(entry).tiering_both_entries(both_entries);
         }
         let engine = kuai::Engine::new(&config);
         let module = kuai::Module::new(&engine, wasm).map_err(|e| e.to_string())?;

@@ -94,9 +94,11 @@ const VARIANTS: &[Variant] = &[
         c.strategy(kuai::Strategy::Compile).consume_fuel(true).epoch_interruption(true).eager_translation(true);
     }),
     // Tiered with tier-up forced at once (threshold 0, in the calling thread): every call
-    // enters compiled code through the interpreter's frame.
+    // enters compiled code through the interpreter's frame; every function is compiled
+    // once for calls and loop heads (its calls go through the adapter that builds a frame;
+    // `compile/` covers functions compiled for calls alone).
     ("tiered/", |c| {
-        c.strategy(kuai::Strategy::Tiered).tiering_threshold(0).tiering_threads(0);
+        c.strategy(kuai::Strategy::Tiered).tiering_threshold(0).tiering_threads(0).tiering_both_entries(0);
     }),
     // Only loop heads tier up: on-stack replacement wherever it applies, and compiled
     // code calling interpreted functions.

@@ -24,6 +24,7 @@ pub struct Config {
     pub(crate) tiering_threshold: u32,
     pub(crate) tiering_threads: usize,
     pub(crate) tiering_entry: bool,
+    pub(crate) tiering_both_entries: usize,
     pub(crate) allocation: InstanceAllocationStrategy,
 }
 
@@ -92,6 +93,12 @@ impl Default for Strategy {
     }
 }
 
+/// See [`Config::tiering_both_entries`]: compiling a function this big costs more than
+/// its calls through the adapter that builds a frame (CPython's `check.py`: the
+/// on-stack-replacement entries of functions this big took a quarter of the background
+/// compiler's time).
+const DEFAULT_TIERING_BOTH_ENTRIES: usize = 4096;
+
 /// See [`Config::tiering_threshold`].
 const DEFAULT_TIERING_THRESHOLD: u32 = 100_000;
 
@@ -114,6 +121,7 @@ impl Default for Config {
             tiering_threshold: DEFAULT_TIERING_THRESHOLD,
             tiering_threads: 1,
             tiering_entry: true,
+            tiering_both_entries: DEFAULT_TIERING_BOTH_ENTRIES,
             allocation: InstanceAllocationStrategy::OnDemand,
         }
     }
@@ -163,6 +171,16 @@ impl Config {
     #[doc(hidden)]
     pub fn tiering_entry(&mut self, enable: bool) -> &mut Self {
         self.tiering_entry = enable;
+        self
+    }
+
+    /// With [`Strategy::Tiered`]: functions whose body has at least this many bytes
+    /// (default 4,096) are compiled once for both calls and on-stack replacement; smaller
+    /// ones get a second compilation for on-stack replacement if a loop asks for it. `0`
+    /// compiles every function so — for tests.
+    #[doc(hidden)]
+    pub fn tiering_both_entries(&mut self, min_body_size: usize) -> &mut Self {
+        self.tiering_both_entries = min_body_size;
         self
     }
 

@@ -106,11 +106,13 @@ impl FuncType {
     }
 
     /// The parameter types.
+    #[inline]
     pub fn params(&self) -> &[ValType] {
         &self.params_results[..self.num_params]
     }
 
     /// The result types.
+    #[inline]
     pub fn results(&self) -> &[ValType] {
         &self.params_results[self.num_params..]
     }

@@ -33,29 +33,19 @@ pub(super) enum Calls<'a> {
     Lazy { compiled: &'a dyn Fn(u32) -> Option<usize> },
 }
 
-/// Translates defined function `def` of `module` into `func`.
-///
-/// With `osr`, the code is instead the function's on-stack-replacement entry, with the
-/// signature `(callee_vmctx, caller_vmctx, frame) -> results`: `frame` holds the number of
-/// a loop (in body order; a 32-bit value) and, from byte 16, every local, laid out as in
-/// the interpreter's frame (8 bytes per slot, parameters first, a `v128` in two slots).
-/// The code loads the locals and jumps to that loop's head. Only loops where no
-/// operand-stack value is live can be entered so; the function returns their numbers. The
-/// rest of the body is translated as usual, and what only the real entry reaches is
-/// removed as unreachable.
-pub(super) fn translate(
-    module: &ModuleInner,
-    def: u32,
-    isa: &dyn TargetIsa,
-    func: &mut ir::Function,
-    fctx: &mut FunctionBuilderContext,
-    calls: Calls<'_>,
-    osr: bool,
-) -> Result<Vec<u32>, CompileError> {
-    let func_index = module.num_imported_funcs + def;
-    let ty = module.func_type(func_index).clone();
-    func.signature = if osr { osr_signature(&ty)? } else { wasm_signature(&ty)? };
-    // The prologue checks the stack pointer against vmctx->store->stack_limit.
+/// Where compiled code can be entered (see [`translate`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Entries {
+    /// At its start, by a call (the wasm signature).
+    Call,
+    /// At loop heads only (on-stack replacement).
+    Loops,
+    /// At loop heads, or at its start.
+    Both,
+}
+
+/// Makes `func`'s prologue check the stack pointer against vmctx->store->stack_limit.
+pub(super) fn check_stack_limit(func: &mut ir::Function) -> Result<(), CompileError> {
     let trusted = func.dfg.mem_flags.insert(MemFlagsData::trusted()).map_err(|_| internal("memory flags"))?;
     let vmctx_gv = func.create_global_value(GlobalValueData::VMContext);
     let store_gv = func.create_global_value(GlobalValueData::Load {
@@ -71,6 +61,56 @@ pub(super) fn translate(
         flags: trusted,
     });
     func.stack_limit = Some(limit_gv);
+    Ok(())
+}
+
+/// The interpreter-frame slots of defined function `def`'s parameters and locals (the
+/// size of its on-stack-replacement frame, after the header).
+pub(super) fn local_slots(module: &ModuleInner, def: u32) -> Result<u32, CompileError> {
+    let ty = module.func_type(module.num_imported_funcs + def);
+    let mut slots: u32 = ty.params().iter().map(|p| p.slots()).sum();
+    let range = module.bodies[def as usize].clone();
+    let reader = wasmparser::BinaryReader::new(&module.bytes[range.clone()], range.start as u64);
+    let body = wasmparser::FunctionBody::new(reader);
+    let bad = |e: wasmparser::BinaryReaderError| {
+        CompileError::new(crate::error::CompileErrorKind::Malformed, e.message(), Some(e.offset()))
+    };
+    let mut locals = body.get_locals_reader().map_err(bad)?;
+    for _ in 0..locals.get_count() {
+        let (count, t) = locals.read().map_err(bad)?;
+        let per = val_type(t)?.slots();
+        slots = count.checked_mul(per).and_then(|n| slots.checked_add(n)).ok_or_else(|| internal("too many locals"))?;
+    }
+    Ok(slots)
+}
+
+/// Translates defined function `def` of `module` into `func`.
+///
+/// With other [`Entries`] than calls, the code is instead the function's
+/// on-stack-replacement entry, with the signature `(callee_vmctx, caller_vmctx, frame) ->
+/// results`: `frame` holds the number of a loop (in body order; a 32-bit value) and, from
+/// byte 16, every local, laid out as in the interpreter's frame (8 bytes per slot, parameters first, a `v128` in two slots).
+/// The code loads the locals and jumps to that loop's head. Only loops where no
+/// operand-stack value is live can be entered so; the function returns their numbers. With
+/// [`Entries::Loops`] the rest of the body is translated as usual, and what only the real
+/// entry reaches is removed as unreachable; with [`Entries::Both`] a loop number that
+/// names no loop (`u32::MAX`) starts the function from its beginning instead, with the
+/// frame's parameters and zeroed locals (`trampolines::osr_adapter` makes such a frame),
+/// so that one compilation serves calls and on-stack replacement.
+pub(super) fn translate(
+    module: &ModuleInner,
+    def: u32,
+    isa: &dyn TargetIsa,
+    func: &mut ir::Function,
+    fctx: &mut FunctionBuilderContext,
+    calls: Calls<'_>,
+    entries: Entries,
+) -> Result<Vec<u32>, CompileError> {
+    let func_index = module.num_imported_funcs + def;
+    let ty = module.func_type(func_index).clone();
+    let osr = entries != Entries::Call;
+    func.signature = if osr { osr_signature(&ty)? } else { wasm_signature(&ty)? };
+    check_stack_limit(func)?;
 
     let range = module.bodies[def as usize].clone();
     let reader = wasmparser::BinaryReader::new(&module.bytes[range.clone()], range.start as u64);
@@ -121,7 +161,7 @@ pub(super) fn translate(
         }
         let start = b.create_block();
         b.switch_to_block(start);
-        (entry, index)
+        (entry, index, start)
     });
     let exit = b.create_block();
     for &r in ty.results() {
@@ -173,12 +213,13 @@ pub(super) fn translate(
     let heads = std::mem::take(&mut t.osr_heads);
     let loops_seen = t.loops as usize;
     let mut b = t.b;
-    if let Some((entry, index)) = osr_index {
-        if heads.is_empty() {
+    if let Some((entry, index, start)) = osr_index {
+        if heads.is_empty() && entries == Entries::Loops {
             return Err(unsupported("no loop head to enter by on-stack replacement".into()));
         }
-        // The entry jumps to the head of the loop the frame names; any other number (which
-        // the runtime never passes) traps.
+        // The entry jumps to the head of the loop the frame names; a loop it cannot enter
+        // (which the runtime never names) traps; a number beyond the loops starts the
+        // function (`Entries::Both`) or traps.
         let invalid = b.create_block();
         b.switch_to_block(invalid);
         b.ins().trap(codes::UNREACHABLE);
@@ -188,7 +229,8 @@ pub(super) fn translate(
         }
         let pool = &mut b.func.dfg.value_lists;
         let calls: Vec<_> = targets.iter().map(|&block| ir::BlockCall::new(block, [], pool)).collect();
-        let default = ir::BlockCall::new(invalid, [], pool);
+        let beyond = if entries == Entries::Both { start } else { invalid };
+        let default = ir::BlockCall::new(beyond, [], pool);
         let table = b.create_jump_table(JumpTableData::new(default, &calls));
         b.switch_to_block(entry);
         b.ins().br_table(index, table);

@@ -56,7 +56,15 @@ impl CompiledModule {
         let mut ctx = cranelift_codegen::Context::new();
         let mut fctx = cranelift_frontend::FunctionBuilderContext::new();
         let compiled = |d: u32| self.func(d);
-        func::translate(module, def, isa, &mut ctx.func, &mut fctx, Calls::Lazy { compiled: &compiled }, false)?;
+        func::translate(
+            module,
+            def,
+            isa,
+            &mut ctx.func,
+            &mut fctx,
+            Calls::Lazy { compiled: &compiled },
+            func::Entries::Call,
+        )?;
         let func_index = module.num_imported_funcs + def;
         let mut piece = finish(isa, &mut ctx, Some(func_index))?;
         // The only direct calls are to the function itself, at offset 0.

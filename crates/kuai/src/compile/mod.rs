@@ -395,7 +395,7 @@ fn compile_functions(module: &ModuleInner, isa: &dyn TargetIsa) -> Result<Vec<Pi
             let def = i as u32;
             let piece = module.validate_later(def).and_then(|()| {
                 ctx.clear();
-                func::translate(module, def, isa, &mut ctx.func, &mut fctx, func::Calls::Direct, false)?;
+                func::translate(module, def, isa, &mut ctx.func, &mut fctx, func::Calls::Direct, func::Entries::Call)?;
                 finish(isa, &mut ctx, Some(module.num_imported_funcs + def))
             });
             let failed = piece.is_err();

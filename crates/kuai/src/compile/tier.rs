@@ -4,8 +4,8 @@
 //! background pool (`background.rs`) or, without background threads, in the thread that
 //! asks; each is attempted once per module, whichever store asks first.
 
-use super::func::{self, Calls};
-use super::{CompiledModule, Piece, background, finish, isa, lock, place, trampolines, unsupported};
+use super::func::{self, Calls, Entries};
+use super::{CompiledModule, background, finish, isa, lock, place, trampolines, unsupported};
 use crate::error::CompileError;
 use crate::module::ModuleInner;
 use std::collections::HashMap;
@@ -32,6 +32,8 @@ pub(super) struct TierState {
     /// On-stack-replacement entries, by defined function.
     osr: HashMap<u32, OsrEntry>,
     failed: HashMap<(u32, bool), String>,
+    /// Compilations run so far.
+    compilations: usize,
 }
 
 /// A function's on-stack-replacement entry: its code, its trampoline, and the loops it can
@@ -100,6 +102,12 @@ impl CompiledModule {
         failures
     }
 
+    /// How many tier-up compilations of this module have run.
+    #[cfg(test)]
+    pub(crate) fn tier_compilations(&self) -> usize {
+        lock(&self.tiering).compilations
+    }
+
     fn tier_ready(&self, module: &ModuleInner, def: u32, osr: Option<u32>) -> Option<Tiered> {
         match osr {
             None => self.func(def).map(|code| Tiered::Ready {
@@ -121,11 +129,15 @@ impl CompiledModule {
         let done = if osr { lock(&self.tiering).osr.contains_key(&def) } else { self.func(def).is_some() };
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match osr {
             _ if done => Ok(None),
+            false if module.bodies[def as usize].len() >= module.engine.config().tiering_both_entries => {
+                self.compile_osr(module, def, Entries::Both).map(Some)
+            }
             false => self.compile_one(module, def).map(Some),
-            true => self.compile_osr(module, def).map(Some),
+            true => self.compile_osr(module, def, Entries::Loops).map(Some),
         }));
         let mut state = lock(&self.tiering);
         state.queued.remove(&key);
+        state.compilations += usize::from(!done);
         match outcome {
             Ok(Ok(Some(code))) => later.push(code),
             Ok(Ok(None)) => {}
@@ -139,26 +151,42 @@ impl CompiledModule {
     }
 
     /// Compiles the on-stack-replacement entry of function `def` and its trampoline into
-    /// one code memory, and records both addresses.
-    fn compile_osr(&self, module: &ModuleInner, def: u32) -> Result<Arc<crate::vm::code::CodeMemory>, CompileError> {
+    /// one code memory, and records both addresses. With `Entries::Both` the entry serves
+    /// calls too: an adapter that builds its frame joins them and becomes the function's
+    /// code.
+    fn compile_osr(
+        &self,
+        module: &ModuleInner,
+        def: u32,
+        entries: Entries,
+    ) -> Result<Arc<crate::vm::code::CodeMemory>, CompileError> {
         module.validate_later(def)?;
         let isa = isa()?;
         let mut ctx = cranelift_codegen::Context::new();
         let mut fctx = cranelift_frontend::FunctionBuilderContext::new();
         let compiled = |d: u32| self.func(d);
         let calls = Calls::Lazy { compiled: &compiled };
-        let loops = func::translate(module, def, isa, &mut ctx.func, &mut fctx, calls, true)?;
+        let loops = func::translate(module, def, isa, &mut ctx.func, &mut fctx, calls, entries)?;
         let func_index = module.num_imported_funcs + def;
         let body = finish(isa, &mut ctx, Some(func_index))?;
         if !body.calls.is_empty() {
             return Err(unsupported("internal error: direct call from an on-stack-replacement entry".into()));
         }
+        let ty = module.func_type(func_index);
         ctx.clear();
-        trampolines::entry(module.func_type(func_index), true, isa, &mut ctx.func, &mut fctx)?;
-        let trampoline: Piece = finish(isa, &mut ctx, None)?;
-        let (code, offsets) = place(&[body, trampoline])?;
+        trampolines::entry(ty, true, isa, &mut ctx.func, &mut fctx)?;
+        let mut pieces = vec![body, finish(isa, &mut ctx, None)?];
+        if entries == Entries::Both {
+            ctx.clear();
+            trampolines::osr_adapter(ty, func::local_slots(module, def)?, isa, &mut ctx.func, &mut fctx)?;
+            pieces.push(finish(isa, &mut ctx, None)?);
+        }
+        let (code, offsets) = place(&pieces)?;
         let entry = OsrEntry { code: code.addr(offsets[0]), trampoline: code.addr(offsets[1]), loops };
         lock(&self.tiering).osr.insert(def, entry);
+        if let Some(&adapter) = offsets.get(2) {
+            self.funcs[def as usize].store(code.addr(adapter), Ordering::Release);
+        }
         Ok(code)
     }
 }

@@ -55,6 +55,70 @@ pub(super) fn entry(
     Ok(())
 }
 
+/// The call entry of a function compiled with both entries (`func::Entries::Both`): a
+/// wasm function of type `ty` that lays out an on-stack-replacement frame on its stack —
+/// loop number `u32::MAX` (the function's start), the arguments, `slots - params` zeroed
+/// slots for the other locals — and calls the code, which is piece 0 of the same placement
+/// (a direct call that placing patches).
+pub(super) fn osr_adapter(
+    ty: &FuncType,
+    slots: u32,
+    isa: &dyn TargetIsa,
+    func: &mut ir::Function,
+    fctx: &mut FunctionBuilderContext,
+) -> Result<(), CompileError> {
+    func.signature = wasm_signature(ty)?;
+    super::func::check_stack_limit(func)?;
+    let code_sig = osr_signature(ty)?;
+    let mut b = FunctionBuilder::new(func, fctx);
+    let params = entry_block(&mut b);
+    let bytes = 16 + slots * 8;
+    let frame = b.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, bytes, 4));
+    let start = b.ins().iconst(types::I32, i64::from(u32::MAX));
+    b.ins().stack_store(types::I64, start, frame, 0);
+    let mut slot = 0u32;
+    for (&arg, &p) in params[2..].iter().zip(ty.params()) {
+        b.ins().stack_store(types::I64, arg, frame, 16 + slot as i32 * 8);
+        slot += p.slots();
+    }
+    let zero = b.ins().iconst(types::I64, 0);
+    let rest = slots.saturating_sub(slot);
+    if rest <= 16 {
+        for k in slot..slots {
+            b.ins().stack_store(types::I64, zero, frame, 16 + k as i32 * 8);
+        }
+    } else {
+        // A loop for many locals: for (p = first; p != end; p += 8) *p = 0.
+        let first = b.ins().stack_addr(types::I64, frame, 16 + slot as i32 * 8);
+        let end = b.ins().stack_addr(types::I64, frame, bytes as i32);
+        let body = b.create_block();
+        let ptr = b.append_block_param(body, types::I64);
+        let done = b.create_block();
+        b.ins().jump(body, &[first.into()]);
+        b.switch_to_block(body);
+        b.ins().store(trusted(), zero, ptr, 0);
+        let next = b.ins().iadd_imm_s(ptr, 8);
+        let more = b.ins().icmp(ir::condcodes::IntCC::NotEqual, next, end);
+        b.ins().brif(more, body, &[next.into()], done, &[]);
+        b.switch_to_block(done);
+    }
+    let frame_addr = b.ins().stack_addr(types::I64, frame, 0);
+    let sig = b.import_signature(code_sig);
+    let name = b.func.declare_imported_user_function(ir::UserExternalName::new(0, 0));
+    let code = b.import_function(ir::ExtFuncData {
+        name: ir::ExternalName::User(name),
+        signature: sig,
+        colocated: true,
+        patchable: false,
+    });
+    let call = b.ins().call(code, &[params[0], params[1], frame_addr]);
+    let results = b.inst_results(call).to_vec();
+    b.ins().return_(&results);
+    b.seal_all_blocks();
+    b.finalize(isa.frontend_config());
+    Ok(())
+}
+
 /// The host-call trampoline for functions of type `ty`: a wasm function (same signature
 /// as compiled ones) whose `callee_vmctx` is the store function index. It stores the
 /// arguments into a stack array, calls the runtime's host-call entry (found through the

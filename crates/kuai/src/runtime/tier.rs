@@ -280,6 +280,49 @@ mod tests {
         assert_eq!((store.compiled.transfers.calls, store.compiled.transfers.loops), (0, 2));
     }
 
+    /// A function whose body is bigger than 4 KiB: a loop `$n` times adding 1 to a local
+    /// 700 times; its locals start at zero at every call.
+    fn big_loop() -> String {
+        let step = "(local.set $acc (i64.add (local.get $acc) (i64.const 1)))\n".repeat(700);
+        format!(
+            r#"(module
+              (func $big (export "big") (param $n i32) (result i64)
+                (local $acc i64)
+                (block $done
+                  (loop $next
+                    (br_if $done (i32.eqz (local.get $n)))
+                    {step}
+                    (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+                    (br $next)))
+                (local.get $acc))
+              (func (export "call_big") (param i32) (result i64)
+                (i64.add (call $big (local.get 0)) (call $big (local.get 0)))))"#
+        )
+    }
+
+    #[test]
+    fn a_big_function_is_compiled_once_for_calls_and_loop_heads() {
+        for (both_entries, compilations) in [(4096, 1), (usize::MAX, 2)] {
+            let (mut store, instance) = tiered(&big_loop(), 5_000, |c| {
+                c.tiering_both_entries(both_entries);
+            });
+            let big = instance.get_typed_func::<i32, i64>(&store, "big").unwrap();
+            // Entered once, the loop runs hot: on-stack replacement.
+            assert_eq!(big.call(&mut store, 1_000).unwrap(), 700_000);
+            assert_eq!((store.compiled.transfers.calls, store.compiled.transfers.loops), (0, 1));
+            let compiled = store.compiled.modules[0].clone().unwrap();
+            assert_eq!(compiled.tier_compilations(), compilations, "both entries from {both_entries} bytes");
+            // Later calls (from the host, and from compiled `call_big` once it is hot) start
+            // compiled, with zeroed locals.
+            let call_big = instance.get_typed_func::<i32, i64>(&store, "call_big").unwrap();
+            for n in 0..20 {
+                assert_eq!(big.call(&mut store, n).unwrap(), 700 * i64::from(n));
+                assert_eq!(call_big.call(&mut store, n).unwrap(), 1_400 * i64::from(n));
+            }
+            assert_eq!(store.compiled.transfers.loops, 1);
+        }
+    }
+
     #[test]
     fn fuel_and_traps_are_the_interpreters() {
         const DEEP: &str = r#"(module
@@ -292,9 +335,10 @@ mod tests {
                 (local.set $n (i32.sub (local.get $n) (i32.const 1)))
                 (br_if $l (local.get $n)))
               (call $down (i32.const 30))))"#;
-        let run = |strategy: Strategy, threshold: u32| {
+        let run = |strategy: Strategy, threshold: u32, both_entries: usize| {
             let mut config = Config::new();
             config.strategy(strategy).tiering_threshold(threshold).tiering_threads(0).consume_fuel(true);
+            config.tiering_both_entries(both_entries);
             let engine = Engine::new(&config);
             let module = Module::new(&engine, DEEP).unwrap();
             let mut store = Store::new(&engine, ());
@@ -306,11 +350,15 @@ mod tests {
             let frames: Vec<u32> = trap.backtrace().frames().iter().map(|f| f.func_index).collect();
             (trap.trap(), frames, store.get_fuel().unwrap())
         };
-        let interpreted = run(Strategy::Interpret, 0);
+        let interpreted = run(Strategy::Interpret, 0, 0);
         assert_eq!(interpreted.0, Trap::IntegerDivideByZero);
         assert_eq!(interpreted.1.len(), 32);
         for threshold in [0, 1, 100, 1_000, 20_000] {
-            assert_eq!(run(Strategy::Tiered, threshold), interpreted, "threshold {threshold}");
+            // (Both entries for every function: calls go through the adapters.)
+            for both_entries in [0, usize::MAX] {
+                let tiered = run(Strategy::Tiered, threshold, both_entries);
+                assert_eq!(tiered, interpreted, "threshold {threshold}, both entries from {both_entries} bytes");
+            }
         }
     }
 }
