@@ -38,7 +38,9 @@ mod linker;
 
 pub use abi::Errno;
 pub use ctx::{WasiCtx, WasiCtxBuilder};
-pub use linker::{I32Exit, InvalidExitStatus, MissingMemory, PREVIEW1, Raised, UNSTABLE, add_to_linker};
+pub use linker::{
+    I32Exit, InvalidExitStatus, MissingMemory, PREVIEW1, Raised, UNSTABLE, add_to_linker, add_to_linker_for,
+};
 
 /// A writer whose bytes can be read back while the guest still holds it: an output
 /// buffer for tests and hosts that capture a guest's standard output.

@@ -5,7 +5,7 @@
 use crate::abi::{GuestMemory, WasiResult};
 use crate::calls::{fd, path, poll, proc, sock};
 use crate::ctx::WasiCtx;
-use kuai::{Caller, Error, Extern, Linker};
+use kuai::{Caller, Error, Extern, Linker, Module};
 
 /// The module name of WASI preview1.
 pub const PREVIEW1: &str = "wasi_snapshot_preview1";
@@ -60,9 +60,9 @@ fn trace(name: &str, args: &[i128], result: WasiResult) {
 }
 
 macro_rules! link {
-    ($linker:ident, $get:ident, $module:expr, $( $family:ident :: $name:ident ( $($arg:ident : $ty:ty),* ) )* ) => {
+    ($linker:ident, $get:ident, $wanted:ident, $module:expr, $( $family:ident :: $name:ident ( $($arg:ident : $ty:ty),* ) )* ) => {
         $(
-            $linker.func_wrap($module, stringify!($name), move |mut caller: Caller<'_, T>, $($arg: $ty),*| {
+            if $wanted(stringify!($name)) { $linker.func_wrap($module, stringify!($name), move |mut caller: Caller<'_, T>, $($arg: $ty),*| {
                 with_memory(&mut caller, $get, |cx, mem| {
                     let result = $family::$name(cx, mem, $($arg),*);
                     if cx.trace {
@@ -70,7 +70,7 @@ macro_rules! link {
                     }
                     result
                 })
-            })?;
+            })?; }
         )*
     };
 }
@@ -78,9 +78,34 @@ macro_rules! link {
 /// Defines every preview1 call in `linker` (and the same-ABI ones as `wasi_unstable`);
 /// `get` finds the [`WasiCtx`] in the store's data.
 pub fn add_to_linker<T: 'static>(linker: &mut Linker<T>, get: fn(&mut T) -> &mut WasiCtx) -> Result<(), Error> {
+    add_some(linker, get, &|_| true)
+}
+
+/// Like [`add_to_linker`], but defines only the calls that `modules` import (from either
+/// module name): a program's start-up then builds a few host functions instead of all
+/// fifty.
+pub fn add_to_linker_for<T: 'static>(
+    linker: &mut Linker<T>,
+    modules: &[&Module],
+    get: fn(&mut T) -> &mut WasiCtx,
+) -> Result<(), Error> {
+    let imported = |name: &str| {
+        modules
+            .iter()
+            .any(|m| m.imports().any(|i| (i.module() == PREVIEW1 || i.module() == UNSTABLE) && i.name() == name))
+    };
+    add_some(linker, get, &imported)
+}
+
+/// Defines the calls whose names `wanted` accepts.
+fn add_some<T: 'static>(
+    linker: &mut Linker<T>,
+    get: fn(&mut T) -> &mut WasiCtx,
+    wanted: &dyn Fn(&str) -> bool,
+) -> Result<(), Error> {
     {
         let module = PREVIEW1;
-        link!(linker, get, module,
+        link!(linker, get, wanted, module,
             proc::args_get(argv: u32, buf: u32)
             proc::args_sizes_get(count: u32, size: u32)
             proc::environ_get(environ: u32, buf: u32)
@@ -122,24 +147,28 @@ pub fn add_to_linker<T: 'static>(linker: &mut Linker<T>, get: fn(&mut T) -> &mut
             sock::sock_send(fd: u32, iovs: u32, iovs_len: u32, si_flags: u32, so_datalen: u32)
             sock::sock_shutdown(fd: u32, how: u32)
         );
-        linker.func_wrap(module, "proc_exit", |code: u32| -> Result<(), Error> {
-            if code >= 126 {
-                return Err(Error::host(InvalidExitStatus(code)));
-            }
-            Err(Error::host(I32Exit(code as i32)))
-        })?;
-        linker.func_wrap(module, "proc_raise", |sig: u32| -> Result<i32, Error> {
-            match proc::proc_raise(sig) {
-                Ok(proc::Raise::Ignored) => Ok(0),
-                Ok(proc::Raise::Terminate(sig)) => Err(Error::host(Raised(sig))),
-                Err(errno) => Ok(errno as i32),
-            }
-        })?;
+        if wanted("proc_exit") {
+            linker.func_wrap(module, "proc_exit", |code: u32| -> Result<(), Error> {
+                if code >= 126 {
+                    return Err(Error::host(InvalidExitStatus(code)));
+                }
+                Err(Error::host(I32Exit(code as i32)))
+            })?;
+        }
+        if wanted("proc_raise") {
+            linker.func_wrap(module, "proc_raise", |sig: u32| -> Result<i32, Error> {
+                match proc::proc_raise(sig) {
+                    Ok(proc::Raise::Ignored) => Ok(0),
+                    Ok(proc::Raise::Terminate(sig)) => Err(Error::host(Raised(sig))),
+                    Err(errno) => Ok(errno as i32),
+                }
+            })?;
+        }
     }
     // The calls so far have the same ABI in both versions: `wasi_unstable` shares them
     // (building each host function once keeps start-up short).
     linker.alias_module(PREVIEW1, UNSTABLE)?;
-    link!(linker, get, PREVIEW1,
+    link!(linker, get, wanted, PREVIEW1,
         fd::fd_seek(fd: u32, offset: i64, whence: u32, newoffset: u32)
         fd::fd_filestat_get(fd: u32, ptr: u32)
         path::path_filestat_get(fd: u32, flags: u32, path: u32, len: u32, ptr: u32)
@@ -152,6 +181,29 @@ pub fn add_to_linker<T: 'static>(linker: &mut Linker<T>, get: fn(&mut T) -> &mut
 mod tests {
     use super::*;
     use kuai::{Engine, Store};
+
+    #[test]
+    fn only_the_imported_calls_are_defined_for_modules() {
+        let engine = Engine::default();
+        let module = kuai::Module::new(
+            &engine,
+            r#"(module
+                 (import "wasi_snapshot_preview1" "fd_write" (func (param i32 i32 i32 i32) (result i32)))
+                 (import "wasi_unstable" "proc_exit" (func (param i32)))
+                 (memory (export "memory") 1))"#,
+        )
+        .unwrap();
+        let mut linker: Linker<WasiCtx> = Linker::new(&engine);
+        add_to_linker_for(&mut linker, &[&module], |cx| cx).unwrap();
+        let mut store = Store::new(&engine, WasiCtx::builder().build());
+        for (module, name) in [(PREVIEW1, "fd_write"), (UNSTABLE, "proc_exit"), (PREVIEW1, "proc_exit")] {
+            assert!(linker.get(&mut store, module, name).is_some(), "{module}::{name}");
+        }
+        for name in ["fd_read", "path_open", "fd_seek", "poll_oneoff", "proc_raise"] {
+            assert!(linker.get(&mut store, PREVIEW1, name).is_none(), "{name} is not imported");
+        }
+        linker.instantiate(&mut store, &module).unwrap();
+    }
 
     #[test]
     fn unstable_shares_the_same_abi_calls_only() {
